@@ -40,8 +40,8 @@ fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).expect("constraint patterns are valid")
 }
 
-static NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]{1,255}$"));
-static POLICY_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]{1,128}$"));
+static NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]+$"));
+static POLICY_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]+$"));
 static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^\d{12}$"));
 static REGION: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"));
@@ -56,12 +56,13 @@ static PROJECT_VERSION_ARN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
+    regex(
+        r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$",
+    )
 });
-static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]{2,1224}$"));
-static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]{2,64}$"));
-static KMS_KEY_ID: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2047}$"));
+static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]+$"));
+static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]+$"));
+static KMS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$"));
 static KMS_ARN: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^arn:([a-z\d-]+):kms:([a-z\d-]+):(\d{12}):(key|alias)/([A-Za-z0-9:_/+=,@.-]+)$")
 });
@@ -72,7 +73,7 @@ const NAME_ALLOWED: &str = "1 to 255 characters of a-z, A-Z, 0-9, `_`, `.` and `
 
 /// A project name (`ProjectName`) or version name (`VersionName`).
 pub fn check_name(value: &str) -> Check {
-    if NAME.is_match(value) {
+    if (1..=255).contains(&value.len()) && NAME.is_match(value) {
         Ok(())
     } else {
         violation(NAME_ALLOWED)
@@ -81,7 +82,7 @@ pub fn check_name(value: &str) -> Check {
 
 /// A project policy name (`ProjectPolicyName`).
 pub fn check_policy_name(value: &str) -> Check {
-    if POLICY_NAME.is_match(value) {
+    if (1..=128).contains(&value.len()) && POLICY_NAME.is_match(value) {
         Ok(())
     } else {
         violation("1 to 128 characters of a-z, A-Z, 0-9, `_`, `.` and `-`")
@@ -123,7 +124,7 @@ pub fn partition_of_region(region: &str) -> &'static str {
 
 /// An STS `ExternalId`.
 pub fn check_external_id(value: &str) -> Check {
-    if EXTERNAL_ID.is_match(value) {
+    if (2..=1224).contains(&value.chars().count()) && EXTERNAL_ID.is_match(value) {
         Ok(())
     } else {
         violation("2 to 1224 characters of letters, digits and `+=,.@:/-_`")
@@ -132,7 +133,7 @@ pub fn check_external_id(value: &str) -> Check {
 
 /// An STS `RoleSessionName`.
 pub fn check_role_session_name(value: &str) -> Check {
-    if ROLE_SESSION_NAME.is_match(value) {
+    if (2..=64).contains(&value.chars().count()) && ROLE_SESSION_NAME.is_match(value) {
         Ok(())
     } else {
         violation("2 to 64 characters of letters, digits and `+=,.@-_`")
@@ -168,14 +169,16 @@ pub fn check_s3_key_prefix(value: &str) -> Check {
 
 /// A KMS key reference (`KmsKeyId`): key id, key ARN, alias name or alias ARN.
 pub fn check_kms_key_id(value: &str) -> Check {
-    if !KMS_KEY_ID.is_match(value) {
+    if value.len() > 2048 || !KMS_KEY_ID.is_match(value) {
         return violation(
             "a KMS key id, key ARN, alias name (`alias/NAME`) or alias ARN: 1 to 2048 characters \
              of letters, digits and `:_/+=,@.-`, starting with a letter or digit",
         );
     }
     if value.starts_with("arn:") && !KMS_ARN.is_match(value) {
-        return violation("a KMS ARN of the form `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`");
+        return violation(
+            "a KMS ARN of the form `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`",
+        );
     }
     Ok(())
 }
@@ -190,7 +193,10 @@ pub fn kms_arn_region_account(value: &str) -> Option<(String, String)> {
 /// A resource tag key (`TagKey`).
 pub fn check_tag_key(key: &str) -> Check {
     let len = key.chars().count();
-    if (1..=128).contains(&len) && TAG_CHARS.is_match(key) && !key.to_ascii_lowercase().starts_with("aws:") {
+    if (1..=128).contains(&len)
+        && TAG_CHARS.is_match(key)
+        && !key.to_ascii_lowercase().starts_with("aws:")
+    {
         Ok(())
     } else {
         violation(
@@ -223,11 +229,13 @@ pub struct ProjectArn {
 
 impl ProjectArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = PROJECT_ARN.captures(value).ok_or_else(|| ConstraintViolation {
-            allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
+        let c = PROJECT_ARN
+            .captures(value)
+            .ok_or_else(|| ConstraintViolation {
+                allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
                       (ProjectArn pattern)"
-                .into(),
-        })?;
+                    .into(),
+            })?;
         Ok(Self {
             partition: c[1].into(),
             region: c[2].into(),
@@ -306,11 +314,13 @@ pub struct RoleArn {
 
 impl RoleArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = ROLE_ARN.captures(value).ok_or_else(|| ConstraintViolation {
-            allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
+        let c = ROLE_ARN
+            .captures(value)
+            .ok_or_else(|| ConstraintViolation {
+                allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
                       characters of letters, digits and `+=,.@-_`)"
-                .into(),
-        })?;
+                    .into(),
+            })?;
         Ok(Self {
             partition: c[1].into(),
             account_id: c[2].into(),

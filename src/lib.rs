@@ -7,4 +7,8 @@
 //! rules both the validator and the `sandbox` (a local Rekognition + STS emulator) enforce.
 //! Only `aws`, `state`, `apply` and `sandbox` touch the network.
 
+pub mod cli;
 pub mod constraints;
+pub mod desired;
+pub mod manifest;
+pub mod render;

@@ -1,0 +1,506 @@
+//! Loading: paths → files → YAML documents → typed manifests, with a finding for every problem.
+//!
+//! A directory is walked for `*.yaml` / `*.yml` (hidden entries skipped, files sorted), every
+//! document of every file is dispatched on its `kind`, and deserialized into the `model` types.
+//! Unknown fields are collected (every one, not only the first) with `serde_ignored`; type errors
+//! get their field path from `serde_path_to_error` and their line from the `PositionIndex`.
+//! Whether the documents make sense together is `validate`'s job.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_yaml::{Mapping, Value};
+
+use super::findings::{Code, Finding};
+use super::model::{API_VERSION, AccountManifest, KINDS, PromotionManifest, RESERVED_FIELDS};
+use super::schema::SchemaIndex;
+use super::yaml::{FieldPath, FileText, PositionIndex, Segment, read_file};
+
+/// A manifest file that was read, with the positions of its fields.
+#[derive(Debug)]
+pub struct SourceFile {
+    pub display: String,
+    pub index: PositionIndex,
+}
+
+/// Which document of which file a manifest came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DocRef {
+    pub file: usize,
+    pub document: usize,
+}
+
+/// Every document that loaded, by kind, and what went wrong with the others.
+#[derive(Debug, Default)]
+pub struct Documents {
+    pub files: Vec<SourceFile>,
+    pub accounts: Vec<(DocRef, AccountManifest)>,
+    pub promotions: Vec<(DocRef, PromotionManifest)>,
+    /// True when some document could not be loaded, so cross-document checks (references) may
+    /// see declarations missing that are only broken.
+    pub incomplete: bool,
+}
+
+impl Documents {
+    /// A finding located at `path` of document `at`, its path shown under `label`
+    /// (e.g. `promotions[defect-detector]`).
+    pub fn finding(
+        &self,
+        code: Code,
+        at: DocRef,
+        label: &str,
+        path: &FieldPath,
+        message: impl Into<String>,
+    ) -> Finding {
+        let file = &self.files[at.file];
+        Finding::error(code, &file.display, message)
+            .at(file.index.find(at.document, path))
+            .path(logical_path(label, path))
+    }
+}
+
+/// `label.path`, e.g. `promotions[defect-detector].destinations.prod.account`.
+pub fn logical_path(label: &str, path: &FieldPath) -> String {
+    if path.0.is_empty() {
+        label.to_string()
+    } else if matches!(path.0.first(), Some(Segment::Key(_))) && !path.to_string().starts_with('[')
+    {
+        format!("{label}.{path}")
+    } else {
+        format!("{label}{path}")
+    }
+}
+
+/// Every manifest file under `paths`: files as given, directories walked for YAML files.
+pub fn discover(paths: &[PathBuf], findings: &mut Vec<Finding>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => walk(path, &mut files, findings),
+            Ok(_) => files.push(path.clone()),
+            Err(e) => findings.push(
+                Finding::error(
+                    Code::ReadError,
+                    path.display().to_string(),
+                    format!("cannot read this path: {e}"),
+                )
+                .allowed("a manifest file or a directory of *.yaml / *.yml files"),
+            ),
+        }
+    }
+    files.dedup();
+    files
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, findings: &mut Vec<Finding>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            findings.push(Finding::error(
+                Code::ReadError,
+                dir.display().to_string(),
+                format!("cannot read this directory: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, findings);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e == "yaml" || e == "yml")
+        {
+            files.push(path);
+        }
+    }
+}
+
+/// Reads and deserializes every document of `files`.
+pub fn load_documents(
+    files: &[PathBuf],
+    schema: &SchemaIndex,
+    findings: &mut Vec<Finding>,
+) -> Documents {
+    let mut docs = Documents::default();
+    for path in files {
+        let display = path.display().to_string();
+        let text = match read_file(path, &display) {
+            FileText::Text(text) => text,
+            FileText::Refused(finding) => {
+                findings.push(finding);
+                docs.incomplete = true;
+                continue;
+            }
+        };
+        let values = parse_documents(&text, &display, findings, &mut docs.incomplete);
+        let file = docs.files.len();
+        docs.files.push(SourceFile {
+            display: display.clone(),
+            index: PositionIndex::build(&text),
+        });
+        let meaningful = values.iter().filter(|v| !v.is_null()).count();
+        if meaningful == 0 && !docs.incomplete_for(&display, findings) {
+            findings.push(
+                Finding::error(Code::EmptyFile, &display, "the file holds no manifest document")
+                    .allowed("one or more YAML documents of kind Account or Promotion")
+                    .hint("delete the file, or add a document starting with `apiVersion: reko-promote/v1`"),
+            );
+        }
+        for (document, value) in values.into_iter().enumerate() {
+            if value.is_null() {
+                continue; // an empty document, e.g. after a trailing `---`
+            }
+            load_document(
+                &mut docs,
+                DocRef { file, document },
+                value,
+                schema,
+                findings,
+            );
+        }
+    }
+    docs
+}
+
+impl Documents {
+    /// Whether `display` already has an error (a syntax error leaves no document to complain of).
+    fn incomplete_for(&self, display: &str, findings: &[Finding]) -> bool {
+        findings.iter().any(|f| f.file == display)
+    }
+}
+
+/// Parses every YAML document of `text`; stops at the first syntax error, reporting it.
+fn parse_documents(
+    text: &str,
+    display: &str,
+    findings: &mut Vec<Finding>,
+    incomplete: &mut bool,
+) -> Vec<Value> {
+    use serde::Deserialize;
+    let mut values = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        match Value::deserialize(document) {
+            Ok(value) => values.push(value),
+            Err(e) => {
+                let position = e.location().map(|l| (l.line(), l.column()));
+                let message = e.to_string();
+                // serde_yaml appends " at line L column C"; the position is shown separately.
+                let message = match message.find(" at line ") {
+                    Some(i) => message[..i].to_string(),
+                    None => message,
+                };
+                findings.push(
+                    Finding::error(
+                        Code::YamlSyntax,
+                        display,
+                        format!("invalid YAML: {message}"),
+                    )
+                    .at(position)
+                    .allowed(
+                        "YAML 1.2 documents separated by `---`, nested at most 128 levels, \
+                             without alias expansion bombs",
+                    ),
+                );
+                *incomplete = true;
+                break;
+            }
+        }
+    }
+    values
+}
+
+fn load_document(
+    docs: &mut Documents,
+    at: DocRef,
+    value: Value,
+    schema: &SchemaIndex,
+    findings: &mut Vec<Finding>,
+) {
+    let display = docs.files[at.file].display.clone();
+    let generic_label = format!("documents[{}]", at.document);
+    let Value::Mapping(mut mapping) = value else {
+        findings.push(
+            docs.finding(
+                Code::NotAMapping,
+                at,
+                &generic_label,
+                &FieldPath::root(),
+                format!("the document is {}, not a mapping", describe(&value)),
+            )
+            .allowed("a mapping with `apiVersion`, `kind` and the kind's fields"),
+        );
+        docs.incomplete = true;
+        return;
+    };
+    let name = mapping
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    let mut ok = true;
+    match mapping.get("apiVersion") {
+        None => {
+            findings.push(
+                docs.finding(
+                    Code::MissingApiVersion,
+                    at,
+                    &generic_label,
+                    &FieldPath::root(),
+                    "the document has no `apiVersion`",
+                )
+                .allowed(format!("apiVersion: {API_VERSION}")),
+            );
+            ok = false;
+        }
+        Some(v) if v.as_str() == Some(API_VERSION) => {}
+        Some(v) => {
+            findings.push(
+                docs.finding(
+                    Code::UnknownApiVersion,
+                    at,
+                    &generic_label,
+                    &FieldPath::root().key("apiVersion"),
+                    format!("unknown apiVersion {}", describe(v)),
+                )
+                .allowed(API_VERSION),
+            );
+            ok = false;
+        }
+    }
+    let kind = match mapping.remove("kind") {
+        None => {
+            findings.push(
+                docs.finding(
+                    Code::MissingKind,
+                    at,
+                    &generic_label,
+                    &FieldPath::root(),
+                    "the document has no `kind`",
+                )
+                .allowed(KINDS.join(", ")),
+            );
+            None
+        }
+        Some(Value::String(kind)) if KINDS.contains(&kind.as_str()) => Some(kind),
+        Some(other) => {
+            let mut finding = docs
+                .finding(
+                    Code::UnknownKind,
+                    at,
+                    &generic_label,
+                    &FieldPath::root().key("kind"),
+                    format!("unknown kind {}", describe(&other)),
+                )
+                .allowed(KINDS.join(", "));
+            if let Some(s) = other
+                .as_str()
+                .and_then(|s| closest(s, KINDS.iter().copied()))
+            {
+                finding = finding.hint(format!("did you mean `{s}`?"));
+            }
+            findings.push(finding);
+            None
+        }
+    };
+    let Some(kind) = kind else {
+        docs.incomplete = true;
+        return;
+    };
+    if !ok {
+        docs.incomplete = true;
+        return;
+    }
+    let label = match (&kind[..], &name) {
+        ("Account", Some(n)) => format!("accounts[{n}]"),
+        ("Account", None) => format!("accounts[#{}]", at.document),
+        (_, Some(n)) => format!("promotions[{n}]"),
+        (_, None) => format!("promotions[#{}]", at.document),
+    };
+    let _ = display;
+    match &kind[..] {
+        "Account" => {
+            if let Some(doc) =
+                deserialize::<AccountManifest>(docs, at, &label, &kind, mapping, schema, findings)
+            {
+                docs.accounts.push((at, doc));
+            }
+        }
+        _ => {
+            if let Some(doc) =
+                deserialize::<PromotionManifest>(docs, at, &label, &kind, mapping, schema, findings)
+            {
+                docs.promotions.push((at, doc));
+            }
+        }
+    }
+}
+
+/// Deserializes one document, reporting every unknown field and the first type error.
+fn deserialize<T: DeserializeOwned>(
+    docs: &mut Documents,
+    at: DocRef,
+    label: &str,
+    kind: &str,
+    mapping: Mapping,
+    schema: &SchemaIndex,
+    findings: &mut Vec<Finding>,
+) -> Option<T> {
+    let mut unknown: Vec<FieldPath> = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    let result: Result<T, _> = {
+        let de = serde_path_to_error::Deserializer::new(Value::Mapping(mapping), &mut track);
+        serde_ignored::deserialize(de, |path| unknown.push(ignored_path(&path)))
+    };
+    for path in &unknown {
+        findings.push(unknown_field(docs, at, label, kind, path, schema));
+    }
+    match result {
+        Ok(doc) if unknown.is_empty() => Some(doc),
+        Ok(_) => {
+            docs.incomplete = true;
+            None
+        }
+        Err(e) => {
+            let mut path = tracked_path(&track.path());
+            let message = e.to_string();
+            if let Some(field) = missing_field(&message) {
+                path = path.key(field);
+            }
+            let mut finding = docs.finding(
+                if missing_field(&message).is_some() {
+                    Code::MissingField
+                } else {
+                    Code::InvalidType
+                },
+                at,
+                label,
+                &path,
+                message,
+            );
+            if let Some(expected) = schema.describe(kind, &path) {
+                finding = finding.allowed(expected);
+            }
+            if path.last_key() == Some("accountId") {
+                finding = finding.hint(
+                    "quote account IDs (accountId: \"012345678901\"): as a YAML number, \
+                     leading zeros are lost",
+                );
+            } else if path.0.iter().any(|s| *s == Segment::Key("tags".into())) {
+                finding = finding.hint("quote tag values that look like numbers or booleans");
+            }
+            findings.push(finding);
+            docs.incomplete = true;
+            None
+        }
+    }
+}
+
+fn unknown_field(
+    docs: &Documents,
+    at: DocRef,
+    label: &str,
+    kind: &str,
+    path: &FieldPath,
+    schema: &SchemaIndex,
+) -> Finding {
+    let field = path.last_key().unwrap_or("?").to_string();
+    let parent = path.parent();
+    if let Some((_, purpose)) = RESERVED_FIELDS.iter().find(|(name, _)| *name == field) {
+        return docs
+            .finding(
+                Code::ReservedField,
+                at,
+                label,
+                path,
+                format!(
+                    "`{field}` is reserved for {purpose}, which this release does not support yet"
+                ),
+            )
+            .hint("remove the field; it will be accepted by a later release of reko-promote/v1");
+    }
+    let mut finding = docs.finding(
+        Code::UnknownField,
+        at,
+        label,
+        path,
+        format!("unknown field `{field}`"),
+    );
+    if let Some(fields) = schema.fields(kind, &parent) {
+        if let Some(best) = closest(&field, fields.iter().map(String::as_str)) {
+            finding = finding.hint(format!("did you mean `{best}`?"));
+        }
+        finding = finding.allowed(format!("the fields here are: {}", fields.join(", ")));
+    }
+    finding
+}
+
+fn ignored_path(path: &serde_ignored::Path<'_>) -> FieldPath {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => FieldPath::root(),
+        P::Seq { parent, index } => ignored_path(parent).index(*index),
+        P::Map { parent, key } => ignored_path(parent).key(key),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            ignored_path(parent)
+        }
+    }
+}
+
+fn tracked_path(path: &serde_path_to_error::Path) -> FieldPath {
+    use serde_path_to_error::Segment as S;
+    let mut out = FieldPath::root();
+    for segment in path.iter() {
+        out = match segment {
+            S::Seq { index } => out.index(*index),
+            S::Map { key } => out.key(key),
+            S::Enum { .. } | S::Unknown => out,
+        };
+    }
+    out
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+}
+
+/// A short description of a YAML value for messages: its type, and the value when short.
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null (empty)".into(),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::String(s) if s.chars().count() <= 60 => format!("`{s}`"),
+        Value::String(_) => "a long string".into(),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(t) => format!("a value tagged `{}`", t.tag),
+    }
+}
+
+/// The candidate closest to `word`, when close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

@@ -1,0 +1,234 @@
+//! The manifest language, v1: the YAML documents users write, as serde + schemars types.
+//!
+//! These types are the one definition of the language: the loader deserializes documents into
+//! them, and `reko-promote schema` generates the JSON Schema from them (so the schema, the
+//! validator and the docs cannot drift). They hold what the user wrote, unresolved: references
+//! stay names, defaults are not applied. Turning them into placements is `resolve`'s job;
+//! checking values against AWS's rules is `validate`'s.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The `apiVersion` every document carries.
+pub const API_VERSION: &str = "reko-promote/v1";
+
+/// The kinds of document, as written in `kind`.
+pub const KINDS: &[&str] = &["Account", "Promotion"];
+
+/// Fields that later releases of v1 will give a meaning to. They are refused today with a message
+/// saying so, rather than silently ignored, so a manifest never seems to ask for something it
+/// does not get.
+pub const RESERVED_FIELDS: &[(&str, &str)] = &[
+    (
+        "gates",
+        "quality gates on the source version (e.g. a minimum F1 score)",
+    ),
+    (
+        "after",
+        "an order between destinations (staging before production)",
+    ),
+    ("prune", "a prune policy for versions no manifest names"),
+    (
+        "inferenceUnits",
+        "the running state of a version (inference units)",
+    ),
+    ("running", "the running state of a version"),
+];
+
+/// One manifest document: `apiVersion` plus one of the kinds. Used to generate the JSON Schema;
+/// the loader dispatches on `kind` itself so that it can report every unknown field.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind")]
+#[schemars(title = "reko-promote manifest (reko-promote/v1)")]
+pub enum ManifestDocument {
+    /// An AWS account that promotions copy from or to, declared once and referenced by name.
+    Account(AccountManifest),
+    /// Which versions of one source project must exist in which destination projects.
+    Promotion(PromotionManifest),
+}
+
+/// The only manifest API version so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ApiVersion {
+    #[serde(rename = "reko-promote/v1")]
+    V1,
+}
+
+/// `kind: Account`: an AWS account, declared once and referenced by `name` from promotions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AccountManifest {
+    /// Always `reko-promote/v1`.
+    pub api_version: ApiVersion,
+    /// The name promotions use to refer to this account (`source.account`,
+    /// `destinations.*.account`). 1 to 64 characters of letters, digits, `_`, `.` and `-`.
+    pub name: String,
+    /// What this account is for; shown in plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The 12-digit AWS account ID, quoted (`"012345678901"`) so YAML keeps leading zeros.
+    pub account_id: String,
+    /// The IAM role reko-promote assumes (STS AssumeRole) to act in this account. Without it,
+    /// reko-promote acts with the ambient credentials, after checking they belong to `accountId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy requires, passed to AssumeRole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// Settings applied to every copy into this account, unless a promotion, destination or
+    /// version overrides them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<CopySettings>,
+}
+
+/// Settings of the copies made into a destination: the `CopyProjectVersion` parameters that are
+/// not about what is copied. Declared as defaults on an account or a promotion, and as overrides
+/// on a destination or a version entry. Precedence, lowest first: account defaults, promotion
+/// defaults, destination, version entry. Scalars override; tags merge (a later level's value wins
+/// for the same key).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CopySettings {
+    /// Where Rekognition writes the copied model's training and evaluation output
+    /// (`OutputConfig`, required by CopyProjectVersion at some level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfigSpec>,
+    /// The KMS key that encrypts the copied model (`KmsKeyId`): key id, key ARN, alias name
+    /// (`alias/NAME`) or alias ARN. Without it, AWS uses an AWS-owned key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Tags put on the copied version (`Tags`): at most 200 after merging; keys 1 to 128
+    /// characters, not starting with `aws:`; values at most 256 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// `OutputConfig` of CopyProjectVersion. Each field overrides separately.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct OutputConfigSpec {
+    /// The S3 bucket in the destination account that receives the copy's output files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
+    /// The key prefix of the output files in that bucket (at most 1024 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_key_prefix: Option<String>,
+}
+
+/// `kind: Promotion`: which versions of one source project must exist in which destination
+/// projects.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PromotionManifest {
+    /// Always `reko-promote/v1`.
+    pub api_version: ApiVersion,
+    /// A name unique among promotions, used in plans, `--target` and error messages. 1 to 64
+    /// characters of letters, digits, `_`, `.` and `-`.
+    pub name: String,
+    /// What this promotion is for; shown in plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The AWS region of the source and every destination (CopyProjectVersion copies within one
+    /// region only).
+    pub region: String,
+    /// The project the versions are copied from.
+    pub source: SourceSpec,
+    /// Settings for every copy of this promotion, over the destination accounts' defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<CopySettings>,
+    /// The source versions to promote, each to some or all destinations.
+    pub versions: Vec<VersionEntry>,
+    /// The destination projects, by a name local to this promotion (used in `versions[].to`).
+    pub destinations: BTreeMap<String, DestinationSpec>,
+}
+
+/// The source project of a promotion.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// The name of a declared `kind: Account` that owns the source project.
+    pub account: String,
+    /// The source project: its name, or its ARN (whose account and region must match).
+    pub project: String,
+    /// When true, `apply` writes the project policies on the source project that let each
+    /// destination account copy exactly the versions this promotion sends it (PutProjectPolicy,
+    /// one named policy per destination account). Off by default: reko-promote then only checks
+    /// that a policy allows each cross-account copy and shows the statement that is missing.
+    #[serde(default)]
+    pub manage_policy: bool,
+}
+
+/// One source version to promote.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct VersionEntry {
+    /// The source version: its name, or its ARN (which must belong to the source project).
+    pub version: String,
+    /// The version's name in the destinations; defaults to the source version's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_name: Option<String>,
+    /// The destinations (keys of `destinations`) this version goes to; all of them when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Vec<String>>,
+    /// Overrides the output location for this version's copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfigSpec>,
+    /// Overrides the KMS key for this version's copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Tags merged over all other levels for this version's copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// One destination project of a promotion.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DestinationSpec {
+    /// The name of a declared `kind: Account` that owns the destination project; the copy is
+    /// made by that account (CopyProjectVersion is called by the destination).
+    pub account: String,
+    /// The destination project: its name, or its ARN (whose account and region must match). It
+    /// must already exist: CopyProjectVersion does not create projects.
+    pub project: String,
+    /// Overrides the output location for copies into this destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfigSpec>,
+    /// Overrides the KMS key for copies into this destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// Tags merged over the account's and promotion's defaults for copies into this destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl VersionEntry {
+    /// This entry's overrides, as one settings level.
+    pub fn settings(&self) -> CopySettings {
+        CopySettings {
+            output_config: self.output_config.clone(),
+            kms_key_id: self.kms_key_id.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+impl DestinationSpec {
+    /// This destination's overrides, as one settings level.
+    pub fn settings(&self) -> CopySettings {
+        CopySettings {
+            output_config: self.output_config.clone(),
+            kms_key_id: self.kms_key_id.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Resolution: valid promotions → placements, with settings merged by precedence, then the checks
+//! that only the whole set of placements can answer (collisions between promotions).
+//!
+//! Precedence, lowest first: the destination account's `defaults`, the promotion's `defaults`,
+//! the destination, the version entry. Scalars (`outputConfig.s3Bucket`,
+//! `outputConfig.s3KeyPrefix`, `kmsKeyId`) override one by one; `tags` merge, a later level's
+//! value winning for the same key. The result is the sorted `DesiredState` later stages read.
+
+use std::collections::BTreeMap;
+
+use crate::constraints::{self, ProjectArn, ProjectVersionArn};
+use crate::desired::{Account, DesiredState, Origin, OutputConfig, Placement, ProjectRef};
+
+use super::findings::{Code, Finding, Severity};
+use super::load::{DocRef, Documents};
+use super::model::{CopySettings, PromotionManifest};
+use super::validate::AccountTable;
+use super::yaml::FieldPath;
+
+/// Settings levels merged in precedence order.
+fn merge(levels: &[Option<&CopySettings>]) -> CopySettings {
+    let mut merged = CopySettings::default();
+    for level in levels.iter().flatten() {
+        if let Some(output) = &level.output_config {
+            let into = merged.output_config.get_or_insert_with(Default::default);
+            if output.s3_bucket.is_some() {
+                into.s3_bucket.clone_from(&output.s3_bucket);
+            }
+            if output.s3_key_prefix.is_some() {
+                into.s3_key_prefix.clone_from(&output.s3_key_prefix);
+            }
+        }
+        if level.kms_key_id.is_some() {
+            merged.kms_key_id.clone_from(&level.kms_key_id);
+        }
+        if let Some(tags) = &level.tags {
+            merged
+                .tags
+                .get_or_insert_with(BTreeMap::new)
+                .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    merged
+}
+
+/// A placement with where its version entry stands, for later findings.
+struct Located {
+    placement: Placement,
+    at: DocRef,
+    label: String,
+    path: FieldPath,
+}
+
+/// Turns the checked promotions into placements (reporting per-placement problems).
+fn placements_of(
+    docs: &Documents,
+    at: DocRef,
+    promotion: &PromotionManifest,
+    accounts: &AccountTable<'_>,
+    out: &mut Vec<Located>,
+    findings: &mut Vec<Finding>,
+) {
+    let label = format!("promotions[{}]", promotion.name);
+    let region = &promotion.region;
+    let source_account = accounts[&promotion.source.account].1;
+    let (source_project, source_project_arn) = project_name(&promotion.source.project);
+    for (i, entry) in promotion.versions.iter().enumerate() {
+        let path = FieldPath::root().key("versions").index(i);
+        let (source_version, source_version_arn) = match ProjectVersionArn::parse(&entry.version) {
+            Ok(arn) => (arn.version.clone(), Some(entry.version.clone())),
+            Err(_) => (entry.version.clone(), None),
+        };
+        let version_name = entry
+            .version_name
+            .clone()
+            .unwrap_or_else(|| source_version.clone());
+        let targets: Vec<&String> = match &entry.to {
+            Some(to) => to.iter().collect(),
+            None => promotion.destinations.keys().collect(),
+        };
+        for target in targets {
+            let destination = &promotion.destinations[target];
+            let dest_account = accounts[&destination.account].1;
+            let dest_settings = destination.settings();
+            let entry_settings = entry.settings();
+            let merged = merge(&[
+                dest_account.defaults.as_ref(),
+                promotion.defaults.as_ref(),
+                Some(&dest_settings),
+                Some(&entry_settings),
+            ]);
+            let Some(bucket) = merged
+                .output_config
+                .as_ref()
+                .and_then(|o| o.s3_bucket.clone())
+            else {
+                findings.push(
+                    docs.finding(
+                        Code::MissingOutputConfig,
+                        at,
+                        &label,
+                        &path,
+                        format!(
+                            "the copy of `{source_version}` to destination `{target}` has no \
+                             output bucket: CopyProjectVersion requires OutputConfig"
+                        ),
+                    )
+                    .allowed(format!(
+                        "outputConfig.s3Bucket on account `{}`'s defaults, the promotion's \
+                         defaults, destination `{target}`, or this version entry",
+                        dest_account.name
+                    )),
+                );
+                continue;
+            };
+            let tags = merged.tags.unwrap_or_default();
+            if tags.len() > constraints::MAX_TAGS {
+                findings.push(
+                    docs.finding(
+                        Code::TooManyTags,
+                        at,
+                        &label,
+                        &path,
+                        format!(
+                            "the copy to destination `{target}` would carry {} tags once merged",
+                            tags.len()
+                        ),
+                    )
+                    .allowed(format!(
+                        "at most {} tags per version",
+                        constraints::MAX_TAGS
+                    )),
+                );
+                continue;
+            }
+            if let Some(kms) = &merged.kms_key_id
+                && let Some((key_region, _)) = constraints::kms_arn_region_account(kms)
+                && &key_region != region
+            {
+                findings.push(
+                    docs.finding(
+                        Code::CrossRegion,
+                        at,
+                        &label,
+                        &path,
+                        format!(
+                            "the copy to destination `{target}` would use KMS key {kms} (in \
+                             {key_region}, from account `{}`'s defaults) in {region}",
+                            dest_account.name
+                        ),
+                    )
+                    .allowed(format!("a KMS key in {region} (KMS keys are regional)")),
+                );
+                continue;
+            }
+            let (dest_project, dest_project_arn) = project_name(&destination.project);
+            let line = docs.files[at.file]
+                .index
+                .find(at.document, &path)
+                .map(|p| p.0);
+            out.push(Located {
+                placement: Placement {
+                    promotion: promotion.name.clone(),
+                    destination: target.clone(),
+                    region: region.clone(),
+                    source_account: source_account.name.clone(),
+                    source_project: ProjectRef {
+                        account_id: source_account.account_id.clone(),
+                        region: region.clone(),
+                        name: source_project.clone(),
+                        arn: source_project_arn.clone(),
+                    },
+                    source_version: source_version.clone(),
+                    source_version_arn: source_version_arn.clone(),
+                    manage_policy: promotion.source.manage_policy,
+                    destination_account: dest_account.name.clone(),
+                    destination_project: ProjectRef {
+                        account_id: dest_account.account_id.clone(),
+                        region: region.clone(),
+                        name: dest_project,
+                        arn: dest_project_arn,
+                    },
+                    version_name: version_name.clone(),
+                    output_config: OutputConfig {
+                        s3_bucket: bucket,
+                        s3_key_prefix: merged.output_config.and_then(|o| o.s3_key_prefix),
+                    },
+                    kms_key_id: merged.kms_key_id,
+                    tags,
+                    origin: Origin {
+                        file: docs.files[at.file].display.clone(),
+                        document: at.document,
+                        line,
+                    },
+                },
+                at,
+                label: label.clone(),
+                path: path.clone(),
+            });
+        }
+    }
+}
+
+/// (name, ARN if one was written) of a project given by name or ARN.
+fn project_name(value: &str) -> (String, Option<String>) {
+    match ProjectArn::parse(value) {
+        Ok(arn) => (arn.project, Some(value.to_string())),
+        Err(_) => (value.to_string(), None),
+    }
+}
+
+/// Builds the desired state from the checked documents; `usable` says which promotions passed
+/// their own checks. Cross-placement problems are reported as findings.
+pub fn resolve(
+    docs: &Documents,
+    accounts: &AccountTable<'_>,
+    usable: &[(DocRef, &PromotionManifest)],
+    findings: &mut Vec<Finding>,
+) -> DesiredState {
+    let mut located = Vec::new();
+    for (at, promotion) in usable {
+        placements_of(docs, *at, promotion, accounts, &mut located, findings);
+    }
+
+    // One placement per destination version: different sources under one name collide; the same
+    // source twice must agree on every setting.
+    let mut by_destination: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    let mut by_source_and_project: BTreeMap<(String, String, String, String, String), usize> =
+        BTreeMap::new();
+    let mut keep = vec![true; located.len()];
+    for i in 0..located.len() {
+        let p = &located[i].placement;
+        let dest_key = (
+            p.destination_project.account_id.clone(),
+            p.region.clone(),
+            p.destination_project.name.clone(),
+            p.version_name.clone(),
+        );
+        let source_key = (
+            p.source_project.account_id.clone(),
+            p.region.clone(),
+            p.source_project.name.clone(),
+            p.source_version.clone(),
+            format!(
+                "{}\0{}",
+                p.destination_project.account_id, p.destination_project.name
+            ),
+        );
+        if p.source_project.account_id == p.destination_project.account_id
+            && p.source_project.name == p.destination_project.name
+            && p.source_version == p.version_name
+        {
+            findings.push(collision_finding(
+                docs,
+                &located[i],
+                Code::VersionNameCollision,
+                format!(
+                    "destination `{}` is the source project itself: version `{}` would be \
+                     copied onto itself",
+                    p.destination, p.version_name
+                ),
+                "a different destination project, or a different `versionName`".into(),
+            ));
+            keep[i] = false;
+            continue;
+        }
+        if let Some(&j) = by_destination.get(&dest_key) {
+            let first = &located[j].placement;
+            let same_source = first.source_project.account_id == p.source_project.account_id
+                && first.source_project.name == p.source_project.name
+                && first.source_version == p.source_version;
+            keep[i] = false;
+            if !same_source {
+                findings.push(collision_finding(
+                    docs,
+                    &located[i],
+                    Code::VersionNameCollision,
+                    format!(
+                        "version name `{}` in project `{}` of account `{}` is already the \
+                         destination of `{}/{}` (promotion `{}`, {}); `{}/{}` cannot land under \
+                         the same name",
+                        p.version_name,
+                        p.destination_project.name,
+                        p.destination_account,
+                        first.source_project.name,
+                        first.source_version,
+                        first.promotion,
+                        origin_text(first),
+                        p.source_project.name,
+                        p.source_version
+                    ),
+                    "a distinct `versionName` for each source version in one destination project"
+                        .into(),
+                ));
+            } else if !same_settings(first, p) {
+                findings.push(collision_finding(
+                    docs,
+                    &located[i],
+                    Code::ConflictingPlacement,
+                    format!(
+                        "version `{}` is promoted twice to project `{}` of account `{}` with \
+                         different settings (also by promotion `{}`, {})",
+                        p.source_version,
+                        p.destination_project.name,
+                        p.destination_account,
+                        first.promotion,
+                        origin_text(first)
+                    ),
+                    "one declaration per destination, or identical output config, KMS key and \
+                     tags"
+                        .into(),
+                ));
+            } else {
+                let mut finding = collision_finding(
+                    docs,
+                    &located[i],
+                    Code::DuplicateVersion,
+                    format!(
+                        "version `{}` is promoted to project `{}` of account `{}` twice, \
+                         identically (also by promotion `{}`, {}); it is copied once",
+                        p.source_version,
+                        p.destination_project.name,
+                        p.destination_account,
+                        first.promotion,
+                        origin_text(first)
+                    ),
+                    "one declaration per destination".into(),
+                );
+                finding.severity = Severity::Warning;
+                findings.push(finding);
+            }
+            continue;
+        }
+        if let Some(&j) = by_source_and_project.get(&source_key) {
+            let first = &located[j].placement;
+            findings.push(collision_finding(
+                docs,
+                &located[i],
+                Code::ConflictingPlacement,
+                format!(
+                    "version `{}` would be copied twice into project `{}` of account `{}`, as \
+                     `{}` and as `{}` (promotion `{}`, {})",
+                    p.source_version,
+                    p.destination_project.name,
+                    p.destination_account,
+                    first.version_name,
+                    p.version_name,
+                    first.promotion,
+                    origin_text(first)
+                ),
+                "one version name per source version and destination project".into(),
+            ));
+            keep[i] = false;
+            continue;
+        }
+        by_destination.insert(dest_key, i);
+        by_source_and_project.insert(source_key, i);
+    }
+
+    let mut placements: Vec<Placement> = located
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(l, keep)| keep.then_some(l.placement))
+        .collect();
+    placements.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+
+    let mut accounts: Vec<Account> = accounts
+        .values()
+        .map(|(_, a)| Account {
+            name: a.name.clone(),
+            account_id: a.account_id.clone(),
+            role_arn: a.role_arn.clone(),
+            external_id: a.external_id.clone(),
+        })
+        .collect();
+    accounts.sort();
+    DesiredState {
+        accounts,
+        placements,
+    }
+}
+
+fn same_settings(a: &Placement, b: &Placement) -> bool {
+    a.output_config == b.output_config && a.kms_key_id == b.kms_key_id && a.tags == b.tags
+}
+
+fn origin_text(p: &Placement) -> String {
+    match p.origin.line {
+        Some(line) => format!("{}:{line}", p.origin.file),
+        None => p.origin.file.clone(),
+    }
+}
+
+fn collision_finding(
+    docs: &Documents,
+    l: &Located,
+    code: Code,
+    message: String,
+    allowed: String,
+) -> Finding {
+    docs.finding(code, l.at, &l.label, &l.path, message)
+        .allowed(allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::model::OutputConfigSpec;
+
+    fn level(
+        bucket: Option<&str>,
+        prefix: Option<&str>,
+        kms: Option<&str>,
+        tags: &[(&str, &str)],
+    ) -> CopySettings {
+        CopySettings {
+            output_config: (bucket.is_some() || prefix.is_some()).then(|| OutputConfigSpec {
+                s3_bucket: bucket.map(str::to_string),
+                s3_key_prefix: prefix.map(str::to_string),
+            }),
+            kms_key_id: kms.map(str::to_string),
+            tags: (!tags.is_empty()).then(|| {
+                tags.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            }),
+        }
+    }
+
+    #[test]
+    fn scalars_override_by_field_and_tags_merge() {
+        let account = level(
+            Some("acct-bucket"),
+            Some("acct/"),
+            Some("alias/acct"),
+            &[("env", "prod"), ("team", "ml")],
+        );
+        let promotion = level(None, Some("promo/"), None, &[("team", "vision")]);
+        let destination = level(None, None, Some("alias/dest"), &[("tier", "gold")]);
+        let version = level(Some("version-bucket"), None, None, &[("env", "prod-eu")]);
+        let merged = merge(&[
+            Some(&account),
+            Some(&promotion),
+            Some(&destination),
+            Some(&version),
+        ]);
+        let output = merged.output_config.unwrap();
+        assert_eq!(output.s3_bucket.as_deref(), Some("version-bucket"));
+        assert_eq!(output.s3_key_prefix.as_deref(), Some("promo/"));
+        assert_eq!(merged.kms_key_id.as_deref(), Some("alias/dest"));
+        let tags: Vec<(&str, &str)> = merged
+            .tags
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            tags,
+            [("env", "prod-eu"), ("team", "vision"), ("tier", "gold")]
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! The manifest's JSON Schema, generated from the `model` types, and look-ups into it.
+//!
+//! `reko-promote schema` prints [`manifest_schema`]; `schemas/manifest.schema.json` is that output,
+//! committed for editors (a test fails when it is stale). The loader reuses the same schemas,
+//! through [`SchemaIndex`], to say which fields are allowed where, so error messages can never
+//! disagree with the schema.
+
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::Value;
+
+use super::model::{AccountManifest, ManifestDocument, PromotionManifest};
+use super::yaml::{FieldPath, Segment};
+
+/// The JSON Schema of one manifest document (draft-07, the dialect editors support best).
+pub fn manifest_schema() -> Value {
+    let mut schema = schema_of::<ManifestDocument>();
+    if let Value::Object(map) = &mut schema {
+        map.insert(
+            "$id".into(),
+            Value::String("https://reko-promote.dev/schemas/manifest.schema.json".into()),
+        );
+        map.insert(
+            "description".into(),
+            Value::String(
+                "A reko-promote manifest document: `kind: Account` or `kind: Promotion`. \
+                 Files may hold several documents separated by `---`; a directory of files is \
+                 loaded and merged."
+                    .into(),
+            ),
+        );
+    }
+    schema
+}
+
+/// The schema as committed under `schemas/`: pretty JSON with a final newline.
+pub fn manifest_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&manifest_schema()).expect("schemas serialize");
+    text.push('\n');
+    text
+}
+
+fn schema_of<T: JsonSchema>() -> Value {
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    schema.to_value()
+}
+
+/// Per-kind schemas, for finding the allowed fields at a path.
+pub struct SchemaIndex {
+    account: Value,
+    promotion: Value,
+}
+
+impl Default for SchemaIndex {
+    fn default() -> Self {
+        SchemaIndex {
+            account: schema_of::<AccountManifest>(),
+            promotion: schema_of::<PromotionManifest>(),
+        }
+    }
+}
+
+impl SchemaIndex {
+    fn root(&self, kind: &str) -> &Value {
+        if kind == "Account" {
+            &self.account
+        } else {
+            &self.promotion
+        }
+    }
+
+    /// The field names allowed in the object at `path` of a document of `kind`, sorted.
+    pub fn fields(&self, kind: &str, path: &FieldPath) -> Option<Vec<String>> {
+        let root = self.root(kind);
+        let node = walk(root, root, path)?;
+        let properties = node.get("properties")?.as_object()?;
+        let mut fields: Vec<String> = properties.keys().cloned().collect();
+        if node.get("additionalProperties") == Some(&Value::Bool(false)) || !fields.is_empty() {
+            if path.0.is_empty() {
+                fields.push("kind".into());
+            }
+            fields.sort();
+            Some(fields)
+        } else {
+            None
+        }
+    }
+
+    /// What is expected at `path`: its type and its description, for error messages.
+    pub fn describe(&self, kind: &str, path: &FieldPath) -> Option<String> {
+        let root = self.root(kind);
+        let node = walk(root, root, path)?;
+        let what = match node.get("type") {
+            Some(Value::String(t)) => type_name(t, node, root),
+            Some(Value::Array(types)) => types
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .map(|t| type_name(t, node, root))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            _ => match node.get("enum").or_else(|| node.get("const")) {
+                Some(Value::Array(values)) => values
+                    .iter()
+                    .map(|v| format!("`{}`", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                Some(Value::String(v)) => format!("`{v}`"),
+                _ => return None,
+            },
+        };
+        let description = node
+            .get("description")
+            .and_then(Value::as_str)
+            .map(|d| d.split(". ").next().unwrap_or(d).trim_end_matches('.'));
+        Some(match description {
+            Some(d) => format!("{what}: {d}"),
+            None => what,
+        })
+    }
+}
+
+fn type_name(t: &str, node: &Value, root: &Value) -> String {
+    match t {
+        "string" => "a string".into(),
+        "boolean" => "`true` or `false`".into(),
+        "integer" | "number" => "a number".into(),
+        "array" => match node.get("items").map(|i| resolve(root, i)) {
+            Some(items) if items.get("type") == Some(&Value::String("string".into())) => {
+                "a list of strings".into()
+            }
+            _ => "a list".into(),
+        },
+        "object" if node.get("properties").is_none() => "a mapping of names to strings".into(),
+        "object" => "a mapping".into(),
+        other => other.into(),
+    }
+}
+
+/// Follows `$ref` and the `anyOf: [X, null]` of optional fields.
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        if let Some(reference) = node.get("$ref").and_then(Value::as_str) {
+            match reference
+                .strip_prefix('#')
+                .and_then(|pointer| root.pointer(pointer))
+            {
+                Some(target) => node = target,
+                None => return node,
+            }
+        } else if let Some(Value::Array(options)) = node.get("anyOf").or_else(|| node.get("oneOf"))
+        {
+            match options
+                .iter()
+                .find(|o| o.get("type") != Some(&Value::String("null".into())))
+            {
+                Some(option) => node = option,
+                None => return node,
+            }
+        } else {
+            return node;
+        }
+    }
+    node
+}
+
+fn walk<'a>(root: &'a Value, node: &'a Value, path: &FieldPath) -> Option<&'a Value> {
+    let mut node = resolve(root, node);
+    for segment in &path.0 {
+        node = match segment {
+            Segment::Key(key) => match node.get("properties").and_then(|p| p.get(key)) {
+                Some(child) => child,
+                None => node.get("additionalProperties").filter(|a| a.is_object())?,
+            },
+            Segment::Index(_) => node.get("items")?,
+        };
+        node = resolve(root, node);
+    }
+    Some(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_from_the_schema() {
+        let index = SchemaIndex::default();
+        let fields = index
+            .fields("Promotion", &FieldPath::root().key("versions").index(0))
+            .unwrap();
+        assert_eq!(
+            fields,
+            [
+                "kmsKeyId",
+                "outputConfig",
+                "tags",
+                "to",
+                "version",
+                "versionName"
+            ]
+        );
+        let fields = index
+            .fields(
+                "Promotion",
+                &FieldPath::root().key("destinations").key("anything"),
+            )
+            .unwrap();
+        assert!(fields.contains(&"account".to_string()));
+        let top = index.fields("Account", &FieldPath::root()).unwrap();
+        assert!(top.contains(&"kind".to_string()) && top.contains(&"accountId".to_string()));
+    }
+
+    #[test]
+    fn describe_names_type_and_purpose() {
+        let index = SchemaIndex::default();
+        let text = index
+            .describe(
+                "Promotion",
+                &FieldPath::root().key("versions").index(0).key("to"),
+            )
+            .unwrap();
+        assert!(
+            text.starts_with("a list of strings: The destinations"),
+            "{text}"
+        );
+    }
+}
