@@ -81,6 +81,7 @@ pub enum Code {
 
 /// One problem found in the manifests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub severity: Severity,
     pub code: Code,
@@ -164,6 +165,7 @@ impl Finding {
 
 /// The result of validating a set of manifests: `validate --format json` prints this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The version of this document's format.
     pub format_version: u32,

@@ -6,6 +6,7 @@
 //! get their field path from `serde_path_to_error` and their line from the `PositionIndex`.
 //! Whether the documents make sense together is `validate`'s job.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -56,6 +57,17 @@ impl Documents {
         Finding::error(code, &file.display, message)
             .at(file.index.find(at.document, path))
             .path(logical_path(label, path))
+    }
+}
+
+impl Documents {
+    /// `file:line` of `path` in document `at`, for messages that point at another place.
+    pub fn describe_location(&self, at: DocRef, path: &FieldPath) -> String {
+        let file = &self.files[at.file];
+        match file.index.find(at.document, path) {
+            Some((line, _)) => format!("{}:{line}", file.display),
+            None => file.display.clone(),
+        }
     }
 }
 
@@ -121,10 +133,33 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, findings: &mut Vec<Finding>) {
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e == "yaml" || e == "yml")
+            && !declares_other_schema(&path)
         {
             files.push(path);
         }
     }
+}
+
+/// Whether the file's first line is a `yaml-language-server` modeline naming a schema other than
+/// the manifest's (a sandbox seed, a CI workflow): such files share directories with manifests
+/// but are not manifests, so directory walks pass over them. Files named explicitly are read.
+fn declares_other_schema(path: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    if std::io::BufReader::new(file)
+        .take(4096)
+        .read_line(&mut first)
+        .is_err()
+    {
+        return false;
+    }
+    first
+        .trim()
+        .strip_prefix("# yaml-language-server: $schema=")
+        .is_some_and(|schema| !schema.trim_end().ends_with("manifest.schema.json"))
 }
 
 /// Reads and deserializes every document of `files`.
@@ -348,6 +383,7 @@ fn load_document(
 }
 
 /// Deserializes one document, reporting every unknown field and the first type error.
+/// (`kind` was removed from `mapping`; the schema lists it at the top level.)
 fn deserialize<T: DeserializeOwned>(
     docs: &mut Documents,
     at: DocRef,
@@ -357,12 +393,11 @@ fn deserialize<T: DeserializeOwned>(
     schema: &SchemaIndex,
     findings: &mut Vec<Finding>,
 ) -> Option<T> {
-    let mut unknown: Vec<FieldPath> = Vec::new();
+    let value = Value::Mapping(mapping);
+    let unknown = schema.unknown_fields(kind, &value);
     let mut track = serde_path_to_error::Track::new();
-    let result: Result<T, _> = {
-        let de = serde_path_to_error::Deserializer::new(Value::Mapping(mapping), &mut track);
-        serde_ignored::deserialize(de, |path| unknown.push(ignored_path(&path)))
-    };
+    let result: Result<T, _> =
+        T::deserialize(serde_path_to_error::Deserializer::new(value, &mut track));
     for path in &unknown {
         findings.push(unknown_field(docs, at, label, kind, path, schema));
     }
@@ -376,6 +411,16 @@ fn deserialize<T: DeserializeOwned>(
             let mut path = tracked_path(&track.path());
             let message = e.to_string();
             if let Some(field) = missing_field(&message) {
+                // A misspelt field (`versoin`) already explains the missing one (`version`).
+                let explained = unknown.iter().any(|u| {
+                    u.parent() == path
+                        && u.last_key()
+                            .is_some_and(|typo| closest(typo, std::iter::once(field)).is_some())
+                });
+                if explained {
+                    docs.incomplete = true;
+                    return None;
+                }
                 path = path.key(field);
             }
             let mut finding = docs.finding(
@@ -444,18 +489,6 @@ fn unknown_field(
         finding = finding.allowed(format!("the fields here are: {}", fields.join(", ")));
     }
     finding
-}
-
-fn ignored_path(path: &serde_ignored::Path<'_>) -> FieldPath {
-    use serde_ignored::Path as P;
-    match path {
-        P::Root => FieldPath::root(),
-        P::Seq { parent, index } => ignored_path(parent).index(*index),
-        P::Map { parent, key } => ignored_path(parent).key(key),
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
-            ignored_path(parent)
-        }
-    }
 }
 
 fn tracked_path(path: &serde_path_to_error::Path) -> FieldPath {

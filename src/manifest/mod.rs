@@ -56,7 +56,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     let mut seen: std::collections::BTreeMap<&str, load::DocRef> = Default::default();
     for (at, promotion) in &docs.promotions {
         if let Some(first) = seen.get(promotion.name.as_str()) {
-            let first = docs.files[first.file].display.clone();
+            let first = docs.describe_location(*first, &yaml::FieldPath::root().key("name"));
             findings.push(
                 docs.finding(
                     findings::Code::DuplicateName,

@@ -88,6 +88,15 @@ impl SchemaIndex {
         }
     }
 
+    /// Every field of `value` (a document of `kind`) that the schema does not have, wherever it
+    /// stands. Independent of deserialization, so a type error elsewhere hides none of them.
+    pub fn unknown_fields(&self, kind: &str, value: &serde_yaml::Value) -> Vec<FieldPath> {
+        let root = self.root(kind);
+        let mut found = Vec::new();
+        unknown_in(root, root, value, &FieldPath::root(), &mut found);
+        found
+    }
+
     /// What is expected at `path`: its type and its description, for error messages.
     pub fn describe(&self, kind: &str, path: &FieldPath) -> Option<String> {
         let root = self.root(kind);
@@ -164,6 +173,41 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
         }
     }
     node
+}
+
+fn unknown_in(
+    root: &Value,
+    node: &Value,
+    value: &serde_yaml::Value,
+    path: &FieldPath,
+    found: &mut Vec<FieldPath>,
+) {
+    let node = resolve(root, node);
+    match value {
+        serde_yaml::Value::Mapping(mapping) => {
+            let properties = node.get("properties").and_then(Value::as_object);
+            let additional = node.get("additionalProperties").filter(|a| a.is_object());
+            for (key, child) in mapping {
+                let Some(key) = key.as_str() else { continue };
+                let child_path = path.key(key);
+                match (properties.and_then(|p| p.get(key)), additional) {
+                    (Some(schema), _) | (None, Some(schema)) => {
+                        unknown_in(root, schema, child, &child_path, found)
+                    }
+                    (None, None) if properties.is_some() => found.push(child_path),
+                    (None, None) => {}
+                }
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            if let Some(schema) = node.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    unknown_in(root, schema, item, &path.index(i), found);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn walk<'a>(root: &'a Value, node: &'a Value, path: &FieldPath) -> Option<&'a Value> {

@@ -178,7 +178,21 @@ impl Checker<'_> {
             let key_path = path.key(key);
             match constraints::check_tag_key(key) {
                 Ok(()) => {
-                    self.value(at, label, &key_path, value, constraints::check_tag_value);
+                    if let Err(violation) = constraints::check_tag_value(value) {
+                        let shown = if value.chars().count() > 80 {
+                            format!("a value of {} characters", value.chars().count())
+                        } else {
+                            format!("`{value}`")
+                        };
+                        self.error(
+                            Code::InvalidValue,
+                            at,
+                            label,
+                            &key_path,
+                            format!("invalid value of tag `{key}`: {shown}"),
+                        )
+                        .allowed = Some(violation.allowed);
+                    }
                 }
                 Err(violation) => {
                     let shown: String = key.chars().take(80).collect();
@@ -273,7 +287,7 @@ pub fn check_accounts<'a>(docs: &'a Documents, findings: &mut Vec<Finding>) -> A
             c.settings(at, &label, &root.key("defaults"), defaults, None);
         }
         if let Some((first, _)) = table.get(&account.name) {
-            let first = docs.files[first.file].display.clone();
+            let first = docs.describe_location(*first, &root.key("name"));
             c.error(
                 Code::DuplicateName,
                 at,

@@ -148,16 +148,28 @@ impl IndexBuilder {
 
     /// Handles one node (scalar, alias or the start of a collection) and returns the path it
     /// stands at, or `None` when the node is a mapping key.
-    fn node(&mut self, scalar: Option<&str>, mark: Marker) -> Option<FieldPath> {
+    fn node(
+        &mut self,
+        scalar: Option<&str>,
+        starts_mapping: bool,
+        mark: Marker,
+    ) -> Option<FieldPath> {
         match self.stack.last_mut() {
-            None => Some(FieldPath::root()),
+            None => {
+                if !starts_mapping {
+                    self.record(FieldPath::root(), mark);
+                }
+                Some(FieldPath::root())
+            }
             Some(Frame::Mapping { path, key }) => match key.take() {
                 None => {
                     // A key. Complex (non-scalar) keys are not part of the language; they get a
                     // placeholder so their contents do not shift the rest of the index.
                     let name = scalar.unwrap_or("?").to_string();
                     let field = path.key(&name);
+                    let container = path.clone();
                     *key = Some(name);
+                    self.record(container, mark);
                     self.record(field, mark);
                     None
                 }
@@ -166,7 +178,11 @@ impl IndexBuilder {
             Some(Frame::Sequence { path, next }) => {
                 let field = path.index(*next);
                 *next += 1;
-                self.record(field.clone(), mark);
+                // A mapping item is located at its first key (recorded when the key comes), which
+                // is where a reader looks; the collection-start mark can point past it.
+                if !starts_mapping {
+                    self.record(field.clone(), mark);
+                }
                 Some(field)
             }
         }
@@ -181,24 +197,30 @@ impl MarkedEventReceiver for IndexBuilder {
                 self.stack.clear();
             }
             Event::Scalar(value, ..) => {
-                self.node(Some(&value), mark);
+                self.node(Some(&value), false, mark);
             }
             Event::Alias(_) => {
-                self.node(None, mark);
+                self.node(None, false, mark);
             }
             Event::MappingStart(..) => {
                 let is_key = matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. }));
-                let path = self.node(None, mark).unwrap_or_else(FieldPath::root);
+                let path = self.node(None, true, mark).unwrap_or_else(FieldPath::root);
                 let path = if is_key { path.key("?") } else { path };
                 self.stack.push(Frame::Mapping { path, key: None });
             }
             Event::SequenceStart(..) => {
                 let is_key = matches!(self.stack.last(), Some(Frame::Mapping { key: None, .. }));
-                let path = self.node(None, mark).unwrap_or_else(FieldPath::root);
+                let path = self.node(None, false, mark).unwrap_or_else(FieldPath::root);
                 let path = if is_key { path.key("?") } else { path };
                 self.stack.push(Frame::Sequence { path, next: 0 });
             }
-            Event::MappingEnd | Event::SequenceEnd => {
+            Event::MappingEnd => {
+                // An empty mapping item never saw a key: locate it at its end.
+                if let Some(Frame::Mapping { path, .. }) = self.stack.pop() {
+                    self.record(path, mark);
+                }
+            }
+            Event::SequenceEnd => {
                 self.stack.pop();
             }
             _ => {}

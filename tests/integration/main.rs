@@ -1,0 +1,6 @@
+//! The one integration test binary of reko-promote: each module tests one part end to end.
+//! Helpers shared by the modules live in `support`.
+
+mod cli;
+mod manifests;
+mod support;

@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests: paths, loading, and dumps on failure.
+
+use std::path::{Path, PathBuf};
+
+use reko_promote::manifest::{self, Loaded};
+
+/// The package root (tests run there, but say so explicitly).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Paths relative to the package root, as a user would type them (messages show them as given).
+pub fn rel(path: &str) -> PathBuf {
+    PathBuf::from(path)
+}
+
+/// Loads `paths` with the working directory at the package root.
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    std::env::set_current_dir(root()).expect("package root exists");
+    manifest::load(paths)
+}
+
+/// The text rendering of a report, without colour codes.
+pub fn render(loaded: &Loaded) -> String {
+    let text = reko_promote::render::findings::render(&loaded.report);
+    anstream::adapter::strip_str(&text).to_string()
+}
+
+/// Panics with the whole report when `condition` is false.
+pub fn check(condition: bool, what: &str, loaded: &Loaded) {
+    if !condition {
+        panic!(
+            "{what}\n--- report ---\n{}\n--- json ---\n{}",
+            render(loaded),
+            serde_json::to_string_pretty(&loaded.report).unwrap_or_default()
+        );
+    }
+}
+
+/// The sub-directories of `dir`, sorted.
+pub fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .expect("case directory exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
