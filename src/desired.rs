@@ -50,7 +50,7 @@ pub struct OutputConfig {
 }
 
 /// Where a placement was declared, for error messages and plans.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Origin {
     /// The manifest file, as given on the command line or found in a directory.
     pub file: String,

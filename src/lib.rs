@@ -11,4 +11,7 @@ pub mod cli;
 pub mod constraints;
 pub mod desired;
 pub mod manifest;
+pub mod plan;
+pub mod policy;
 pub mod render;
+pub mod state;

@@ -4,3 +4,4 @@
 //! (`anstream`) strips them when the output is not a terminal or NO_COLOR is set.
 
 pub mod findings;
+pub mod plan;

@@ -3,4 +3,5 @@
 
 mod cli;
 mod manifests;
+mod plan_logic;
 mod support;

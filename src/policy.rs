@@ -1,0 +1,539 @@
+//! Rekognition project policies: parse, evaluate and write the resource policies that let another
+//! account copy a project's versions (`rekognition:CopyProjectVersion`).
+//!
+//! Pure logic, shared by every side that reasons about policies: `plan` (does a source project's
+//! policy let the destination copy this version? which statement is missing?), `apply` (the
+//! managed policies it writes) and the `sandbox` (which enforces them as AWS does). Reading and
+//! writing policies through the API is left to `state` and `apply`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The only action a project policy may grant.
+pub const COPY_ACTION: &str = "rekognition:CopyProjectVersion";
+
+/// The largest policy document AWS accepts (`ProjectPolicyDocument` max length).
+pub const MAX_DOCUMENT_CHARS: usize = 2000;
+
+/// The most policies one project may carry.
+pub const MAX_POLICIES_PER_PROJECT: usize = 5;
+
+/// The IAM policy language version written into documents.
+pub const POLICY_VERSION: &str = "2012-10-17";
+
+/// Why a policy document is malformed, in the words AWS's MalformedPolicyDocumentException uses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedPolicy(pub String);
+
+/// Allow or Deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+/// One statement of a project policy, normalized (lists even where the JSON had one string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: Option<String>,
+    pub effect: Effect,
+    /// `*`, account IDs, account root ARNs or role ARNs.
+    pub principals: Vec<String>,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+/// A parsed project policy document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDocument {
+    pub statements: Vec<Statement>,
+}
+
+/// Who is calling: an account, possibly through a role (the role ARN, not the session ARN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    pub role_arn: Option<String>,
+}
+
+/// The outcome of evaluating policies for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// A statement allows it and none denies it.
+    Allowed,
+    /// A statement explicitly denies it (a Deny always wins).
+    ExplicitlyDenied,
+    /// No statement allows it.
+    NotAllowed,
+}
+
+fn one_or_many(value: &Value, field: &str) -> Result<Vec<String>, MalformedPolicy> {
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|item| {
+                item.as_str().map(str::to_string).ok_or_else(|| {
+                    MalformedPolicy(format!("{field} must hold strings, found {item}"))
+                })
+            })
+            .collect(),
+        other => Err(MalformedPolicy(format!(
+            "{field} must be a string or a non-empty list of strings, found {other}"
+        ))),
+    }
+}
+
+impl PolicyDocument {
+    /// Parses a project policy as Rekognition accepts it: JSON with `Statement` (one object or a
+    /// list); each statement with `Effect`, `Principal`, `Action` and `Resource`; no
+    /// `NotAction`, `NotResource`, `NotPrincipal`; `rekognition:CopyProjectVersion` the only
+    /// action (or a wildcard covering it).
+    pub fn parse(text: &str) -> Result<Self, MalformedPolicy> {
+        if text.chars().count() > MAX_DOCUMENT_CHARS {
+            return Err(MalformedPolicy(format!(
+                "The policy document is {} characters; the maximum is {MAX_DOCUMENT_CHARS}",
+                text.chars().count()
+            )));
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| MalformedPolicy(format!("The policy document is not valid JSON: {e}")))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| MalformedPolicy("The policy document must be a JSON object".into()))?;
+        if let Some(version) = object.get("Version")
+            && version.as_str() != Some(POLICY_VERSION)
+            && version.as_str() != Some("2008-10-17")
+        {
+            return Err(MalformedPolicy(format!(
+                "Version must be \"{POLICY_VERSION}\", found {version}"
+            )));
+        }
+        let statements = match object.get("Statement") {
+            Some(Value::Array(items)) if !items.is_empty() => items.clone(),
+            Some(item @ Value::Object(_)) => vec![item.clone()],
+            _ => {
+                return Err(MalformedPolicy(
+                    "The policy document must have a Statement (an object or a non-empty list)"
+                        .into(),
+                ));
+            }
+        };
+        let statements = statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| parse_statement(i, s))
+            .collect::<Result<_, _>>()?;
+        Ok(PolicyDocument { statements })
+    }
+
+    /// Serializes the document compactly, as apply writes it.
+    pub fn to_json(&self) -> String {
+        let statements: Vec<Value> = self.statements.iter().map(Statement::to_value).collect();
+        serde_json::json!({ "Version": POLICY_VERSION, "Statement": statements }).to_string()
+    }
+}
+
+fn parse_statement(index: usize, value: &Value) -> Result<Statement, MalformedPolicy> {
+    let at = |m: &str| MalformedPolicy(format!("Statement {index}: {m}"));
+    let object = value
+        .as_object()
+        .ok_or_else(|| at("must be a JSON object"))?;
+    for refused in ["NotAction", "NotResource", "NotPrincipal"] {
+        if object.contains_key(refused) {
+            return Err(at(&format!(
+                "{refused} is not supported in project policies"
+            )));
+        }
+    }
+    if object.contains_key("Condition") {
+        return Err(at("Condition is not supported in project policies"));
+    }
+    let effect = match object.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => Effect::Allow,
+        Some("Deny") => Effect::Deny,
+        Some(other) => return Err(at(&format!("Effect must be Allow or Deny, found {other}"))),
+        None => return Err(at("Effect is required")),
+    };
+    let principals = match object.get("Principal") {
+        Some(Value::String(s)) if s == "*" => vec!["*".to_string()],
+        Some(Value::Object(p)) => {
+            let aws = p
+                .get("AWS")
+                .ok_or_else(|| at("Principal must name AWS principals ({\"AWS\": ...})"))?;
+            one_or_many(aws, "Principal.AWS").map_err(|e| at(&e.0))?
+        }
+        Some(_) => return Err(at("Principal must be \"*\" or {\"AWS\": ...}")),
+        None => return Err(at("Principal is required")),
+    };
+    let actions = one_or_many(
+        object
+            .get("Action")
+            .ok_or_else(|| at("Action is required"))?,
+        "Action",
+    )
+    .map_err(|e| at(&e.0))?;
+    for action in &actions {
+        if !wildcard_match(
+            &action.to_ascii_lowercase(),
+            &COPY_ACTION.to_ascii_lowercase(),
+        ) {
+            return Err(at(&format!(
+                "the action {action} is not supported; project policies only grant \
+                 {COPY_ACTION}"
+            )));
+        }
+    }
+    let resources = one_or_many(
+        object
+            .get("Resource")
+            .ok_or_else(|| at("Resource is required"))?,
+        "Resource",
+    )
+    .map_err(|e| at(&e.0))?;
+    Ok(Statement {
+        sid: object
+            .get("Sid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        effect,
+        principals,
+        actions,
+        resources,
+    })
+}
+
+impl Statement {
+    /// The statement that lets `account_id` copy exactly `version_arns`.
+    pub fn allow_copy(
+        sid: Option<String>,
+        principals: Vec<String>,
+        version_arns: Vec<String>,
+    ) -> Self {
+        Statement {
+            sid,
+            effect: Effect::Allow,
+            principals,
+            actions: vec![COPY_ACTION.to_string()],
+            resources: version_arns,
+        }
+    }
+
+    /// The statement as policy JSON.
+    pub fn to_value(&self) -> Value {
+        let list = |items: &[String]| -> Value {
+            if items.len() == 1 {
+                Value::String(items[0].clone())
+            } else {
+                Value::Array(items.iter().cloned().map(Value::String).collect())
+            }
+        };
+        let mut object = serde_json::Map::new();
+        if let Some(sid) = &self.sid {
+            object.insert("Sid".into(), Value::String(sid.clone()));
+        }
+        object.insert("Effect".into(), Value::String(format!("{:?}", self.effect)));
+        let principal = if self.principals == ["*"] {
+            Value::String("*".into())
+        } else {
+            serde_json::json!({ "AWS": list(&self.principals) })
+        };
+        object.insert("Principal".into(), principal);
+        object.insert("Action".into(), list(&self.actions));
+        object.insert("Resource".into(), list(&self.resources));
+        Value::Object(object)
+    }
+
+    fn matches(&self, caller: &Caller, action: &str, resource: &str) -> bool {
+        self.principals.iter().any(|p| principal_matches(p, caller))
+            && self
+                .actions
+                .iter()
+                .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+            && self.resources.iter().any(|r| wildcard_match(r, resource))
+    }
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string_pretty(&self.to_value()).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+fn principal_matches(principal: &str, caller: &Caller) -> bool {
+    if principal == "*" {
+        return true;
+    }
+    if principal == caller.account_id {
+        return true;
+    }
+    if let Some(rest) = principal.strip_prefix("arn:")
+        && let [_partition, "iam", "", account, resource] =
+            rest.splitn(5, ':').collect::<Vec<_>>()[..]
+    {
+        if account != caller.account_id {
+            return false;
+        }
+        if resource == "root" {
+            return true;
+        }
+        return caller.role_arn.as_deref() == Some(principal);
+    }
+    false
+}
+
+/// IAM-style matching: `*` any run of characters, `?` any one character.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Evaluates `documents` for `caller` doing `action` on `resource`: an explicit Deny wins, then
+/// any Allow, else not allowed.
+pub fn evaluate<'a>(
+    documents: impl IntoIterator<Item = &'a PolicyDocument>,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+) -> Decision {
+    let mut allowed = false;
+    for document in documents {
+        for statement in &document.statements {
+            if statement.matches(caller, action, resource) {
+                match statement.effect {
+                    Effect::Deny => return Decision::ExplicitlyDenied,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed {
+        Decision::Allowed
+    } else {
+        Decision::NotAllowed
+    }
+}
+
+/// The principal reko-promote grants for a destination account: its root, so any role the
+/// account chooses may copy (the account's own IAM still decides who inside it can).
+pub fn account_principal(partition: &str, account_id: &str) -> String {
+    format!("arn:{partition}:iam::{account_id}:root")
+}
+
+/// The managed policy documents that let `account_id` copy exactly `version_arns`: as few as
+/// possible, each within [`MAX_DOCUMENT_CHARS`], the ARNs in order (so the result is
+/// deterministic). One document while it fits; apply names them `reko-promote-ACCOUNT`,
+/// `reko-promote-ACCOUNT-2`, ...
+pub fn managed_documents<'a>(
+    partition: &str,
+    account_id: &str,
+    version_arns: impl IntoIterator<Item = &'a String>,
+) -> Vec<PolicyDocument> {
+    let principal = account_principal(partition, account_id);
+    let document = |arns: Vec<String>| PolicyDocument {
+        statements: vec![Statement::allow_copy(
+            Some(format!("RekoPromoteCopyTo{account_id}")),
+            vec![principal.clone()],
+            arns,
+        )],
+    };
+    let mut documents = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for arn in version_arns {
+        let mut candidate = current.clone();
+        candidate.push(arn.clone());
+        if current.is_empty() || document(candidate.clone()).to_json().len() <= MAX_DOCUMENT_CHARS {
+            current = candidate;
+        } else {
+            documents.push(document(std::mem::take(&mut current)));
+            current.push(arn.clone());
+        }
+    }
+    if !current.is_empty() {
+        documents.push(document(current));
+    }
+    documents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERSION: &str =
+        "arn:aws:rekognition:eu-west-1:111111111111:project/p/version/v1/1700000000000";
+
+    fn caller(account: &str, role: Option<&str>) -> Caller {
+        Caller {
+            account_id: account.into(),
+            role_arn: role.map(str::to_string),
+        }
+    }
+
+    fn doc(json: &str) -> PolicyDocument {
+        PolicyDocument::parse(json).unwrap()
+    }
+
+    #[test]
+    fn allows_by_account_root_id_or_role_and_deny_wins() {
+        let by_root = doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::222222222222:root"}},"Action":"rekognition:CopyProjectVersion","Resource":"{VERSION}"}}]}}"#
+        ));
+        let c = caller("222222222222", Some("arn:aws:iam::222222222222:role/r"));
+        assert_eq!(
+            evaluate([&by_root], &c, COPY_ACTION, VERSION),
+            Decision::Allowed
+        );
+        assert_eq!(
+            evaluate(
+                [&by_root],
+                &caller("333333333333", None),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::NotAllowed
+        );
+        let by_role = doc(
+            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/r"]},"Action":"rekognition:*","Resource":"arn:aws:rekognition:eu-west-1:111111111111:project/p/version/*"}}"#,
+        );
+        assert_eq!(
+            evaluate([&by_role], &c, COPY_ACTION, VERSION),
+            Decision::Allowed
+        );
+        assert_eq!(
+            evaluate(
+                [&by_role],
+                &caller("222222222222", Some("arn:aws:iam::222222222222:role/other")),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::NotAllowed
+        );
+        let deny = doc(
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
+        );
+        assert_eq!(
+            evaluate([&by_root, &deny], &c, COPY_ACTION, VERSION),
+            Decision::ExplicitlyDenied
+        );
+    }
+
+    #[test]
+    fn refuses_what_rekognition_refuses() {
+        for (json, needle) in [
+            ("not json", "not valid JSON"),
+            (r#"{"Statement":[]}"#, "Statement"),
+            (
+                r#"{"Statement":[{"Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
+                "Effect is required",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
+                "Principal is required",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}"#,
+                "Action is required",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion"}]}"#,
+                "Resource is required",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"x","Resource":"*"}]}"#,
+                "NotAction",
+            ),
+            (
+                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:DeleteProject","Resource":"*"}]}"#,
+                "not supported",
+            ),
+        ] {
+            let error = PolicyDocument::parse(json).unwrap_err();
+            assert!(error.0.contains(needle), "{json}: {error}");
+        }
+        let long = format!(r#"{{"Statement":"{}"}}"#, "x".repeat(2000));
+        assert!(
+            PolicyDocument::parse(&long)
+                .unwrap_err()
+                .0
+                .contains("maximum is 2000")
+        );
+    }
+
+    #[test]
+    fn written_documents_parse_back() {
+        let statement = Statement::allow_copy(
+            Some("ReKoPromote".into()),
+            vec![account_principal("aws", "222222222222")],
+            vec![VERSION.into()],
+        );
+        let document = PolicyDocument {
+            statements: vec![statement.clone()],
+        };
+        assert_eq!(
+            PolicyDocument::parse(&document.to_json()).unwrap(),
+            document
+        );
+        assert!(
+            statement
+                .to_string()
+                .contains("\"Action\": \"rekognition:CopyProjectVersion\"")
+        );
+    }
+
+    #[test]
+    fn managed_documents_split_to_fit_the_limit() {
+        let arns: Vec<String> = (0..40)
+            .map(|i| format!("arn:aws:rekognition:eu-west-1:111111111111:project/p/version/v{i:03}/1700000000000"))
+            .collect();
+        let documents = managed_documents("aws", "222222222222", &arns);
+        assert!(documents.len() > 1);
+        let mut seen = Vec::new();
+        for document in &documents {
+            let json = document.to_json();
+            assert!(json.len() <= MAX_DOCUMENT_CHARS, "{}", json.len());
+            assert_eq!(PolicyDocument::parse(&json).unwrap(), *document);
+            seen.extend(document.statements[0].resources.clone());
+        }
+        assert_eq!(seen, arns, "every ARN granted once, in order");
+        assert_eq!(
+            managed_documents("aws", "222222222222", &arns[..1]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("a*c", "abbbc"));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a?c", "abbc"));
+        assert!(wildcard_match("*", ""));
+        assert!(!wildcard_match("abc", "abcd"));
+    }
+}

@@ -1,0 +1,499 @@
+//! Planning as a pure function, on plain values (no network): every action and reason, drift,
+//! managed policies, fingerprints, and the three renderings of one plan document.
+
+use std::collections::BTreeMap;
+
+use reko_promote::desired::{DesiredState, OutputConfig};
+use reko_promote::plan::{self, Action, PlanDocument};
+use reko_promote::render;
+use reko_promote::state::{LivePolicy, LiveProject, LiveState, LiveVersion, ProjectKey};
+
+use crate::support::{load, rel};
+
+const REGION: &str = "eu-west-1";
+
+fn desired() -> DesiredState {
+    let loaded = load(&[rel("tests/manifests/plan")]);
+    crate::support::check(loaded.report.valid, "the plan fixture is valid", &loaded);
+    loaded.desired.unwrap()
+}
+
+fn key(account: &str, project: &str) -> ProjectKey {
+    ProjectKey {
+        account_id: account.into(),
+        region: REGION.into(),
+        name: project.into(),
+    }
+}
+
+fn project_arn(account: &str, project: &str) -> String {
+    format!("arn:aws:rekognition:{REGION}:{account}:project/{project}/1700000000000")
+}
+
+fn version_arn(account: &str, project: &str, version: &str) -> String {
+    format!(
+        "arn:aws:rekognition:{REGION}:{account}:project/{project}/version/{version}/1700000000001"
+    )
+}
+
+fn version(
+    account: &str,
+    project: &str,
+    name: &str,
+    status: &str,
+    source: Option<String>,
+) -> LiveVersion {
+    LiveVersion {
+        arn: version_arn(account, project, name),
+        status: status.into(),
+        status_message: None,
+        source_project_version_arn: source,
+        kms_key_id: None,
+        output_config: None,
+        f1_score: Some(0.9),
+    }
+}
+
+const ML: &str = "111111111111";
+const STAGING: &str = "222222222222";
+const PROD: &str = "333333333333";
+
+/// A live state in which each placement of the fixture meets its situation.
+fn live() -> LiveState {
+    let mut live = LiveState::default();
+    live.inaccessible.insert(
+        "qa".into(),
+        "AccessDenied: User: arn:aws:sts::444444444444:assumed-role/ci/run is not authorized to perform: sts:AssumeRole".into(),
+    );
+    let mut add_project = |account: &str, name: &str, exists: bool| {
+        live.projects.insert(
+            key(account, name),
+            exists.then(|| LiveProject {
+                arn: project_arn(account, name),
+                status: "CREATED".into(),
+            }),
+        );
+    };
+    for (account, name, exists) in [
+        (ML, "vision", true),
+        (ML, "managed", true),
+        (ML, "denied", true),
+        (ML, "vision-archive", true),
+        (STAGING, "vision", true),
+        (STAGING, "denied", true),
+        (PROD, "vision", true),
+        (PROD, "managed", true),
+        (PROD, "archive", false),
+    ] {
+        add_project(account, name, exists);
+    }
+    let src = |v: &str| Some(version_arn(ML, "vision", v));
+    let mut source_versions = BTreeMap::new();
+    for (name, status) in [
+        ("v-new", "TRAINING_COMPLETED"),
+        ("v-same", "TRAINING_COMPLETED"),
+        ("v-copying", "TRAINING_COMPLETED"),
+        ("v-other", "TRAINING_COMPLETED"),
+        ("v-failed", "TRAINING_COMPLETED"),
+        ("v-deleting", "RUNNING"),
+        ("v-untrained", "TRAINING_FAILED"),
+    ] {
+        source_versions.insert(
+            name.to_string(),
+            Some(version(ML, "vision", name, status, None)),
+        );
+    }
+    source_versions.insert("v-missing".into(), None);
+    live.versions.insert(key(ML, "vision"), source_versions);
+    live.versions.insert(
+        key(ML, "managed"),
+        BTreeMap::from([(
+            "m1".into(),
+            Some(version(ML, "managed", "m1", "TRAINING_COMPLETED", None)),
+        )]),
+    );
+    live.versions.insert(
+        key(ML, "denied"),
+        BTreeMap::from([(
+            "d1".into(),
+            Some(version(ML, "denied", "d1", "TRAINING_COMPLETED", None)),
+        )]),
+    );
+    live.versions.insert(
+        key(ML, "vision-archive"),
+        BTreeMap::from([("v-new-local".into(), None)]),
+    );
+
+    let mut staging = BTreeMap::new();
+    staging.insert("v-new".to_string(), None);
+    staging.insert(
+        "v-same".into(),
+        Some(version(
+            STAGING,
+            "vision",
+            "v-same",
+            "COPYING_COMPLETED",
+            src("v-same"),
+        )),
+    );
+    staging.insert(
+        "v-copying".into(),
+        Some(version(
+            STAGING,
+            "vision",
+            "v-copying",
+            "COPYING_IN_PROGRESS",
+            src("v-copying"),
+        )),
+    );
+    staging.insert(
+        "v-other".into(),
+        Some(version(
+            STAGING,
+            "vision",
+            "v-other",
+            "COPYING_COMPLETED",
+            src("v-same"),
+        )),
+    );
+    let mut failed = version(
+        STAGING,
+        "vision",
+        "v-failed",
+        "COPYING_FAILED",
+        src("v-failed"),
+    );
+    failed.status_message = Some("The KMS key is disabled.".into());
+    staging.insert("v-failed".into(), Some(failed));
+    staging.insert(
+        "v-deleting".into(),
+        Some(version(
+            STAGING,
+            "vision",
+            "v-deleting",
+            "DELETING",
+            src("v-deleting"),
+        )),
+    );
+    staging.insert("v-missing".into(), None);
+    staging.insert("v-untrained".into(), None);
+    live.versions.insert(key(STAGING, "vision"), staging);
+    live.versions.insert(
+        key(STAGING, "denied"),
+        BTreeMap::from([("d1".into(), None)]),
+    );
+
+    let mut prod_same = version(PROD, "vision", "v-same", "STOPPED", src("v-same"));
+    prod_same.kms_key_id = Some(format!("arn:aws:kms:{REGION}:{PROD}:key/old-key"));
+    prod_same.output_config = Some(OutputConfig {
+        s3_bucket: "acme-prod-models".into(),
+        s3_key_prefix: Some("rekognition/".into()),
+    });
+    live.versions.insert(
+        key(PROD, "vision"),
+        BTreeMap::from([("v-new".into(), None), ("v-same".into(), Some(prod_same))]),
+    );
+    live.versions
+        .insert(key(PROD, "managed"), BTreeMap::from([("m1".into(), None)]));
+
+    // ml/vision lets staging copy any version; ml/denied denies staging explicitly.
+    live.policies.insert(
+        key(ML, "vision"),
+        vec![LivePolicy {
+            name: "staging-may-copy".into(),
+            revision_id: "rev-1".into(),
+            document: format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{STAGING}:root"}},"Action":"rekognition:CopyProjectVersion","Resource":"arn:aws:rekognition:{REGION}:{ML}:project/vision/version/*"}}]}}"#
+            ),
+        }],
+    );
+    live.policies.insert(
+        key(ML, "denied"),
+        vec![
+            LivePolicy {
+                name: "allow-all".into(),
+                revision_id: "rev-1".into(),
+                document: r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#.into(),
+            },
+            LivePolicy {
+                name: "deny-staging".into(),
+                revision_id: "rev-2".into(),
+                document: format!(r#"{{"Statement":[{{"Effect":"Deny","Principal":{{"AWS":"{STAGING}"}},"Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#),
+            },
+        ],
+    );
+    live.policies.insert(key(ML, "managed"), vec![]);
+    live
+}
+
+fn entry<'a>(
+    plan: &'a PlanDocument,
+    account: &str,
+    project: &str,
+    version: &str,
+) -> &'a plan::PlanEntry {
+    plan.entries
+        .iter()
+        .find(|e| {
+            e.target.account.name == account
+                && e.target.project == project
+                && e.target.version_name == version
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no entry {account}/{project}/{version} in\n{}",
+                render::plan::text(plan, true)
+            )
+        })
+}
+
+#[test]
+fn every_action_gets_its_reason() {
+    let plan = plan::compute(&desired(), &live());
+    let dump = render::plan::text(&plan, true);
+    let dump = anstream::adapter::strip_str(&dump).to_string();
+    let expect = |account: &str, project: &str, version: &str, action: Action, needle: &str| {
+        let e = entry(&plan, account, project, version);
+        assert_eq!(
+            e.action, action,
+            "{account}/{project}/{version}: {}\n{dump}",
+            e.reason
+        );
+        assert!(
+            e.reason.contains(needle),
+            "{account}/{project}/{version}: {:?} lacks {needle:?}",
+            e.reason
+        );
+    };
+    expect("staging", "vision", "v-new", Action::Copy, "policy allows");
+    expect(
+        "ml",
+        "vision-archive",
+        "v-new-local",
+        Action::Copy,
+        "same-account",
+    );
+    expect("prod", "managed", "m1", Action::Copy, "managePolicy");
+    expect(
+        "staging",
+        "vision",
+        "v-same",
+        Action::Unchanged,
+        "same source",
+    );
+    expect("prod", "vision", "v-same", Action::Unchanged, "STOPPED");
+    expect(
+        "staging",
+        "vision",
+        "v-copying",
+        Action::InProgress,
+        "COPYING_IN_PROGRESS",
+    );
+    expect(
+        "staging",
+        "vision",
+        "v-other",
+        Action::Conflict,
+        "came from",
+    );
+    expect(
+        "staging",
+        "vision",
+        "v-failed",
+        Action::Conflict,
+        "The KMS key is disabled.",
+    );
+    expect(
+        "staging",
+        "vision",
+        "v-deleting",
+        Action::Conflict,
+        "DELETING",
+    );
+    expect(
+        "staging",
+        "vision",
+        "v-missing",
+        Action::Blocked,
+        "does not exist",
+    );
+    expect(
+        "staging",
+        "vision",
+        "v-untrained",
+        Action::Blocked,
+        "TRAINING_FAILED",
+    );
+    expect(
+        "prod",
+        "archive",
+        "v-new",
+        Action::Blocked,
+        "create it first",
+    );
+    expect("prod", "vision", "v-new", Action::Blocked, "no policy");
+    expect(
+        "staging",
+        "denied",
+        "d1",
+        Action::Blocked,
+        "explicitly denies",
+    );
+    expect("qa", "vision", "v-new", Action::Unknown, "AccessDenied");
+
+    // The missing policy is shown as the exact statement that would allow the copy.
+    let statement = entry(&plan, "prod", "vision", "v-new")
+        .missing_policy_statement
+        .clone()
+        .unwrap();
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        "arn:aws:iam::333333333333:root"
+    );
+    assert_eq!(statement["Action"], "rekognition:CopyProjectVersion");
+    assert_eq!(statement["Resource"], version_arn(ML, "vision", "v-new"));
+
+    // Conflicts carry a readable diff of desired against actual.
+    let diff = entry(&plan, "staging", "vision", "v-other")
+        .diff
+        .clone()
+        .unwrap();
+    assert!(
+        diff.contains(&format!(
+            "-sourceProjectVersionArn: {}",
+            version_arn(ML, "vision", "v-other")
+        )),
+        "{diff}"
+    );
+    assert!(
+        diff.contains(&format!(
+            "+sourceProjectVersionArn: {}",
+            version_arn(ML, "vision", "v-same")
+        )),
+        "{diff}"
+    );
+
+    // Drift is shown apart and never triggers a copy.
+    let drifted = entry(&plan, "prod", "vision", "v-same");
+    assert_eq!(drifted.drift.len(), 1);
+    assert_eq!(drifted.drift[0].field, "kmsKeyId");
+
+    // The managed policy apply will write.
+    assert_eq!(plan.policies.len(), 1);
+    assert_eq!(plan.policies[0].policy_name, "reko-promote-333333333333");
+    assert_eq!(plan.policies[0].replaces_revision_id, None);
+
+    let s = plan.summary;
+    assert_eq!(
+        (
+            s.copy,
+            s.unchanged,
+            s.in_progress,
+            s.conflict,
+            s.blocked,
+            s.unknown,
+            s.drift,
+            s.policies
+        ),
+        (3, 2, 1, 3, 5, 1, 1, 1)
+    );
+    assert_eq!(plan.entries.len(), desired().placements.len());
+}
+
+#[test]
+fn renderings_read_the_same_document() {
+    let plan = plan::compute(&desired(), &live());
+    let text = anstream::adapter::strip_str(&render::plan::text(&plan, false)).to_string();
+    assert!(text.ends_with("Plan: 3 to copy, 2 unchanged, 1 in progress, 3 conflicts, 5 blocked, 1 unknown, 1 policy to write, 1 with drift.\n"), "{text}");
+    assert!(text.contains("1 unchanged (--show-unchanged lists them)"));
+    insta::assert_snapshot!("plan_text", text);
+    let full = anstream::adapter::strip_str(&render::plan::text(&plan, true)).to_string();
+    assert!(full.contains("= v-same"));
+    insta::assert_snapshot!("plan_markdown", render::plan::markdown(&plan));
+    let json = serde_json::to_value(&plan).unwrap();
+    insta::assert_json_snapshot!("plan_json", json);
+    // The JSON is the document: it reads back to the same plan.
+    let back: PlanDocument = serde_json::from_value(json).unwrap();
+    assert_eq!(back, plan);
+}
+
+#[test]
+fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
+    let desired = desired();
+    let before = plan::compute(&desired, &live());
+    let mut moved = live();
+    // Someone copies v-new into staging after the plan: absent → present.
+    moved
+        .versions
+        .get_mut(&key(STAGING, "vision"))
+        .unwrap()
+        .insert(
+            "v-new".into(),
+            Some(version(
+                STAGING,
+                "vision",
+                "v-new",
+                "COPYING_IN_PROGRESS",
+                Some(version_arn(ML, "vision", "v-new")),
+            )),
+        );
+    let after = plan::compute(&desired, &moved);
+    let digest = |p: &PlanDocument, account: &str, project: &str| {
+        p.fingerprints
+            .iter()
+            .find(|f| f.account_id == account && f.project == project)
+            .unwrap()
+            .digest
+            .clone()
+    };
+    assert_ne!(
+        digest(&before, STAGING, "vision"),
+        digest(&after, STAGING, "vision")
+    );
+    assert_eq!(
+        digest(&before, PROD, "vision"),
+        digest(&after, PROD, "vision")
+    );
+    assert_eq!(before.manifests_digest, after.manifests_digest);
+
+    // A policy revision change on the source moves every destination it feeds.
+    let mut repoliced = live();
+    repoliced.policies.get_mut(&key(ML, "vision")).unwrap()[0].revision_id = "rev-2".into();
+    let after = plan::compute(&desired, &repoliced);
+    assert_ne!(
+        digest(&before, PROD, "vision"),
+        digest(&after, PROD, "vision")
+    );
+}
+
+#[test]
+fn selection_targets_and_excludes() {
+    let desired = desired();
+    let only_prod = plan::Selection {
+        targets: vec!["prod".into()],
+        excludes: vec![],
+    }
+    .apply(&desired);
+    assert!(
+        only_prod
+            .placements
+            .iter()
+            .all(|p| p.destination_account == "prod" || p.destination == "prod")
+    );
+    assert!(!only_prod.placements.is_empty());
+    let no_vision = plan::Selection {
+        targets: vec![],
+        excludes: vec!["vision".into()],
+    }
+    .apply(&desired);
+    assert!(no_vision.placements.iter().all(|p| p.promotion != "vision"));
+    assert_eq!(no_vision.placements.len(), 3);
+}
+
+#[test]
+fn the_plan_document_holds_no_secret() {
+    let json = serde_json::to_string(&plan::compute(&desired(), &live())).unwrap();
+    for needle in ["SecretAccessKey", "SessionToken", "secret", "AKIA", "ASIA"] {
+        assert!(!json.contains(needle), "plan JSON contains {needle}");
+    }
+}
