@@ -7,10 +7,12 @@
 //! rules both the validator and the `sandbox` (a local Rekognition + STS emulator) enforce.
 //! Only `aws`, `state`, `apply` and `sandbox` touch the network.
 
+pub mod aws;
 pub mod cli;
 pub mod constraints;
 pub mod desired;
 pub mod manifest;
+pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod plan;
 mod validate;
 
 /// Declarative, GitOps-style promotion of Amazon Rekognition Custom Labels model versions
@@ -44,9 +45,114 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text, env = "REKO_PROMOTE_FORMAT")]
         format: Format,
     },
+    /// Read live state in every account and show what apply would do.
+    ///
+    /// Exit status: 0, or with --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 an
+    /// error or anything blocked, in conflict or unknown.
+    #[command(
+        after_help = "Examples:\n  reko-promote plan\n  reko-promote plan --format markdown --detailed-exitcode manifests/\n  reko-promote plan --out plan.json --target prod\n  AWS_ENDPOINT_URL=http://127.0.0.1:4566 reko-promote plan   # against the sandbox"
+    )]
+    Plan {
+        /// Manifest files or directories (walked for *.yaml and *.yml).
+        #[arg(default_value = crate::manifest::DEFAULT_PATH)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text, env = "REKO_PROMOTE_PLAN_FORMAT")]
+        format: PlanFormat,
+        /// Save the plan (JSON) for `apply --plan FILE`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 0 when there is nothing to do, 2 when changes are pending, 1 when anything is
+        /// blocked, in conflict or unknown.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// List unchanged placements instead of counting them.
+        #[arg(long)]
+        show_unchanged: bool,
+        /// Only these promotions, accounts or destinations (repeatable).
+        #[arg(long, value_name = "NAME")]
+        target: Vec<String>,
+        /// Leave out these promotions, accounts or destinations (repeatable).
+        #[arg(long, value_name = "NAME")]
+        exclude: Vec<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
     /// Print the JSON Schema of manifest documents (the one committed under schemas/).
     #[command(after_help = "Example:\n  reko-promote schema > schemas/manifest.schema.json")]
     Schema,
+}
+
+/// Plan output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For people: grouped by destination, colours on a terminal.
+    Text,
+    /// The plan document (schemas/plan.schema.json).
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+/// How to reach AWS (the AWS_* variables of the SDK work too).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Named profile of the shared AWS config files [env: AWS_PROFILE].
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Region for STS and the ambient identity [env: AWS_REGION].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send every request (STS included) to this endpoint, e.g. the sandbox
+    /// [env: AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Concurrent AWS requests at most.
+    #[arg(long, default_value_t = crate::aws::DEFAULT_PARALLELISM, env = "REKO_PROMOTE_PARALLELISM")]
+    pub parallelism: usize,
+    /// Requests per second per account and operation (client-side rate limit).
+    #[arg(long, default_value_t = crate::aws::DEFAULT_RATE_LIMIT, env = "REKO_PROMOTE_RATE_LIMIT")]
+    pub rate_limit: u32,
+    /// Attempts per request, retries with backoff on throttling and transient errors included.
+    #[arg(long, default_value_t = crate::aws::DEFAULT_MAX_ATTEMPTS, env = "REKO_PROMOTE_MAX_ATTEMPTS")]
+    pub max_attempts: u32,
+}
+
+impl AwsArgs {
+    pub fn options(&self) -> crate::aws::AwsOptions {
+        crate::aws::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            parallelism: self.parallelism,
+            rate_limit: self.rate_limit,
+            max_attempts: self.max_attempts,
+        }
+    }
+}
+
+/// Loads the manifests; on errors prints the findings to stderr and returns `None`.
+pub(crate) fn load_or_report(
+    paths: &[PathBuf],
+) -> anyhow::Result<Option<crate::desired::DesiredState>> {
+    use std::io::Write;
+    let loaded = crate::manifest::load(paths);
+    if loaded.desired.is_none() {
+        let mut stderr = anstream::stderr();
+        write!(
+            stderr,
+            "{}",
+            crate::render::findings::render(&loaded.report)
+        )?;
+    }
+    Ok(loaded.desired)
+}
+
+/// The async runtime of the commands that call AWS.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// Output formats.
@@ -62,6 +168,30 @@ pub enum Format {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&paths, format),
+        Command::Plan {
+            paths,
+            format,
+            out,
+            detailed_exitcode,
+            show_unchanged,
+            target,
+            exclude,
+            aws,
+        } => plan::run(
+            plan::PlanArgs {
+                paths,
+                format,
+                out,
+                detailed_exitcode,
+                show_unchanged,
+                selection: crate::plan::Selection {
+                    targets: target,
+                    excludes: exclude,
+                },
+                verbose: cli.verbose > 0,
+            },
+            &aws,
+        ),
         Command::Schema => {
             print!("{}", crate::manifest::schema::manifest_schema_text());
             Ok(ExitCode::SUCCESS)

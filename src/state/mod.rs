@@ -5,6 +5,8 @@
 //! missing from the map), so the plan can tell "missing" from "unknown". Only `read` touches the
 //! network, through the AWS SDK; everything else is pure.
 
+pub mod read;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,182 @@
+//! The AWS edge: SDK configuration, per-account sessions (role assumption, identity checks),
+//! client-side rate limits, call counting, and one file per API call with typed errors.
+//!
+//! Everything that talks to AWS goes through an [`AwsContext`]; the rest of the crate never builds
+//! an SDK client. Reading live state is `state::read`'s job and copying `apply`'s; they call the
+//! functions here. Credentials live only inside the SDK's providers: nothing here prints, logs or
+//! stores a secret key or session token.
+
+pub mod describe_project_versions;
+pub mod describe_projects;
+pub mod get_caller_identity;
+pub mod limits;
+pub mod list_project_policies;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_rekognition::error::ProvideErrorMetadata;
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+pub use limits::{CallCounts, Limits};
+pub use session::{AccountSession, Sessions};
+
+/// How to reach AWS: the flags `plan` and `apply` share.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// A named profile of the shared config files (`--profile`, or AWS_PROFILE).
+    pub profile: Option<String>,
+    /// The region for STS and for the ambient identity (`--region`, or AWS_REGION); promotions
+    /// name their own regions.
+    pub region: Option<String>,
+    /// Send every request here instead of AWS (`--endpoint-url`, or AWS_ENDPOINT_URL): the
+    /// sandbox, or a VPC endpoint.
+    pub endpoint_url: Option<String>,
+    /// Concurrent requests at most (`--parallelism`).
+    pub parallelism: usize,
+    /// Requests per second per account and operation (`--rate-limit`).
+    pub rate_limit: u32,
+    /// Attempts per request, retries on throttling and transient errors included.
+    pub max_attempts: u32,
+}
+
+/// The default client-side rate limit, per account and operation: below the Rekognition Custom
+/// Labels management APIs' default quotas (see Service Quotas in each account), so that a large
+/// organisation never causes a throttling storm.
+pub const DEFAULT_RATE_LIMIT: u32 = 8;
+/// The default bound on concurrent requests.
+pub const DEFAULT_PARALLELISM: usize = 16;
+/// The default attempts per request.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// Everything needed to call AWS for one run.
+#[derive(Clone)]
+pub struct AwsContext {
+    pub base: SdkConfig,
+    pub limits: Arc<Limits>,
+    /// Identifies this run in RoleSessionName and logs.
+    pub run_id: String,
+}
+
+impl AwsContext {
+    /// Loads the ambient configuration (environment, profile, SSO, web identity, container and
+    /// instance roles: aws-config's default chain) with the options applied.
+    pub async fn load(options: &AwsOptions) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(options.max_attempts.max(1))
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(5)),
+        );
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(endpoint) = &options.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let base = loader.load().await;
+        let run_id = format!(
+            "reko-promote-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default()
+        );
+        AwsContext {
+            base,
+            limits: Arc::new(Limits::new(
+                options.parallelism.max(1),
+                options.rate_limit.max(1),
+            )),
+            run_id,
+        }
+    }
+}
+
+/// What kind of failure an AWS error is, for deciding what to do about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    AccessDenied,
+    NotFound,
+    Throttling,
+    InUse,
+    Credentials,
+    Other,
+}
+
+/// A failed AWS call: which operation, in which account, AWS's code and message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} in account {account_id} failed: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub account_id: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub kind: ErrorKind,
+}
+
+impl AwsError {
+    /// Builds the error from an SDK error, keeping AWS's code and message.
+    pub fn from_sdk<E, R>(
+        operation: &'static str,
+        account_id: &str,
+        error: aws_sdk_rekognition::error::SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        use aws_sdk_rekognition::error::SdkError;
+        let (code, message) = match &error {
+            SdkError::ServiceError(e) => (
+                e.err().code().map(str::to_string),
+                e.err()
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string()),
+            ),
+            _ => (None, DisplayErrorContext(&error).to_string()),
+        };
+        let kind = match code.as_deref() {
+            Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
+            Some("ResourceNotFoundException") => ErrorKind::NotFound,
+            Some(
+                "ThrottlingException"
+                | "ProvisionedThroughputExceededException"
+                | "LimitExceededException",
+            ) => ErrorKind::Throttling,
+            Some("ResourceInUseException") => ErrorKind::InUse,
+            _ if message.contains("failed to load credentials")
+                || message.contains("the credential provider") =>
+            {
+                ErrorKind::Credentials
+            }
+            _ => ErrorKind::Other,
+        };
+        AwsError {
+            operation,
+            account_id: account_id.to_string(),
+            code,
+            message: redact(&message),
+            kind,
+        }
+    }
+}
+
+/// Removes anything that looks like a credential from a message before it is shown: error
+/// chains from credential providers can quote request parameters.
+pub fn redact(message: &str) -> String {
+    static SECRET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)((?:secret_?access_?key|session_?token|x-amz-security-token|signature)[\x22']?\s*[:=]\s*[\x22']?)[A-Za-z0-9/+=]{8,}",
+        )
+        .expect("valid pattern")
+    });
+    SECRET.replace_all(message, "$1<redacted>").into_owned()
+}

@@ -1,0 +1,185 @@
+//! Sessions: how reko-promote acts in each declared account.
+//!
+//! An account with a `roleArn` is entered by STS AssumeRole (RoleSessionName naming the run,
+//! ExternalId where declared); aws-config's provider caches the credentials for the run and
+//! refreshes them before they expire. An account without a role is served by the ambient
+//! credentials, but only after GetCallerIdentity shows they belong to that very account: never act
+//! in the wrong account. Either way one GetCallerIdentity proves the session works before any
+//! Rekognition call, so a bad role fails once, clearly, naming the account, the role and AWS's
+//! reason.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use aws_config::Region;
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use super::AwsContext;
+use super::get_caller_identity::get_caller_identity;
+use crate::desired::Account;
+
+/// Why an account cannot be acted in.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot assume role {role} for account `{account}`: {reason}")]
+    AssumeRole {
+        account: String,
+        role: String,
+        reason: String,
+    },
+    #[error(
+        "account `{account}` declares no role, so the ambient credentials must belong to it \
+         ({expected}), but they are {actual_arn} of account {actual}; set roleArn, or run with \
+         credentials of account {expected}"
+    )]
+    WrongAccount {
+        account: String,
+        expected: String,
+        actual: String,
+        actual_arn: String,
+    },
+    #[error(
+        "the role {role} assumed for account `{account}` belongs to account {actual}, not {expected}"
+    )]
+    RoleInWrongAccount {
+        account: String,
+        role: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("no ambient AWS credentials for account `{account}`: {reason}")]
+    NoCredentials { account: String, reason: String },
+}
+
+/// A working session in one account: its credentials and its clients, one per region.
+pub struct AccountSession {
+    pub account: Account,
+    /// The identity the session acts as (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
+    pub caller_arn: String,
+    credentials: SharedCredentialsProvider,
+    clients: Mutex<HashMap<String, aws_sdk_rekognition::Client>>,
+    base: aws_config::SdkConfig,
+}
+
+impl AccountSession {
+    /// The Rekognition client of this account in `region`.
+    pub fn rekognition(&self, region: &str) -> aws_sdk_rekognition::Client {
+        let mut clients = self.clients.lock().expect("clients lock");
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let config = aws_sdk_rekognition::config::Builder::from(&self.base)
+                    .credentials_provider(self.credentials.clone())
+                    .region(Region::new(region.to_string()))
+                    .build();
+                aws_sdk_rekognition::Client::from_conf(config)
+            })
+            .clone()
+    }
+}
+
+/// The sessions of a run, by account name: each working, or the reason it is not.
+pub struct Sessions {
+    pub by_account: BTreeMap<String, Result<Arc<AccountSession>, SessionError>>,
+}
+
+impl Sessions {
+    /// Opens a session for each of `accounts`, concurrently. `fallback_region` serves STS when
+    /// neither `--region` nor the environment names one.
+    pub async fn open(ctx: &AwsContext, accounts: &[Account], fallback_region: &str) -> Self {
+        let mut base = ctx.base.clone();
+        if base.region().is_none() {
+            base = base
+                .into_builder()
+                .region(Region::new(fallback_region.to_string()))
+                .build();
+        }
+        let opened = futures::future::join_all(accounts.iter().map(|account| {
+            let base = base.clone();
+            async move { (account.name.clone(), open(ctx, &base, account).await) }
+        }))
+        .await;
+        Sessions {
+            by_account: opened
+                .into_iter()
+                .map(|(name, result)| (name, result.map(Arc::new)))
+                .collect(),
+        }
+    }
+
+    /// The working session of `account`, or why there is none.
+    pub fn get(&self, account: &str) -> Result<&Arc<AccountSession>, String> {
+        match self.by_account.get(account) {
+            Some(Ok(session)) => Ok(session),
+            Some(Err(e)) => Err(e.to_string()),
+            None => Err(format!("account `{account}` has no session")),
+        }
+    }
+}
+
+async fn open(
+    ctx: &AwsContext,
+    base: &aws_config::SdkConfig,
+    account: &Account,
+) -> Result<AccountSession, SessionError> {
+    let credentials = match &account.role_arn {
+        Some(role) => {
+            let mut builder = AssumeRoleProvider::builder(role.clone())
+                .session_name(ctx.run_id.clone())
+                .configure(base);
+            if let Some(external_id) = &account.external_id {
+                builder = builder.external_id(external_id.clone());
+            }
+            SharedCredentialsProvider::new(builder.build().await)
+        }
+        None => base
+            .credentials_provider()
+            .ok_or_else(|| SessionError::NoCredentials {
+                account: account.name.clone(),
+                reason: "no credentials provider is configured".into(),
+            })?,
+    };
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(base)
+            .credentials_provider(credentials.clone())
+            .build(),
+    );
+    let identity = get_caller_identity(ctx, &sts, &account.account_id)
+        .await
+        .map_err(|e| match &account.role_arn {
+            Some(role) => SessionError::AssumeRole {
+                account: account.name.clone(),
+                role: role.clone(),
+                reason: e.message,
+            },
+            None => SessionError::NoCredentials {
+                account: account.name.clone(),
+                reason: e.message,
+            },
+        })?;
+    if identity.account_id != account.account_id {
+        return Err(match &account.role_arn {
+            Some(role) => SessionError::RoleInWrongAccount {
+                account: account.name.clone(),
+                role: role.clone(),
+                expected: account.account_id.clone(),
+                actual: identity.account_id,
+            },
+            None => SessionError::WrongAccount {
+                account: account.name.clone(),
+                expected: account.account_id.clone(),
+                actual: identity.account_id,
+                actual_arn: identity.arn,
+            },
+        });
+    }
+    tracing::info!(account = %account.name, caller = %identity.arn, "session open");
+    Ok(AccountSession {
+        account: account.clone(),
+        caller_arn: identity.arn,
+        credentials,
+        clients: Mutex::new(HashMap::new()),
+        base: base.clone(),
+    })
+}

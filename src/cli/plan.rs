@@ -1,0 +1,89 @@
+//! `reko-promote plan`: what apply would do, read from live AWS, as text, JSON or markdown.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{AwsArgs, PlanFormat};
+use crate::plan::{PlanDocument, Selection};
+
+pub struct PlanArgs {
+    pub paths: Vec<PathBuf>,
+    pub format: PlanFormat,
+    pub out: Option<PathBuf>,
+    pub detailed_exitcode: bool,
+    pub show_unchanged: bool,
+    pub selection: Selection,
+    pub verbose: bool,
+}
+
+pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
+    let Some(desired) = super::load_or_report(&args.paths)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let desired = args.selection.apply(&desired);
+    let runtime = super::runtime()?;
+    let live = runtime.block_on(async {
+        let ctx = crate::aws::AwsContext::load(&aws.options()).await;
+        crate::pipeline::plan_live(&ctx, &desired).await
+    });
+    let plan = live.plan;
+    if let Some(out) = &args.out {
+        save_plan(&plan, out)?;
+    }
+    let mut stdout = anstream::stdout();
+    match args.format {
+        PlanFormat::Text => write!(
+            stdout,
+            "{}",
+            crate::render::plan::text(&plan, args.show_unchanged)
+        )?,
+        PlanFormat::Json => writeln!(stdout, "{}", serde_json::to_string_pretty(&plan)?)?,
+        PlanFormat::Markdown => write!(stdout, "{}", crate::render::plan::markdown(&plan))?,
+    }
+    if args.verbose {
+        let mut stderr = anstream::stderr();
+        let total: u64 = live.calls.values().sum();
+        writeln!(stderr, "API calls: {total}")?;
+        for (operation, count) in &live.calls {
+            writeln!(stderr, "  {operation}: {count}")?;
+        }
+    }
+    Ok(exit_code(&plan, args.detailed_exitcode))
+}
+
+/// `--detailed-exitcode`: 0 nothing to do, 2 changes pending, 1 anything blocked, in conflict or
+/// unknown. Without it: 0 (errors exit 1 before a plan exists).
+pub fn exit_code(plan: &PlanDocument, detailed: bool) -> ExitCode {
+    if !detailed {
+        return ExitCode::SUCCESS;
+    }
+    if plan.summary.needs_attention() {
+        ExitCode::from(1)
+    } else if plan.summary.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Writes the plan atomically (temp file + rename), so a killed run never leaves half a plan.
+pub fn save_plan(plan: &PlanDocument, path: &Path) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(plan)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("plan"),
+        std::process::id()
+    ));
+    std::fs::write(&temp, text + "\n")
+        .with_context(|| format!("cannot write the plan to {}", temp.display()))?;
+    std::fs::rename(&temp, path)
+        .with_context(|| format!("cannot move the plan into place at {}", path.display()))?;
+    Ok(())
+}
