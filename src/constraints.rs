@@ -56,7 +56,9 @@ static PROJECT_VERSION_ARN: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$")
+    regex(
+        r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$",
+    )
 });
 static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]{2,1224}$"));
 static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]{2,64}$"));
@@ -175,7 +177,9 @@ pub fn check_kms_key_id(value: &str) -> Check {
         );
     }
     if value.starts_with("arn:") && !KMS_ARN.is_match(value) {
-        return violation("a KMS ARN of the form `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`");
+        return violation(
+            "a KMS ARN of the form `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`",
+        );
     }
     Ok(())
 }
@@ -190,7 +194,10 @@ pub fn kms_arn_region_account(value: &str) -> Option<(String, String)> {
 /// A resource tag key (`TagKey`).
 pub fn check_tag_key(key: &str) -> Check {
     let len = key.chars().count();
-    if (1..=128).contains(&len) && TAG_CHARS.is_match(key) && !key.to_ascii_lowercase().starts_with("aws:") {
+    if (1..=128).contains(&len)
+        && TAG_CHARS.is_match(key)
+        && !key.to_ascii_lowercase().starts_with("aws:")
+    {
         Ok(())
     } else {
         violation(
@@ -223,11 +230,13 @@ pub struct ProjectArn {
 
 impl ProjectArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = PROJECT_ARN.captures(value).ok_or_else(|| ConstraintViolation {
-            allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
+        let c = PROJECT_ARN
+            .captures(value)
+            .ok_or_else(|| ConstraintViolation {
+                allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
                       (ProjectArn pattern)"
-                .into(),
-        })?;
+                    .into(),
+            })?;
         Ok(Self {
             partition: c[1].into(),
             region: c[2].into(),
@@ -306,11 +315,13 @@ pub struct RoleArn {
 
 impl RoleArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = ROLE_ARN.captures(value).ok_or_else(|| ConstraintViolation {
-            allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
+        let c = ROLE_ARN
+            .captures(value)
+            .ok_or_else(|| ConstraintViolation {
+                allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
                       characters of letters, digits and `+=,.@-_`)"
-                .into(),
-        })?;
+                    .into(),
+            })?;
         Ok(Self {
             partition: c[1].into(),
             account_id: c[2].into(),

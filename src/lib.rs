@@ -8,3 +8,4 @@
 //! Only `aws`, `state`, `apply` and `sandbox` touch the network.
 
 pub mod constraints;
+pub mod sandbox;
