@@ -60,8 +60,10 @@ static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
         r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$",
     )
 });
-static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]{2,1224}$"));
-static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]{2,64}$"));
+// Lengths are checked apart from these two patterns: a counted repetition of Unicode `\w`
+// (`{2,1224}`) compiles past the regex crate's size limit.
+static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]+$"));
+static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]+$"));
 static KMS_KEY_ID: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2047}$"));
 static KMS_ARN: LazyLock<Regex> = LazyLock::new(|| {
@@ -125,7 +127,7 @@ pub fn partition_of_region(region: &str) -> &'static str {
 
 /// An STS `ExternalId`.
 pub fn check_external_id(value: &str) -> Check {
-    if EXTERNAL_ID.is_match(value) {
+    if (2..=1224).contains(&value.chars().count()) && EXTERNAL_ID.is_match(value) {
         Ok(())
     } else {
         violation("2 to 1224 characters of letters, digits and `+=,.@:/-_`")
@@ -134,7 +136,7 @@ pub fn check_external_id(value: &str) -> Check {
 
 /// An STS `RoleSessionName`.
 pub fn check_role_session_name(value: &str) -> Check {
-    if ROLE_SESSION_NAME.is_match(value) {
+    if (2..=64).contains(&value.chars().count()) && ROLE_SESSION_NAME.is_match(value) {
         Ok(())
     } else {
         violation("2 to 64 characters of letters, digits and `+=,.@-_`")
@@ -393,6 +395,12 @@ mod tests {
             Some(("eu-west-1".into(), "333333333333".into()))
         );
         assert!(check_region("eu-west-1").is_ok());
+        assert!(check_external_id("reko-promote-prod").is_ok());
+        assert!(check_external_id("x").is_err());
+        assert!(check_external_id(&"x".repeat(1225)).is_err());
+        assert!(check_role_session_name("reko-promote").is_ok());
+        assert!(check_role_session_name("has space").is_err());
+        assert!(check_role_session_name(&"s".repeat(65)).is_err());
         assert!(check_region("us-gov-west-1").is_ok());
         assert!(check_region("Europe").is_err());
         assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
