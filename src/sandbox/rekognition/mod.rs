@@ -167,6 +167,9 @@ pub(crate) const VERSION_ARN_PATTERN: &str = "(^arn:[a-z\\d-]+:rekognition:[a-z\
 pub(crate) const KMS_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$";
 pub(crate) const REVISION_PATTERN: &str = "[0-9A-Fa-f]+";
 
+/// An `OutputConfig`: (S3Bucket, S3KeyPrefix).
+pub(crate) type OutputConfig = (Option<String>, Option<String>);
+
 /// A pattern check: the model's pattern text (for the message) and a checker.
 pub(crate) type Pattern = (&'static str, fn(&str) -> bool);
 
@@ -458,7 +461,7 @@ impl Input {
         &mut self,
         name: &str,
         required: bool,
-    ) -> Result<Option<(Option<String>, Option<String>)>, ApiError> {
+    ) -> Result<Option<OutputConfig>, ApiError> {
         let Some(v) = self.get(name) else {
             if required {
                 self.null(name);
