@@ -60,6 +60,8 @@ static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
         r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$",
     )
 });
+// Lengths are checked apart from these patterns: a counted repetition of Unicode `\w`
+// (`{2,1224}`) compiles past the regex crate's size limit.
 static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]+$"));
 static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]+$"));
 static KMS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$"));
@@ -392,6 +394,12 @@ mod tests {
             Some(("eu-west-1".into(), "333333333333".into()))
         );
         assert!(check_region("eu-west-1").is_ok());
+        assert!(check_external_id("reko-promote-prod").is_ok());
+        assert!(check_external_id("x").is_err());
+        assert!(check_external_id(&"x".repeat(1225)).is_err());
+        assert!(check_role_session_name("reko-promote").is_ok());
+        assert!(check_role_session_name("has space").is_err());
+        assert!(check_role_session_name(&"s".repeat(65)).is_err());
         assert!(check_region("us-gov-west-1").is_ok());
         assert!(check_region("Europe").is_err());
         assert_eq!(partition_of_region("cn-north-1"), "aws-cn");

@@ -16,4 +16,5 @@ pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod sandbox;
 pub mod state;

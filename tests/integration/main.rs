@@ -4,4 +4,5 @@
 mod cli;
 mod manifests;
 mod plan_logic;
+mod sandbox;
 mod support;

@@ -1,0 +1,290 @@
+//! Fault injection and limits: per-operation latency with jitter, per-account per-operation TPS
+//! token buckets, InternalServerError rates, and the timing and failure of asynchronous copies.
+//!
+//! [`Faults`] is the serialisable settings (seed file `faults:`, `SandboxConfig`, CLI flags, and
+//! `GET/PUT /_sandbox/faults`); [`FaultEngine`] holds the live settings and the bucket state. The
+//! engine only decides (how long to sleep, whether to throttle or fail); answering with the right
+//! error on the wire is left to the protocol handlers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+/// Key meaning "every operation" in the per-operation maps.
+pub const ALL_OPERATIONS: &str = "*";
+
+/// Latency added before an operation is answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    /// Base delay in milliseconds.
+    #[serde(default)]
+    pub ms: u64,
+    /// Up to this many milliseconds more, uniformly random.
+    #[serde(default)]
+    pub jitter_ms: u64,
+}
+
+/// Fault and timing settings. Maps are keyed by operation name (`DescribeProjectVersions`,
+/// `AssumeRole`, ...) or `*`; a named operation's entry wins over `*`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    pub latency: BTreeMap<String, Latency>,
+    /// Requests per second allowed per (account, operation); past it: ThrottlingException.
+    pub tps: BTreeMap<String, f64>,
+    /// Fraction (0..=1) of requests answered with InternalServerError.
+    pub internal_error_rate: BTreeMap<String, f64>,
+    /// How long CopyProjectVersion stays COPYING_IN_PROGRESS.
+    pub copy_duration_ms: u64,
+    /// Fraction (0..=1) of copies that end COPYING_FAILED.
+    pub copy_failure_rate: f64,
+    /// Destination version names whose copy fails: exact names or regular expressions
+    /// (matched against the whole name).
+    pub copy_fail_versions: Vec<String>,
+    /// StatusMessage of a failed copy.
+    pub copy_failure_message: String,
+    /// How long CreateProjectVersion stays TRAINING_IN_PROGRESS.
+    pub training_duration_ms: u64,
+    /// How long StartProjectVersion / StopProjectVersion stay STARTING / STOPPING.
+    pub hosting_transition_ms: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency: BTreeMap::new(),
+            tps: BTreeMap::new(),
+            internal_error_rate: BTreeMap::new(),
+            copy_duration_ms: 2000,
+            copy_failure_rate: 0.0,
+            copy_fail_versions: Vec::new(),
+            copy_failure_message: "The model copy failed: the source model artifacts could not be read (injected by the sandbox).".into(),
+            training_duration_ms: 3000,
+            hosting_transition_ms: 1000,
+        }
+    }
+}
+
+/// Invalid fault settings.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultsError {
+    #[error("copy_fail_versions: `{pattern}` is not a regular expression: {source}")]
+    Pattern {
+        pattern: String,
+        source: regex::Error,
+    },
+    #[error("{0}")]
+    Range(String),
+}
+
+impl Faults {
+    fn compile(&self) -> Result<Vec<Regex>, FaultsError> {
+        for (op, rate) in &self.internal_error_rate {
+            if !(0.0..=1.0).contains(rate) {
+                return Err(FaultsError::Range(format!(
+                    "internal_error_rate.{op}: {rate} is not between 0 and 1"
+                )));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.copy_failure_rate) {
+            return Err(FaultsError::Range(format!(
+                "copy_failure_rate: {} is not between 0 and 1",
+                self.copy_failure_rate
+            )));
+        }
+        for (op, tps) in &self.tps {
+            if !tps.is_finite() || *tps <= 0.0 {
+                return Err(FaultsError::Range(format!(
+                    "tps.{op}: {tps} must be above 0"
+                )));
+            }
+        }
+        self.copy_fail_versions
+            .iter()
+            .map(|p| {
+                Regex::new(&format!("^(?:{p})$")).map_err(|source| FaultsError::Pattern {
+                    pattern: p.clone(),
+                    source,
+                })
+            })
+            .collect()
+    }
+
+    fn for_op<'a, T>(map: &'a BTreeMap<String, T>, op: &str) -> Option<&'a T> {
+        map.get(op).or_else(|| map.get(ALL_OPERATIONS))
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+struct Live {
+    faults: Faults,
+    copy_fail: Vec<Regex>,
+}
+
+/// The live fault settings and throttling state.
+pub struct FaultEngine {
+    live: RwLock<Live>,
+    buckets: Mutex<HashMap<(String, String), Bucket>>,
+}
+
+/// What the engine decided for a request.
+pub enum Verdict {
+    Proceed,
+    Throttle,
+    InternalError,
+}
+
+impl FaultEngine {
+    pub fn new(faults: Faults) -> Result<Self, FaultsError> {
+        let copy_fail = faults.compile()?;
+        Ok(Self {
+            live: RwLock::new(Live { faults, copy_fail }),
+            buckets: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn get(&self) -> Faults {
+        self.live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .faults
+            .clone()
+    }
+
+    /// Replaces the settings; throttling starts afresh.
+    pub fn set(&self, faults: Faults) -> Result<(), FaultsError> {
+        let copy_fail = faults.compile()?;
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Live { faults, copy_fail };
+        self.buckets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
+    }
+
+    /// The latency to add before answering `op`.
+    pub fn latency(&self, op: &str) -> Option<Duration> {
+        let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+        let l = Faults::for_op(&live.faults.latency, op)?;
+        if l.ms == 0 && l.jitter_ms == 0 {
+            return None;
+        }
+        let jitter = if l.jitter_ms > 0 {
+            rand::rng().random_range(0..=l.jitter_ms)
+        } else {
+            0
+        };
+        Some(Duration::from_millis(l.ms + jitter))
+    }
+
+    /// Throttling, then injected server errors.
+    pub fn admit(&self, account: &str, op: &str) -> Verdict {
+        let (tps, error_rate) = {
+            let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+            (
+                Faults::for_op(&live.faults.tps, op).copied(),
+                Faults::for_op(&live.faults.internal_error_rate, op).copied(),
+            )
+        };
+        if let Some(tps) = tps {
+            let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+            // Burst capacity of one second's worth (at least one request), as AWS's limits allow
+            // short bursts at the steady rate.
+            let capacity = tps.max(1.0);
+            let now = Instant::now();
+            let b = buckets
+                .entry((account.to_string(), op.to_string()))
+                .or_insert(Bucket {
+                    tokens: capacity,
+                    last: now,
+                });
+            b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * tps).min(capacity);
+            b.last = now;
+            if b.tokens < 1.0 {
+                return Verdict::Throttle;
+            }
+            b.tokens -= 1.0;
+        }
+        let rate = error_rate.unwrap_or(0.0);
+        if rate > 0.0 && rand::rng().random_bool(rate.clamp(0.0, 1.0)) {
+            return Verdict::InternalError;
+        }
+        Verdict::Proceed
+    }
+
+    /// Copy timing and outcome for a new copy named `version_name`: (duration, failure message).
+    pub fn copy_outcome(&self, version_name: &str) -> (u64, Option<String>) {
+        let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+        let f = &live.faults;
+        let by_name = live.copy_fail.iter().any(|r| r.is_match(version_name));
+        let by_rate = f.copy_failure_rate > 0.0
+            && rand::rng().random_bool(f.copy_failure_rate.clamp(0.0, 1.0));
+        let failure = (by_name || by_rate).then(|| f.copy_failure_message.clone());
+        (f.copy_duration_ms, failure)
+    }
+
+    pub fn training_duration_ms(&self) -> u64 {
+        self.live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .faults
+            .training_duration_ms
+    }
+
+    pub fn hosting_transition_ms(&self) -> u64 {
+        self.live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .faults
+            .hosting_transition_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_throttles_past_the_rate() {
+        let mut f = Faults::default();
+        f.tps.insert("DescribeProjects".into(), 2.0);
+        let e = FaultEngine::new(f).unwrap();
+        assert!(matches!(e.admit("1", "DescribeProjects"), Verdict::Proceed));
+        assert!(matches!(e.admit("1", "DescribeProjects"), Verdict::Proceed));
+        assert!(matches!(
+            e.admit("1", "DescribeProjects"),
+            Verdict::Throttle
+        ));
+        // Other accounts and operations have their own buckets.
+        assert!(matches!(e.admit("2", "DescribeProjects"), Verdict::Proceed));
+        assert!(matches!(e.admit("1", "CreateProject"), Verdict::Proceed));
+    }
+
+    #[test]
+    fn copy_failures_by_exact_name_or_regex() {
+        let f = Faults {
+            copy_fail_versions: vec!["exact.v1".into(), "bad-.*".into()],
+            ..Faults::default()
+        };
+        let e = FaultEngine::new(f).unwrap();
+        assert!(e.copy_outcome("exact.v1").1.is_some());
+        assert!(e.copy_outcome("bad-7").1.is_some());
+        assert!(e.copy_outcome("exact.v10").1.is_none());
+        assert!(
+            FaultEngine::new(Faults {
+                copy_fail_versions: vec!["(".into()],
+                ..Faults::default()
+            })
+            .is_err()
+        );
+    }
+}

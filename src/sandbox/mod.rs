@@ -1,0 +1,452 @@
+//! The sandbox: a local emulator of Amazon Rekognition Custom Labels (projects, versions, copies,
+//! project policies, tags, hosting) and AWS STS (AssumeRole, GetCallerIdentity), served over HTTP
+//! on 127.0.0.1 so that the official AWS SDK and CLI talk to it unchanged through an endpoint
+//! override (`AWS_ENDPOINT_URL`, `--endpoint-url`).
+//!
+//! This file is the public face ([`Sandbox::start`], [`SandboxConfig`], [`SandboxHandle`],
+//! [`run_foreground`]) and the HTTP front door: it routes each request to STS (awsQuery: form
+//! bodies, XML answers) or Rekognition (awsJson 1.1: `X-Amz-Target`), authenticates it with
+//! SigV4, counts it, and applies injected faults before the protocol handler runs. The operations
+//! themselves live in `rekognition/` and `sts.rs`, the model in `state.rs`, the seed in `seed.rs`,
+//! the admin endpoint in `admin.rs`. Wiring the CLI subcommand is left to the CLI module, which
+//! only needs [`SandboxArgs`] and [`run_foreground`].
+
+pub mod admin;
+pub mod args;
+pub mod error;
+pub mod faults;
+pub mod policy;
+pub mod rekognition;
+pub mod seed;
+pub mod sigv4;
+pub mod state;
+pub mod sts;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::response::Response;
+use rand::Rng;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use args::SandboxArgs;
+pub use error::{ApiError, AuthError, SandboxError};
+pub use faults::{Faults, Latency};
+pub use seed::{Seed, default_organisation};
+use state::World;
+
+/// How to start a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to listen on; port 0 picks a free one (the default, for tests).
+    pub listen: SocketAddr,
+    /// Accounts, roles, projects and default faults.
+    pub seed: Seed,
+    /// Persist every mutation here and reload it at start.
+    pub state_file: Option<PathBuf>,
+    /// Overrides the seed's `faults`.
+    pub faults: Option<Faults>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: default_organisation(),
+            state_file: None,
+            faults: None,
+        }
+    }
+}
+
+/// Who sent an authenticated request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account_id: String,
+    /// The caller's ARN as GetCallerIdentity reports it (user ARN or assumed-role session ARN).
+    pub arn: String,
+    /// The IAM entity: the user ARN, or for a session the role ARN.
+    pub iam_arn: String,
+    pub user_id: String,
+    /// Region of the SigV4 credential scope: where the request's resources live.
+    pub region: String,
+    /// Set for AssumeRole sessions (role chaining limits their AssumeRole duration).
+    pub is_session: bool,
+}
+
+/// State shared by the server tasks and the handle.
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    seed: Seed,
+    faults: faults::FaultEngine,
+    state_file: Option<PathBuf>,
+    counters: Mutex<BTreeMap<(String, String), u64>>,
+    /// Key of the NextToken checksums, so a forged token is refused.
+    token_secret: [u8; 32],
+}
+
+impl Shared {
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A handler never panics while holding the lock on a request path; if something else did,
+        // the data is still consistent (every mutation is completed before unlocking).
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Writes the state file, if any. A failed write is logged, not turned into an API error: the
+    /// in-memory state is still right.
+    fn persist(&self, world: &World) {
+        if let Some(path) = &self.state_file {
+            if let Err(e) = state::save(path, world) {
+                tracing::warn!("sandbox: {e}");
+            }
+        }
+    }
+
+    fn count(&self, account: &str, op: &str) {
+        let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        *c.entry((account.to_string(), op.to_string())).or_insert(0) += 1;
+    }
+
+    /// Finds the signer's secret and identity, then checks the signature.
+    fn authenticate(
+        &self,
+        auth: &sigv4::AuthHeader,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Caller, AuthError> {
+        let now = SystemTime::now();
+        let (secret, mut caller) = {
+            let world = self.world();
+            if let Some(a) = world.account_by_key(&auth.access_key_id) {
+                let caller = Caller {
+                    account_id: a.id.clone(),
+                    arn: a.user_arn(),
+                    iam_arn: a.user_arn(),
+                    user_id: seed::unique_id("AIDA", &a.user_arn()),
+                    region: String::new(),
+                    is_session: false,
+                };
+                let secret = sigv4::SigningSecret {
+                    access_key_id: a.access_key_id.clone(),
+                    secret_access_key: a.secret_access_key.clone(),
+                    session_token: None,
+                };
+                (secret, caller)
+            } else if let Some(s) = world.sessions.get(&auth.access_key_id) {
+                let token = headers
+                    .get("x-amz-security-token")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(AuthError::UnknownKey)?;
+                if token != s.session_token {
+                    return Err(AuthError::UnknownKey);
+                }
+                if s.expiration_millis <= state::now_millis() {
+                    return Err(AuthError::ExpiredToken);
+                }
+                let caller = Caller {
+                    account_id: s.account_id.clone(),
+                    arn: s.assumed_role_arn(),
+                    iam_arn: s.role_arn.clone(),
+                    user_id: format!("{}:{}", s.role_id, s.session_name),
+                    region: String::new(),
+                    is_session: true,
+                };
+                let secret = sigv4::SigningSecret {
+                    access_key_id: s.access_key_id.clone(),
+                    secret_access_key: s.secret_access_key.clone(),
+                    session_token: Some(s.session_token.clone()),
+                };
+                (secret, caller)
+            } else {
+                return Err(AuthError::UnknownKey);
+            }
+        };
+        if crate::constraints::check_region(&auth.region).is_err() {
+            return Err(AuthError::BadSignature(format!(
+                "Credential should be scoped to a valid region. Region '{}' is not valid.",
+                auth.region
+            )));
+        }
+        let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        sigv4::verify(auth, &secret, method.as_str(), pq, headers, body, now)?;
+        caller.region = auth.region.clone();
+        Ok(caller)
+    }
+}
+
+/// Why the front door refused a request before its operation ran.
+pub(crate) enum Refusal {
+    Auth(AuthError),
+    Throttled,
+    InternalError,
+}
+
+/// Authenticates, counts, delays and admits one API request for `op`.
+pub(crate) async fn gate(
+    shared: &Shared,
+    op: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Caller, Refusal> {
+    let auth = sigv4::parse_authorization(headers).map_err(Refusal::Auth)?;
+    let caller = shared
+        .authenticate(&auth, method, uri, headers, body)
+        .map_err(Refusal::Auth)?;
+    shared.count(&caller.account_id, op);
+    if let Some(delay) = shared.faults.latency(op) {
+        tokio::time::sleep(delay).await;
+    }
+    match shared.faults.admit(&caller.account_id, op) {
+        faults::Verdict::Proceed => Ok(caller),
+        faults::Verdict::Throttle => Err(Refusal::Throttled),
+        faults::Verdict::InternalError => Err(Refusal::InternalError),
+    }
+}
+
+/// A request id in the UUID v4 form AWS uses.
+pub(crate) fn new_request_id() -> String {
+    let b: [u8; 16] = rand::rng().random();
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        (b[8] & 0x3) | 0x8,
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+pub(crate) fn with_request_id(mut resp: Response, request_id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// Every API request (everything outside `/_sandbox/`).
+async fn api(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = new_request_id();
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let is_query = if headers.contains_key("x-amz-target") {
+        false
+    } else if content_type.starts_with("application/x-www-form-urlencoded")
+        || uri.query().is_some_and(|q| q.contains("Action="))
+    {
+        true
+    } else {
+        // Neither marker: fall back to the service named in the SigV4 credential scope.
+        sigv4::parse_authorization(&headers).is_ok_and(|a| a.service == "sts")
+    };
+    let resp = if is_query {
+        sts::handle(&shared, &request_id, &method, &uri, &headers, &body).await
+    } else {
+        rekognition::handle(&shared, &request_id, &method, &uri, &headers, &body).await
+    };
+    with_request_id(resp, &request_id)
+}
+
+/// Starts sandboxes.
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds `config.listen` and serves in the background on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, SandboxError> {
+        let world = match &config.state_file {
+            Some(path) => match state::load(path)? {
+                Some(world) => world,
+                None => {
+                    let world = config.seed.to_world()?;
+                    state::save(path, &world)?;
+                    world
+                }
+            },
+            None => config.seed.to_world()?,
+        };
+        let faults = config
+            .faults
+            .clone()
+            .unwrap_or_else(|| config.seed.faults.clone());
+        let shared = Arc::new(Shared {
+            world: Mutex::new(world),
+            seed: config.seed.clone(),
+            faults: faults::FaultEngine::new(faults)?,
+            state_file: config.state_file.clone(),
+            counters: Mutex::new(BTreeMap::new()),
+            token_secret: rand::rng().random(),
+        });
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| SandboxError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr()?;
+        let app = Router::new()
+            .nest("/_sandbox", admin::router())
+            .fallback(api)
+            .with_state(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!("sandbox server stopped: {e}");
+            }
+        });
+        Ok(SandboxHandle {
+            addr,
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// `http://127.0.0.1:PORT`, for `endpoint_url` / `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The seed the sandbox started from (and resets to).
+    pub fn seed(&self) -> &Seed {
+        &self.shared.seed
+    }
+
+    /// The ambient credentials of the seeded account called `name` (`ci`, `ml`, ...):
+    /// `(access_key_id, secret_access_key)`.
+    pub fn credentials(&self, name: &str) -> Option<(String, String)> {
+        self.shared
+            .seed
+            .account(name)
+            .map(|a| (a.access_key_id.clone(), a.secret_access_key.clone()))
+    }
+
+    /// API calls so far by (account id, operation), throttled and failed ones included.
+    pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.shared
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Calls of `operation` by any account.
+    pub fn calls_of(&self, operation: &str) -> u64 {
+        self.call_counts()
+            .iter()
+            .filter(|((_, op), _)| op == operation)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.call_counts().values().sum()
+    }
+
+    pub fn reset_call_counts(&self) {
+        self.shared
+            .counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared.faults.get()
+    }
+
+    pub fn set_faults(&self, faults: Faults) -> Result<(), faults::FaultsError> {
+        self.shared.faults.set(faults)
+    }
+
+    /// A snapshot of the state, with due status changes applied.
+    pub fn state(&self) -> World {
+        let mut w = self.shared.world().clone();
+        w.settle_all(state::now_millis());
+        w
+    }
+
+    /// The state as pretty JSON (what `GET /_sandbox/state` returns), for test failure dumps.
+    pub fn state_json(&self) -> String {
+        serde_json::to_string_pretty(&self.state()).unwrap_or_default()
+    }
+
+    /// Back to the seed (sessions and counters cleared too).
+    pub fn reset(&self) -> Result<(), SandboxError> {
+        admin::reset(&self.shared)
+    }
+
+    /// Makes every issued session expire now (to test ExpiredTokenException).
+    pub fn expire_sessions(&self) {
+        admin::expire_sessions(&self.shared);
+    }
+
+    /// Stops accepting connections and waits for in-flight requests.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// `reko-promote sandbox`: start, print the endpoint and credentials, serve until Ctrl-C.
+pub async fn run_foreground(args: SandboxArgs) -> Result<(), SandboxError> {
+    let config = args.to_config()?;
+    let region = config.seed.region.clone();
+    let handle = Sandbox::start(config).await?;
+    print!("{}", args::banner(&handle, &region));
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    eprintln!("sandbox: stopping");
+    handle.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! CreateProjectVersion (simulated training), DescribeProjectVersions, DeleteProjectVersion,
+//! StartProjectVersion and StopProjectVersion.
+//!
+//! Training and hosting transitions are stored as pending changes with a due time (see
+//! `state::Pending`) and applied when the version is read; their durations come from the fault
+//! settings. Copies are in `copy.rs`.
+
+use rand::Rng;
+use serde_json::{Value, json};
+
+use super::{Ctx, Input, KMS, NAME, PROJECT_ARN, VERSION_ARN, page, version_arn, version_json};
+use crate::sandbox::error::ApiError;
+use crate::sandbox::state::{Pending, S3Object, Version, VersionStatus};
+
+pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+    let arn = input.string("ProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
+    let name = input.string("VersionName", true, 1, 255, Some(NAME))?;
+    let output = input.output_config("OutputConfig", true)?;
+    let tags = input.tags("Tags", false)?;
+    let kms = input.string("KmsKeyId", false, 1, 2048, Some(KMS))?;
+    let description = input.string(
+        "VersionDescription",
+        false,
+        1,
+        255,
+        Some(("[a-zA-Z0-9-_. ()':,;?]+", |s| {
+            s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_. ()':,;?".contains(c))
+        })),
+    )?;
+    input.finish()?;
+    let arn = ctx.own_project_arn("ProjectArn", &arn.unwrap_or_default())?;
+    let name = name.unwrap_or_default();
+    let (bucket, prefix) = output.unwrap_or_default();
+    let Some(bucket) = bucket else {
+        return Err(ApiError::invalid_parameter(
+            "OutputConfig.S3Bucket is required to train a model.",
+        ));
+    };
+    let now = ctx.now;
+    let training = ctx.faults.training_duration_ms();
+    let f1: f64 = rand::rng().random_range(0.80..0.99);
+    let project = ctx.project_mut(&arn)?;
+    if project.versions.contains_key(&name) {
+        return Err(ApiError::in_use(format!(
+            "The version name {name} is already used in project {}.",
+            project.arn
+        )));
+    }
+    let varn = version_arn(&arn, &name, now);
+    let summary = S3Object {
+        bucket: bucket.clone(),
+        name: format!(
+            "{}EvaluationResultSummary-{}-{name}.json",
+            prefix.clone().unwrap_or_default(),
+            arn.project
+        ),
+    };
+    project.versions.insert(
+        name.clone(),
+        Version {
+            name,
+            arn: varn.clone(),
+            created_millis: now,
+            status: VersionStatus::TrainingInProgress,
+            status_message: Some("The model is being trained.".into()),
+            // The evaluation is known in advance but only shown once training has completed.
+            f1_score: Some((f1 * 1000.0).round() / 1000.0),
+            summary: Some(summary),
+            output_bucket: Some(bucket),
+            output_prefix: prefix,
+            kms_key_id: kms,
+            source_version_arn: None,
+            description,
+            tags: tags.unwrap_or_default(),
+            training_end_millis: None,
+            billable_training_seconds: None,
+            min_inference_units: None,
+            max_inference_units: None,
+            pending: Some(Pending {
+                due_millis: now + training,
+                status: VersionStatus::TrainingCompleted,
+                status_message: Some("The model is ready to run.".into()),
+                ends_training: true,
+            }),
+        },
+    );
+    ctx.dirty = true;
+    Ok(json!({ "ProjectVersionArn": varn }))
+}
+
+pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+    let arn = input.string("ProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
+    let names = input.string_list("VersionNames", false, 1, 10, 1, 255, Some(NAME))?;
+    let token = input.string("NextToken", false, 0, 1024, None)?;
+    let max = input.int("MaxResults", false, 1, Some(100))?;
+    input.finish()?;
+    let arn_s = arn.unwrap_or_default();
+    let arn = ctx.own_project_arn("ProjectArn", &arn_s)?;
+    let now = ctx.now;
+    let project = ctx.project_mut(&arn)?;
+    let mut versions: Vec<&mut Version> = project
+        .versions
+        .values_mut()
+        .filter(|v| names.as_ref().is_none_or(|n| n.contains(&v.name)))
+        .collect();
+    // Newest first, as AWS lists them.
+    versions.sort_by(|a, b| {
+        b.created_millis
+            .cmp(&a.created_millis)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let items: Vec<Value> = versions
+        .into_iter()
+        .map(|v| {
+            v.settle(now);
+            let mut j = version_json(v);
+            if matches!(
+                v.status,
+                VersionStatus::TrainingInProgress | VersionStatus::TrainingFailed
+            ) {
+                if let Some(m) = j.as_object_mut() {
+                    m.remove("EvaluationResult");
+                }
+            }
+            j
+        })
+        .collect();
+    let scope = format!("DescribeProjectVersions|{arn_s}|{names:?}");
+    let (items, next) = page(
+        ctx,
+        items,
+        max.unwrap_or(100) as usize,
+        token.as_deref(),
+        &scope,
+    )?;
+    let mut out = json!({ "ProjectVersionDescriptions": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(out)
+}
+
+fn version_arn_input(
+    ctx: &Ctx<'_>,
+    input: &mut Input,
+) -> Result<crate::constraints::ProjectVersionArn, ApiError> {
+    let arn = input.string("ProjectVersionArn", true, 20, 2048, Some(VERSION_ARN))?;
+    input.finish()?;
+    ctx.own_version_arn("ProjectVersionArn", &arn.unwrap_or_default())
+}
+
+pub(super) fn delete(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+    let arn = version_arn_input(ctx, input)?;
+    let v = ctx.version_mut(&arn)?;
+    match v.status {
+        VersionStatus::Running | VersionStatus::Starting | VersionStatus::Stopping => {
+            return Err(ApiError::in_use(format!(
+                "The model {} is {}; stop it before deleting it.",
+                v.arn,
+                v.status.as_str()
+            )));
+        }
+        VersionStatus::TrainingInProgress | VersionStatus::CopyingInProgress => {
+            return Err(ApiError::in_use(format!(
+                "The model {} is {}; wait for it to finish before deleting it.",
+                v.arn,
+                v.status.as_str()
+            )));
+        }
+        _ => {}
+    }
+    if let Some(p) = ctx
+        .world
+        .project_mut(&arn.account_id, &arn.region, &arn.project)
+    {
+        p.versions.remove(&arn.version);
+    }
+    ctx.dirty = true;
+    Ok(json!({ "Status": "DELETING" }))
+}
+
+pub(super) fn start(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+    let arn = input.string("ProjectVersionArn", true, 20, 2048, Some(VERSION_ARN))?;
+    let min = input.int("MinInferenceUnits", true, 1, None)?;
+    let max = input.int("MaxInferenceUnits", false, 1, None)?;
+    input.finish()?;
+    let arn = ctx.own_version_arn("ProjectVersionArn", &arn.unwrap_or_default())?;
+    let min = min.unwrap_or(1);
+    if max.is_some_and(|m| m < min) {
+        return Err(ApiError::invalid_parameter(
+            "MaxInferenceUnits must be greater than or equal to MinInferenceUnits.",
+        ));
+    }
+    let (now, delay) = (ctx.now, ctx.faults.hosting_transition_ms());
+    let v = ctx.version_mut(&arn)?;
+    if !matches!(
+        v.status,
+        VersionStatus::TrainingCompleted
+            | VersionStatus::CopyingCompleted
+            | VersionStatus::Stopped
+            | VersionStatus::Failed
+    ) {
+        return Err(ApiError::in_use(format!(
+            "The model {} cannot be started while it is {}.",
+            v.arn,
+            v.status.as_str()
+        )));
+    }
+    v.status = VersionStatus::Starting;
+    v.status_message = Some("The model is being started.".into());
+    v.min_inference_units = Some(min);
+    v.max_inference_units = Some(max.unwrap_or(min));
+    v.pending = Some(Pending {
+        due_millis: now + delay,
+        status: VersionStatus::Running,
+        status_message: Some("The model is running.".into()),
+        ends_training: false,
+    });
+    ctx.dirty = true;
+    Ok(json!({ "Status": "STARTING" }))
+}
+
+pub(super) fn stop(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+    let arn = version_arn_input(ctx, input)?;
+    let (now, delay) = (ctx.now, ctx.faults.hosting_transition_ms());
+    let v = ctx.version_mut(&arn)?;
+    if !matches!(v.status, VersionStatus::Running | VersionStatus::Starting) {
+        return Err(ApiError::in_use(format!(
+            "The model {} cannot be stopped while it is {}.",
+            v.arn,
+            v.status.as_str()
+        )));
+    }
+    v.status = VersionStatus::Stopping;
+    v.status_message = Some("The model is being stopped.".into());
+    v.pending = Some(Pending {
+        due_millis: now + delay,
+        status: VersionStatus::Stopped,
+        status_message: Some("The model is stopped.".into()),
+        ends_training: false,
+    });
+    ctx.dirty = true;
+    Ok(json!({ "Status": "STOPPING" }))
+}

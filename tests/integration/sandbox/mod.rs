@@ -1,0 +1,14 @@
+//! Integration tests of the sandbox, driven through the real AWS SDK clients (and, in `awscli`,
+//! the real AWS CLI) against an in-process sandbox on an ephemeral port.
+
+mod awscli;
+mod copy;
+mod errors;
+mod faults;
+mod helpers;
+mod pagination;
+mod persistence;
+mod policies;
+mod rekognition;
+mod sts;
+mod wire;
