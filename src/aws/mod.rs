@@ -80,7 +80,22 @@ impl AwsContext {
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
-        let base = loader.load().await;
+        Self::from_config(loader.load().await, options)
+    }
+
+    /// A context over an explicit SDK configuration (tests and the demo build one pointing at
+    /// an in-process sandbox, without touching the process environment).
+    pub fn from_config(base: SdkConfig, options: &AwsOptions) -> Self {
+        let base = base
+            .into_builder()
+            .identity_cache(
+                aws_config::identity::IdentityCache::lazy()
+                    // AssumeRole under throttling, retried with backoff, can take longer than
+                    // the SDK's 5 s default; a plan should wait rather than fail.
+                    .load_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .build();
         let run_id = format!(
             "reko-promote-{}",
             std::time::SystemTime::now()

@@ -19,6 +19,51 @@ use super::AwsContext;
 use super::get_caller_identity::get_caller_identity;
 use crate::desired::Account;
 
+/// Credentials resolved once per account and shared by every client of the session, refreshed
+/// five minutes before they expire. (Each SDK client keeps its own identity cache partition, so
+/// without this every client would assume the role again.)
+#[derive(Debug)]
+struct SessionCredentials {
+    inner: AssumeRoleProvider,
+    cached: tokio::sync::Mutex<Option<aws_credential_types::Credentials>>,
+}
+
+impl SessionCredentials {
+    fn new(inner: AssumeRoleProvider) -> Self {
+        SessionCredentials {
+            inner,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn credentials(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::ProvideCredentials;
+        let mut cached = self.cached.lock().await;
+        let refresh_after = std::time::SystemTime::now() + std::time::Duration::from_secs(300);
+        if let Some(credentials) = cached.as_ref()
+            && credentials
+                .expiry()
+                .is_none_or(|expiry| expiry > refresh_after)
+        {
+            return Ok(credentials.clone());
+        }
+        let fresh = self.inner.provide_credentials().await?;
+        *cached = Some(fresh.clone());
+        Ok(fresh)
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for SessionCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.credentials())
+    }
+}
+
 /// Why an account cannot be acted in.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SessionError {
@@ -131,7 +176,7 @@ async fn open(
             if let Some(external_id) = &account.external_id {
                 builder = builder.external_id(external_id.clone());
             }
-            SharedCredentialsProvider::new(builder.build().await)
+            SharedCredentialsProvider::new(SessionCredentials::new(builder.build().await))
         }
         None => base
             .credentials_provider()

@@ -78,6 +78,13 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Run the local AWS sandbox (Rekognition Custom Labels + STS) in the foreground.
+    ///
+    /// Prints the endpoint and the seeded credentials to use; serves until Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  reko-promote sandbox\n  reko-promote sandbox --listen 127.0.0.1:4566 --state sandbox-state.json\n  reko-promote sandbox --seed examples/sandbox-seed.yaml"
+    )]
+    Sandbox(crate::sandbox::SandboxArgs),
     /// Print the JSON Schema of manifest documents (the one committed under schemas/).
     #[command(after_help = "Example:\n  reko-promote schema > schemas/manifest.schema.json")]
     Schema,
@@ -192,6 +199,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             &aws,
         ),
+        Command::Sandbox(args) => {
+            runtime()?.block_on(crate::sandbox::run_foreground(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             print!("{}", crate::manifest::schema::manifest_schema_text());
             Ok(ExitCode::SUCCESS)

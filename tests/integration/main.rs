@@ -3,6 +3,7 @@
 
 mod cli;
 mod manifests;
+mod plan_live;
 mod plan_logic;
 mod sandbox;
 mod support;

@@ -5,7 +5,7 @@ mod awscli;
 mod copy;
 mod errors;
 mod faults;
-mod helpers;
+pub mod helpers;
 mod pagination;
 mod persistence;
 mod policies;
