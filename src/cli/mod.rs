@@ -86,8 +86,21 @@ pub enum Command {
     )]
     Sandbox(crate::sandbox::SandboxArgs),
     /// Print the JSON Schema of manifest documents (the one committed under schemas/).
-    #[command(after_help = "Example:\n  reko-promote schema > schemas/manifest.schema.json")]
-    Schema,
+    #[command(after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json")]
+    Schema {
+        /// Which document.
+        #[arg(value_enum, default_value_t = SchemaKind::Manifest)]
+        kind: SchemaKind,
+    },
+}
+
+/// The documents whose JSON Schema `schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A manifest document (schemas/manifest.schema.json).
+    Manifest,
+    /// The plan document (schemas/plan.schema.json).
+    Plan,
 }
 
 /// Plan output formats.
@@ -203,8 +216,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(crate::sandbox::run_foreground(args))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema => {
-            print!("{}", crate::manifest::schema::manifest_schema_text());
+        Command::Schema { kind } => {
+            print!(
+                "{}",
+                match kind {
+                    SchemaKind::Manifest => crate::manifest::schema::manifest_schema_text(),
+                    SchemaKind::Plan => crate::manifest::schema::plan_schema_text(),
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -40,6 +40,20 @@ pub fn manifest_schema_text() -> String {
     text
 }
 
+/// The JSON Schema of the plan document (`plan --format json`, `plan --out`).
+pub fn plan_schema_text() -> String {
+    let mut schema = schema_of::<crate::plan::PlanDocument>();
+    if let Value::Object(map) = &mut schema {
+        map.insert(
+            "$id".into(),
+            Value::String("https://reko-promote.dev/schemas/plan.schema.json".into()),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+    text.push('\n');
+    text
+}
+
 fn schema_of<T: JsonSchema>() -> Value {
     let schema = SchemaSettings::draft07()
         .into_generator()

@@ -56,14 +56,19 @@ fn validate_fails_with_exit_1_and_every_finding_in_text_and_json() {
 }
 
 #[test]
-fn the_committed_schema_is_current() {
-    let output = reko().arg("schema").output().unwrap();
-    assert!(output.status.success());
-    let committed = std::fs::read_to_string(root().join("schemas/manifest.schema.json")).unwrap();
-    assert!(
-        committed == String::from_utf8(output.stdout).unwrap(),
-        "schemas/manifest.schema.json is stale: run `cargo run -- schema > schemas/manifest.schema.json`"
-    );
+fn the_committed_schemas_are_current() {
+    for (kind, file) in [
+        ("manifest", "schemas/manifest.schema.json"),
+        ("plan", "schemas/plan.schema.json"),
+    ] {
+        let output = reko().args(["schema", kind]).output().unwrap();
+        assert!(output.status.success());
+        let committed = std::fs::read_to_string(root().join(file)).unwrap();
+        assert!(
+            committed == String::from_utf8(output.stdout).unwrap(),
+            "{file} is stale: run `cargo run -- schema {kind} > {file}`"
+        );
+    }
 }
 
 #[test]

@@ -1,0 +1,164 @@
+//! Generated organisations for the benchmarks: a sandbox seed (accounts, roles, projects, trained
+//! versions) and the manifests that promote them, of any size.
+//!
+//! One source account (`src`) trains `source_projects` projects of `versions_per_project`
+//! versions; every version goes to every destination account (`dest-NNN`), into a project of the
+//! same name. A `copied` fraction of the placements is already present in the destinations
+//! (copied through the sandbox before the run), so plans can be measured with everything
+//! unchanged, 10% or 100% to copy.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use reko_promote::sandbox::seed::{Seed, SeedAccount, SeedProject, SeedRole, SeedVersion};
+use reko_promote::sandbox::state::VersionStatus;
+
+pub const CI_ACCOUNT: &str = "444444444444";
+pub const CI_KEY: &str = "AKIABENCHCI000000001";
+pub const CI_SECRET: &str = "benchCiSecretKey000000000000000000000001";
+pub const SOURCE_ACCOUNT: &str = "100000000000";
+pub const REGION: &str = "eu-west-1";
+
+/// The shape of an organisation.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub destinations: usize,
+    pub source_projects: usize,
+    pub versions_per_project: usize,
+}
+
+impl Shape {
+    pub fn placements(&self) -> usize {
+        self.destinations * self.source_projects * self.versions_per_project
+    }
+}
+
+pub fn destination_account(i: usize) -> String {
+    format!("2{i:011}")
+}
+
+pub fn project_name(p: usize) -> String {
+    format!("model-{p:02}")
+}
+
+pub fn version_name(p: usize, v: usize) -> String {
+    format!("model-{p:02}.v{v:03}")
+}
+
+fn role(account: &str) -> SeedRole {
+    SeedRole {
+        arn: format!("arn:aws:iam::{account}:role/reko-promote"),
+        trusted: vec![CI_ACCOUNT.to_string()],
+        external_id: None,
+        max_session_duration: None,
+    }
+}
+
+fn account(id: &str, name: &str, n: usize) -> SeedAccount {
+    SeedAccount {
+        id: id.into(),
+        name: name.into(),
+        user_name: None,
+        access_key_id: format!("AKIABENCH{n:011}"),
+        secret_access_key: format!("benchSecret{n:029}"),
+    }
+}
+
+/// The sandbox seed of the organisation.
+pub fn seed(shape: Shape) -> Seed {
+    let mut seed = Seed {
+        region: REGION.into(),
+        ..Seed::default()
+    };
+    seed.accounts.push(SeedAccount {
+        id: CI_ACCOUNT.into(),
+        name: "ci".into(),
+        user_name: None,
+        access_key_id: CI_KEY.into(),
+        secret_access_key: CI_SECRET.into(),
+    });
+    seed.accounts.push(account(SOURCE_ACCOUNT, "src", 0));
+    seed.roles.push(role(SOURCE_ACCOUNT));
+    let mut source_policy = String::from(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#);
+    source_policy.shrink_to_fit();
+    for p in 0..shape.source_projects {
+        seed.projects.push(SeedProject {
+            account: SOURCE_ACCOUNT.into(),
+            region: None,
+            name: project_name(p),
+            created: None,
+            tags: Default::default(),
+            versions: (0..shape.versions_per_project)
+                .map(|v| SeedVersion {
+                    name: version_name(p, v),
+                    status: VersionStatus::TrainingCompleted,
+                    f1_score: Some(0.9),
+                    created: None,
+                    status_message: None,
+                    tags: Default::default(),
+                })
+                .collect(),
+            policies: vec![reko_promote::sandbox::seed::SeedPolicy {
+                name: "allow-copies".into(),
+                document: serde_yaml::Value::String(source_policy.clone()),
+            }],
+        });
+    }
+    for i in 0..shape.destinations {
+        let id = destination_account(i);
+        seed.accounts.push(account(&id, &format!("dest-{i:03}"), i + 1));
+        seed.roles.push(role(&id));
+        for p in 0..shape.source_projects {
+            seed.projects.push(SeedProject {
+                account: id.clone(),
+                region: None,
+                name: project_name(p),
+                created: None,
+                tags: Default::default(),
+                versions: Vec::new(),
+                policies: Vec::new(),
+            });
+        }
+    }
+    seed
+}
+
+/// Writes the manifests of the organisation into `dir` (accounts file + one promotion per
+/// source project).
+pub fn write_manifests(shape: Shape, dir: &Path) {
+    let mut accounts = String::new();
+    let mut doc = |name: &str, id: &str, bucket: bool| {
+        let _ = write!(
+            accounts,
+            "---\napiVersion: reko-promote/v1\nkind: Account\nname: {name}\naccountId: \"{id}\"\n\
+             roleArn: arn:aws:iam::{id}:role/reko-promote\n"
+        );
+        if bucket {
+            let _ = writeln!(accounts, "defaults: {{ outputConfig: {{ s3Bucket: {name}-models }} }}");
+        }
+    };
+    doc("src", SOURCE_ACCOUNT, false);
+    for i in 0..shape.destinations {
+        doc(&format!("dest-{i:03}"), &destination_account(i), true);
+    }
+    std::fs::write(dir.join("accounts.yaml"), accounts).expect("write accounts");
+    for p in 0..shape.source_projects {
+        let mut text = format!(
+            "apiVersion: reko-promote/v1\nkind: Promotion\nname: {name}\nregion: {REGION}\n\
+             source: {{ account: src, project: {name} }}\nversions:\n",
+            name = project_name(p)
+        );
+        for v in 0..shape.versions_per_project {
+            let _ = writeln!(text, "  - version: {}", version_name(p, v));
+        }
+        text.push_str("destinations:\n");
+        for i in 0..shape.destinations {
+            let _ = writeln!(
+                text,
+                "  d{i:03}: {{ account: dest-{i:03}, project: {} }}",
+                project_name(p)
+            );
+        }
+        std::fs::write(dir.join(format!("{}.yaml", project_name(p))), text).expect("write promotion");
+    }
+}
