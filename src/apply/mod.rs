@@ -149,14 +149,11 @@ pub async fn apply(
         futures::future::join_all(source_projects.iter().map(
             |(arn, (account, account_id, region))| async move {
                 let result = match sessions.get(account) {
-                    Ok(session) => list_project_policies(
-                        ctx,
-                        &session.rekognition(region),
-                        account_id,
-                        arn,
-                    )
-                    .await
-                    .map_err(|e| e.to_string()),
+                    Ok(session) => {
+                        list_project_policies(ctx, &session.rekognition(region), account_id, arn)
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
                     Err(reason) => Err(reason),
                 };
                 (arn.clone(), result)
@@ -395,8 +392,7 @@ impl Run<'_> {
                     result.version_arn = Some(version_arn);
                     result.status = Some(status);
                     result.reason =
-                        "the same copy was already started (another run, or a retried call)"
-                            .into();
+                        "the same copy was already started (another run, or a retried call)".into();
                     if !self.options.wait {
                         result.outcome = Outcome::InProgress;
                         return result;
@@ -426,8 +422,7 @@ impl Run<'_> {
         );
         match self.until_stopped(receiver).await {
             Ok(Ok(wait::Final::Completed(version))) => {
-                self.progress
-                    .event(&Event::CopyCompleted { placement });
+                self.progress.event(&Event::CopyCompleted { placement });
                 result.outcome = Outcome::Copied;
                 result.reason = format!("{} ({})", version.status, result.reason);
                 result.version_arn = Some(version.arn);

@@ -81,17 +81,19 @@ pub struct PolicyPhase {
 /// What to write: for every source project the plan writes policies to, the managed documents
 /// of every destination account the (selected) manifests send its versions to.
 fn wanted(desired: &DesiredState, plan: &PlanDocument) -> Vec<Wanted> {
-    let projects: BTreeSet<&str> = plan.policies.iter().map(|c| c.project_arn.as_str()).collect();
-    let mut grants: BTreeMap<&str, (Wanted, BTreeMap<String, BTreeSet<String>>)> =
-        BTreeMap::new();
+    let projects: BTreeSet<&str> = plan
+        .policies
+        .iter()
+        .map(|c| c.project_arn.as_str())
+        .collect();
+    let mut grants: BTreeMap<&str, (Wanted, BTreeMap<String, BTreeSet<String>>)> = BTreeMap::new();
     for (p, entry) in desired.placements.iter().zip(&plan.entries) {
         let (Some(project_arn), Some(version_arn)) =
             (&entry.source.project_arn, &entry.source.version_arn)
         else {
             continue;
         };
-        if !p.manage_policy || !p.is_cross_account() || !projects.contains(project_arn.as_str())
-        {
+        if !p.manage_policy || !p.is_cross_account() || !projects.contains(project_arn.as_str()) {
             continue;
         }
         grants
@@ -141,16 +143,13 @@ pub async fn write_managed(
     plan: &PlanDocument,
     progress: &Progress,
 ) -> PolicyPhase {
-    let results = futures::future::join_all(
-        wanted(desired, plan)
-            .into_iter()
-            .map(|w| async move {
-                let mut reports = BTreeMap::new();
-                let result = write_project(ctx, sessions, &w, progress, &mut reports).await;
-                (w, reports, result)
-            }),
-    )
-    .await;
+    let results =
+        futures::future::join_all(wanted(desired, plan).into_iter().map(|w| async move {
+            let mut reports = BTreeMap::new();
+            let result = write_project(ctx, sessions, &w, progress, &mut reports).await;
+            (w, reports, result)
+        }))
+        .await;
     let mut phase = PolicyPhase::default();
     for (w, reports, result) in results {
         phase.reports.extend(reports.into_values());

@@ -198,8 +198,8 @@ fn describe(event: &Event) -> String {
         Event::CopyCompleted { placement } => format!("copy completed {placement}"),
         Event::CopyFailed { placement, message } => format!("copy failed {placement}: {message}"),
         Event::NotCopied { placement, why } => format!("not copied {placement}: {why}"),
-        Event::Interrupted { in_flight } => format!(
-            "interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS"
-        ),
+        Event::Interrupted { in_flight } => {
+            format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
+        }
     }
 }

@@ -217,9 +217,10 @@ impl ApplyReport {
         !self.interrupted
             && !self.timed_out
             && self.summary.policies_failed == 0
-            && !self.placements.iter().any(|p| {
-                p.outcome.is_problem() || (waited && p.outcome == Outcome::InProgress)
-            })
+            && !self
+                .placements
+                .iter()
+                .any(|p| p.outcome.is_problem() || (waited && p.outcome == Outcome::InProgress))
     }
 
     /// The text summary: a line per placement that needs reading, then the table.
@@ -277,11 +278,7 @@ impl ApplyReport {
         if s.skipped > 0 {
             let _ = writeln!(out, "  {:<22}{:>6}", "skipped", s.skipped);
         }
-        let _ = writeln!(
-            out,
-            "  {:<22}{:>6}",
-            "policies written", s.policies_written
-        );
+        let _ = writeln!(out, "  {:<22}{:>6}", "policies written", s.policies_written);
         if s.policies_failed > 0 {
             let _ = writeln!(out, "  {:<22}{:>6}", "policies failed", s.policies_failed);
         }

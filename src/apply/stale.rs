@@ -77,7 +77,12 @@ pub fn check(saved: &PlanDocument, fresh: &PlanDocument) -> Result<(), StaleErro
             .fingerprints
             .iter()
             .filter(|f| !saved.fingerprints.contains(f))
-            .map(|f| format!("project {} of account {} ({})", f.project, f.account_id, f.region))
+            .map(|f| {
+                format!(
+                    "project {} of account {} ({})",
+                    f.project, f.account_id, f.region
+                )
+            })
             .collect();
         if projects.is_empty() {
             projects.push("the set of projects".into());

@@ -135,7 +135,9 @@ async fn poll_project(
                         None => Some(Final::Gone),
                         Some(v) if v.status == "COPYING_FAILED" => Some(Final::Failed(v.clone())),
                         // Completed, or already started/stopped by someone since: the copy is done.
-                        Some(v) if v.status == "COPYING_COMPLETED" || is_copyable_status(&v.status) => {
+                        Some(v)
+                            if v.status == "COPYING_COMPLETED" || is_copyable_status(&v.status) =>
+                        {
                             Some(Final::Completed(v.clone()))
                         }
                         Some(_) => None,
