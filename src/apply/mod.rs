@@ -67,12 +67,10 @@ impl Default for ApplyOptions {
 /// An interruption signal: becomes `true` on SIGINT/SIGTERM (the CLI sets it).
 pub type Interrupt = watch::Receiver<bool>;
 
-/// A receiver that is never interrupted (tests, library use).
+/// A receiver that is never interrupted (tests, library use): its sender is gone, which
+/// [`apply`] takes as "no interruption will come".
 pub fn never_interrupted() -> Interrupt {
-    let (tx, rx) = watch::channel(false);
-    // Keep the sender alive for the life of the program so `changed()` never errors.
-    std::mem::forget(tx);
-    rx
+    watch::channel(false).1
 }
 
 /// Applies `plan`, computed from `desired` (its entries in the same order as the placements)
@@ -260,9 +258,15 @@ impl Run<'_> {
                 None => std::future::pending().await,
             }
         };
+        let interrupted = async {
+            // A dropped sender means no interruption can come any more: wait forever.
+            if interrupt.wait_for(|v| *v).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
         tokio::select! {
             value = future => Ok(value),
-            _ = interrupt.wait_for(|v| *v) => Err(Stopped::Interrupted),
+            _ = interrupted => Err(Stopped::Interrupted),
             _ = deadline => Err(Stopped::TimedOut),
         }
     }
@@ -424,7 +428,14 @@ impl Run<'_> {
             Ok(Ok(wait::Final::Completed(version))) => {
                 self.progress.event(&Event::CopyCompleted { placement });
                 result.outcome = Outcome::Copied;
-                result.reason = format!("{} ({})", version.status, result.reason);
+                result.reason = match entry.action {
+                    Action::InProgress => "the copy found in progress completed",
+                    _ if result.reason.starts_with("the same copy") => {
+                        "copied (started by another run or a retried call)"
+                    }
+                    _ => "copied",
+                }
+                .to_string();
                 result.version_arn = Some(version.arn);
                 result.status = Some(version.status);
                 result.status_message = version.status_message;

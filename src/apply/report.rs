@@ -249,7 +249,7 @@ impl ApplyReport {
             }
             let _ = writeln!(
                 out,
-                "{:<14} {}: {}{}",
+                "{:<13} {}: {}{}",
                 p.outcome.label(),
                 p.placement,
                 p.reason,
@@ -262,25 +262,25 @@ impl ApplyReport {
         }
         let s = &self.summary;
         let _ = writeln!(out);
-        let _ = writeln!(out, "  {:<22}{:>6}", "copied", s.copied);
-        let _ = writeln!(out, "  {:<22}{:>6}", "already there", s.already_there);
+        let _ = writeln!(out, "  {:<26}{:>6}", "copied", s.copied);
+        let _ = writeln!(out, "  {:<26}{:>6}", "already there", s.already_there);
         if s.started > 0 {
-            let _ = writeln!(out, "  {:<22}{:>6}", "started (not waited)", s.started);
+            let _ = writeln!(out, "  {:<26}{:>6}", "started (not waited)", s.started);
         }
-        let _ = writeln!(out, "  {:<22}{:>6}", "in progress", s.in_progress);
-        let _ = writeln!(out, "  {:<22}{:>6}", "failed", s.failed);
+        let _ = writeln!(out, "  {:<26}{:>6}", "in progress", s.in_progress);
+        let _ = writeln!(out, "  {:<26}{:>6}", "failed", s.failed);
         let _ = writeln!(
             out,
-            "  {:<22}{:>6}",
+            "  {:<26}{:>6}",
             "blocked/conflict/unknown",
             s.blocked + s.conflict + s.unknown
         );
         if s.skipped > 0 {
-            let _ = writeln!(out, "  {:<22}{:>6}", "skipped", s.skipped);
+            let _ = writeln!(out, "  {:<26}{:>6}", "skipped", s.skipped);
         }
-        let _ = writeln!(out, "  {:<22}{:>6}", "policies written", s.policies_written);
+        let _ = writeln!(out, "  {:<26}{:>6}", "policies written", s.policies_written);
         if s.policies_failed > 0 {
-            let _ = writeln!(out, "  {:<22}{:>6}", "policies failed", s.policies_failed);
+            let _ = writeln!(out, "  {:<26}{:>6}", "policies failed", s.policies_failed);
         }
         let _ = writeln!(
             out,

@@ -126,6 +126,10 @@ async fn poll_project(
         }
         tokio::time::sleep(delay).await;
         delay = (delay.mul_f64(1.5)).min(backoff.max);
+        // Copies registered during the sleep join this round's batch.
+        while let Ok((name, tx)) = registrations.try_recv() {
+            pending.entry(name).or_default().push(tx);
+        }
         let mut names: Vec<String> = pending.keys().cloned().collect();
         names.sort();
         match describe_project_versions(&ctx, &client, &account_id, &project_arn, &names).await {

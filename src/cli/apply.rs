@@ -86,6 +86,9 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
                     writeln!(stderr, "Apply cancelled; nothing was changed.")?;
                     return Ok(ExitCode::from(1));
                 }
+                if args.format == Format::Text {
+                    writeln!(anstream::stdout())?;
+                }
             }
         }
         let options = ApplyOptions {

@@ -356,9 +356,23 @@ async fn a_policy_over_2000_characters_is_split_into_several_named_policies() {
     const N: usize = 45;
     let sb = bulk_sandbox(N).await;
     let (_dir, path) = manifests(&[("a.yaml", accounts_yaml()), ("b.yaml", bulk_promotion(N))]);
-    let (_, report) = plan_and_apply(&sb, &desired_from(&[path])).await;
+    let desired = desired_from(&[path]);
+    let ctx = context(&sb, 50, 8).await;
+    let live = plan_with(&ctx, &desired).await;
+    sb.reset_call_counts();
+    // Every copy in flight at once: each polling round asks for all of them, 10 names a call.
+    let o = ApplyOptions {
+        parallelism: 64,
+        ..options()
+    };
+    let report = run(&ctx, &desired, &live, &o).await;
     assert!(report.succeeded(true), "{}", report.text());
     assert_eq!(report.summary.copied, N);
+    let polls = sb.calls_of("DescribeProjectVersions");
+    assert!(
+        polls < N as u64,
+        "batched polling: {polls} calls for {N} copies"
+    );
     let state = sb.state();
     let source = &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects["bulk"];
     let names: Vec<&String> = source.policies.keys().collect();
@@ -504,10 +518,18 @@ async fn two_applies_at_once_copy_each_version_once() {
         plan_with(&ctx_a, &desired).await,
         plan_with(&ctx_b, &desired).await,
     );
+    sb.reset_call_counts();
     let o = options();
     let (a, b) = tokio::join!(
         run(&ctx_a, &desired, &live_a, &o),
         run(&ctx_b, &desired, &live_b, &o)
+    );
+    // Both asked; the second of each pair was told ResourceInUse and waited for the first.
+    assert_eq!(
+        sb.calls_of("CopyProjectVersion"),
+        6,
+        "{:?}",
+        sb.call_counts()
     );
     for report in [&a, &b] {
         assert!(report.succeeded(true), "{}", report.text());
@@ -536,7 +558,7 @@ async fn throttling_on_every_call_still_converges() {
     let mut faults = sb.faults();
     faults
         .tps
-        .insert(reko_promote::sandbox::faults::ALL_OPERATIONS.into(), 2.0);
+        .insert(reko_promote::sandbox::faults::ALL_OPERATIONS.into(), 1.0);
     sb.set_faults(faults).unwrap();
     let desired = desired_from(&[rel("manifests")]);
     // A client limit far above the sandbox's quota: the SDK's retries absorb the throttling.
@@ -545,6 +567,16 @@ async fn throttling_on_every_call_still_converges() {
     let report = run(&ctx, &desired, &live, &options()).await;
     assert!(report.succeeded(true), "{}", report.text());
     assert_eq!(report.summary.copied, 3, "{}", report.text());
+    // Two copies in staging at once against one call a second: one was throttled and retried.
+    assert!(
+        sb.calls_of("CopyProjectVersion") > 3,
+        "throttled and retried: {:?}",
+        sb.call_counts()
+    );
+    let state = sb.state();
+    let staging =
+        &state.rekognition[seed::STAGING_ACCOUNT][DEFAULT_REGION].projects[seed::DEFECT_DETECTOR];
+    assert_eq!(staging.versions.len(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -850,4 +882,21 @@ async fn no_wait_starts_the_copies_and_the_next_plan_sees_them_in_progress() {
     let plan = plan_with(&ctx, &desired).await.plan;
     assert_eq!(plan.summary.in_progress, 3);
     assert_eq!(plan.summary.copy, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_stops_waiting_and_reports_the_copies_still_in_progress() {
+    let sb = helpers::start().await;
+    let mut faults = sb.faults();
+    faults.copy_duration_ms = 6000;
+    sb.set_faults(faults).unwrap();
+    let (code, stdout, stderr) = output(spawn(
+        &sb,
+        &["apply", "--auto-approve", "--timeout", "1s", "manifests"],
+    ))
+    .await;
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Apply timed out"), "{stdout}");
+    assert!(stdout.contains("--timeout ran out"), "{stdout}");
+    assert_eq!(copies_in_progress(&sb), 3);
 }
