@@ -433,7 +433,7 @@ impl Run<'_> {
                     _ if result.reason.starts_with("the same copy") => {
                         "copied (started by another run or a retried call)"
                     }
-                    _ => "copied",
+                    _ => "copy completed (COPYING_COMPLETED)",
                 }
                 .to_string();
                 result.version_arn = Some(version.arn);
