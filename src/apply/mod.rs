@@ -458,7 +458,12 @@ impl Run<'_> {
                 Outcome::Failed,
                 "the version disappeared while being copied (deleted?)".into(),
             ),
-            Ok(Err(_)) => self.fail(entry, Outcome::Failed, "stopped polling".into()),
+            Ok(Ok(wait::Final::Unreadable(reason))) => self.fail(
+                entry,
+                Outcome::Unknown,
+                format!("the copy's status could not be read: {reason}"),
+            ),
+            Ok(Err(_)) => self.fail(entry, Outcome::Unknown, "polling stopped".into()),
             Err(stopped) => {
                 result.outcome = Outcome::InProgress;
                 result.reason = match stopped {

@@ -110,3 +110,50 @@ pub fn check(saved: &PlanDocument, fresh: &PlanDocument) -> Result<(), StaleErro
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Fingerprint;
+
+    fn plan() -> PlanDocument {
+        let mut plan = crate::plan::compute(&Default::default(), &Default::default());
+        plan.fingerprints.push(Fingerprint {
+            account_id: "222222222222".into(),
+            region: "eu-west-1".into(),
+            project: "p".into(),
+            digest: "aa".into(),
+        });
+        plan
+    }
+
+    #[test]
+    fn identical_plans_pass_and_any_difference_is_named() {
+        assert!(check(&plan(), &plan()).is_ok());
+        let mut moved = plan();
+        moved.fingerprints[0].digest = "bb".into();
+        let error = check(&plan(), &moved).unwrap_err().to_string();
+        assert!(
+            error.contains("live state changed")
+                && error.contains("project p of account 222222222222"),
+            "{error}"
+        );
+        let mut edited = plan();
+        edited.manifests_digest = "other".into();
+        assert!(matches!(
+            check(&plan(), &edited),
+            Err(StaleError::Manifests { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_format_versions_are_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, r#"{"formatVersion": 2, "whatever": true}"#).unwrap();
+        let error = read_plan(&path).unwrap_err();
+        assert!(matches!(error, StaleError::UnknownFormat { .. }), "{error}");
+        std::fs::write(&path, serde_json::to_string(&plan()).unwrap()).unwrap();
+        assert_eq!(read_plan(&path).unwrap(), plan());
+    }
+}

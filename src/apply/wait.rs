@@ -24,7 +24,14 @@ pub enum Final {
     Failed(LiveVersion),
     /// The version disappeared (deleted while copying).
     Gone,
+    /// Its status could not be read, [`MAX_READ_FAILURES`] rounds in a row (the copy itself may
+    /// well go on).
+    Unreadable(String),
 }
+
+/// Consecutive failed polling rounds (each already retried by the SDK) before the copies of a
+/// project are given up on as unreadable, rather than waited for forever.
+pub const MAX_READ_FAILURES: u32 = 10;
 
 /// Backoff between polling rounds of one project.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +115,7 @@ async fn poll_project(
 ) {
     let mut pending: HashMap<String, Vec<oneshot::Sender<Final>>> = HashMap::new();
     let mut delay = backoff.initial;
+    let mut failures = 0;
     loop {
         // Take every registration that arrived; with nothing to watch, sleep until one does.
         while let Ok((name, tx)) = registrations.try_recv() {
@@ -134,6 +142,7 @@ async fn poll_project(
         names.sort();
         match describe_project_versions(&ctx, &client, &account_id, &project_arn, &names).await {
             Ok(found) => {
+                failures = 0;
                 for name in names {
                     let outcome = match found.get(&name) {
                         None => Some(Final::Gone),
@@ -157,7 +166,18 @@ async fn poll_project(
             }
             // Throttling and transient errors were already retried by the SDK; keep polling
             // (with the growing delay) rather than give up on copies that are running fine.
-            Err(e) => tracing::warn!("polling {project_arn}: {e}"),
+            Err(e) => {
+                tracing::warn!("polling {project_arn}: {e}");
+                failures += 1;
+                if failures >= MAX_READ_FAILURES {
+                    for (_, waiters) in pending.drain() {
+                        for waiter in waiters {
+                            let _ = waiter.send(Final::Unreadable(e.to_string()));
+                        }
+                    }
+                    failures = 0;
+                }
+            }
         }
     }
 }

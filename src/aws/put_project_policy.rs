@@ -4,7 +4,8 @@
 //! stale revision is InvalidPolicyRevisionIdException and a create racing another create is
 //! ResourceAlreadyExistsException. Both are reported as [`PutPolicyError::Conflict`] so that
 //! `apply::policies` re-reads and recomputes instead of overwriting blindly; what to write and
-//! when is entirely `apply::policies`'s decision.
+//! when is entirely `apply::policies`'s decision. (An SDK retry of a put that had in fact
+//! succeeded also comes back as one of these, and the re-read then finds the policy as wanted.)
 
 use super::{AwsContext, AwsError};
 

@@ -58,13 +58,6 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let desired = args.selection.apply(&desired);
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            let _ = interrupt_tx.send(true);
-            // Keep the sender so receivers see the value, not a closed channel.
-            std::future::pending::<()>().await;
-        });
         let ctx = crate::aws::AwsContext::load(&aws.options()).await;
         let live = crate::pipeline::plan_live(&ctx, &desired).await;
         match &saved {
@@ -91,6 +84,17 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        // Until here nothing was written, and a signal may end the process as usual. From here
+        // on, the first SIGINT/SIGTERM stops new copies and lets the report be written; a
+        // second one exits at once.
+        let (interrupt_tx, interrupt) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            let _ = interrupt_tx.send(true);
+            wait_for_signal().await;
+            eprintln!("interrupted again: exiting now; copies in flight go on in AWS");
+            std::process::exit(i32::from(INTERRUPTED));
+        });
         let options = ApplyOptions {
             parallelism: aws.parallelism.max(1),
             wait: args.wait,
