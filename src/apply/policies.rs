@@ -8,7 +8,9 @@
 //! create without a revision id or update with the current one; when someone changed or created
 //! a policy in between (InvalidPolicyRevisionIdException / ResourceAlreadyExistsException) the
 //! policies are read again and the writes recomputed, a bounded number of times, so a concurrent
-//! change is never overwritten blindly and other policies are never touched. Which copies depend
+//! change is never overwritten blindly. Policies named `reko-promote-ACCOUNT[-N]` belong to
+//! reko-promote: their content is what the manifests say, and a hand edit of one is replaced;
+//! every other policy is never touched, only counted. Which copies depend
 //! on these policies is `apply`'s business; evaluating policies is `policy`'s.
 
 use std::collections::{BTreeMap, BTreeSet};

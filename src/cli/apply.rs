@@ -102,8 +102,7 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             fail_fast: args.fail_fast,
             ..ApplyOptions::default()
         };
-        let work = live.plan.summary.copy + live.plan.summary.in_progress;
-        let progress = Progress::auto(live.plan.entries.len().max(work));
+        let progress = Progress::auto(live.plan.entries.len());
         let report = apply::apply(
             &ctx,
             &live.sessions,
