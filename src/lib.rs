@@ -7,6 +7,7 @@
 //! rules both the validator and the `sandbox` (a local Rekognition + STS emulator) enforce.
 //! Only `aws`, `state`, `apply` and `sandbox` touch the network.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod constraints;

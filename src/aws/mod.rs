@@ -6,11 +6,13 @@
 //! functions here. Credentials live only inside the SDK's providers: nothing here prints, logs or
 //! stores a secret key or session token.
 
+pub mod copy_project_version;
 pub mod describe_project_versions;
 pub mod describe_projects;
 pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
+pub mod put_project_policy;
 pub mod session;
 
 use std::sync::Arc;

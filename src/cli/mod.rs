@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod apply;
 mod plan;
 mod validate;
 
@@ -75,6 +76,50 @@ pub enum Command {
         /// Leave out these promotions, accounts or destinations (repeatable).
         #[arg(long, value_name = "NAME")]
         exclude: Vec<String>,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Make the live accounts match the manifests: write managed policies, copy, wait.
+    ///
+    /// Applies a saved plan (`--plan FILE`, refused if the manifests or live state changed since)
+    /// or a fresh one, shown first and confirmed on a terminal (`--auto-approve` otherwise).
+    /// Exit status: 0 all done, 1 anything failed, blocked, in conflict or unknown (or refused),
+    /// 130 interrupted (copies in flight go on in AWS; the next apply waits for them).
+    #[command(
+        after_help = "Examples:\n  reko-promote plan --out plan.json && reko-promote apply --plan plan.json\n  reko-promote apply --auto-approve --target staging manifests/\n  reko-promote apply --auto-approve --no-wait --format json\n  reko-promote apply --plan plan.json --timeout 30m --fail-fast"
+    )]
+    Apply {
+        /// Manifest files or directories (walked for *.yaml and *.yml).
+        #[arg(default_value = crate::manifest::DEFAULT_PATH)]
+        paths: Vec<PathBuf>,
+        /// Apply this saved plan (`plan --out FILE`) instead of computing one; refused when
+        /// stale. Give the same paths and --target/--exclude as the plan.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Apply without asking (required without a terminal, unless --plan).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Only these promotions, accounts or destinations (repeatable).
+        #[arg(long, value_name = "NAME")]
+        target: Vec<String>,
+        /// Leave out these promotions, accounts or destinations (repeatable).
+        #[arg(long, value_name = "NAME")]
+        exclude: Vec<String>,
+        /// Wait for copies to finish (the default).
+        #[arg(long, overrides_with = "no_wait")]
+        wait: bool,
+        /// Start copies and exit without waiting for them.
+        #[arg(long, overrides_with = "wait")]
+        no_wait: bool,
+        /// Stop waiting after this long, e.g. `30m` (copies go on in AWS; exit 1).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        timeout: Option<std::time::Duration>,
+        /// Start no new copy after the first failure.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Format of the final report (progress goes to stderr).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -209,6 +254,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     excludes: exclude,
                 },
                 verbose: cli.verbose > 0,
+            },
+            &aws,
+        ),
+        Command::Apply {
+            paths,
+            plan,
+            auto_approve,
+            target,
+            exclude,
+            wait: _,
+            no_wait,
+            timeout,
+            fail_fast,
+            format,
+            aws,
+        } => apply::run(
+            apply::ApplyArgs {
+                plan,
+                paths,
+                auto_approve,
+                selection: crate::plan::Selection {
+                    targets: target,
+                    excludes: exclude,
+                },
+                wait: !no_wait,
+                timeout,
+                fail_fast,
+                format,
             },
             &aws,
         ),

@@ -1,0 +1,281 @@
+//! Managed project policies (`managePolicy: true`): writing, in each SOURCE account, the policies
+//! that let destination accounts copy exactly the versions the manifests send them.
+//!
+//! Names come from `plan::managed_policy_name` and documents from `policy::managed_documents`
+//! (packed into as few ≤ 2,000-character documents as fit, account-root principals, explicit
+//! version ARNs: never `*`). Writes are optimistic: read the policies (ListProjectPolicies),
+//! check the project's quota of 5 counting its other policies BEFORE writing anything, then
+//! create without a revision id or update with the current one; when someone changed or created
+//! a policy in between (InvalidPolicyRevisionIdException / ResourceAlreadyExistsException) the
+//! policies are read again and the writes recomputed, a bounded number of times, so a concurrent
+//! change is never overwritten blindly. Policies named `reko-promote-ACCOUNT[-N]` belong to
+//! reko-promote: their content is what the manifests say, and a hand edit of one is replaced;
+//! every other policy is never touched, only counted. Which copies depend
+//! on these policies is `apply`'s business; evaluating policies is `policy`'s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::aws::list_project_policies::list_project_policies;
+use crate::aws::put_project_policy::{PutPolicyError, put_project_policy};
+use crate::aws::{AwsContext, AwsError, Sessions};
+use crate::desired::DesiredState;
+use crate::plan::{PlanDocument, managed_policy_name};
+use crate::policy::{self, MAX_POLICIES_PER_PROJECT, PolicyDocument};
+
+use super::progress::{Event, Progress};
+use super::report::{PolicyOutcome, PolicyReport};
+
+/// Read-recompute-write rounds before giving up on a contended project.
+pub const MAX_ROUNDS: usize = 5;
+
+/// Why the managed policies of a project could not be written.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PolicyError {
+    #[error(
+        "source project {project_arn} (account `{account}`) needs {needed} managed policies \
+         ({names}) but already has {} other policies ({}), and a project may have at most \
+         {MAX_POLICIES_PER_PROJECT}; nothing was written. Remove unused policies from the \
+         project, or send fewer versions to these accounts",
+        others.len(),
+        others.join(", "),
+        names = wanted.join(", ")
+    )]
+    Quota {
+        account: String,
+        project_arn: String,
+        needed: usize,
+        wanted: Vec<String>,
+        others: Vec<String>,
+    },
+    #[error(
+        "the policies of source project {project_arn} (account `{account}`) kept changing while \
+         being written ({MAX_ROUNDS} rounds); run apply again"
+    )]
+    Contended {
+        account: String,
+        project_arn: String,
+    },
+    #[error("cannot act in source account `{account}`: {reason}")]
+    Session { account: String, reason: String },
+    #[error("{0}")]
+    Aws(AwsError),
+}
+
+/// The managed policies one source project must carry.
+#[derive(Debug, Clone)]
+struct Wanted {
+    account: String,
+    account_id: String,
+    region: String,
+    project_arn: String,
+    /// (policy name, document), in name order of the destination accounts.
+    documents: Vec<(String, PolicyDocument)>,
+}
+
+/// The result of the policy phase.
+#[derive(Debug, Default)]
+pub struct PolicyPhase {
+    pub reports: Vec<PolicyReport>,
+    /// Source project ARN → why its policies could not be written.
+    pub failed: BTreeMap<String, PolicyError>,
+}
+
+/// What to write: for every source project the plan writes policies to, the managed documents
+/// of every destination account the (selected) manifests send its versions to.
+fn wanted(desired: &DesiredState, plan: &PlanDocument) -> Vec<Wanted> {
+    let projects: BTreeSet<&str> = plan
+        .policies
+        .iter()
+        .map(|c| c.project_arn.as_str())
+        .collect();
+    let mut grants: BTreeMap<&str, (Wanted, BTreeMap<String, BTreeSet<String>>)> = BTreeMap::new();
+    for (p, entry) in desired.placements.iter().zip(&plan.entries) {
+        let (Some(project_arn), Some(version_arn)) =
+            (&entry.source.project_arn, &entry.source.version_arn)
+        else {
+            continue;
+        };
+        if !p.manage_policy || !p.is_cross_account() || !projects.contains(project_arn.as_str()) {
+            continue;
+        }
+        grants
+            .entry(project_arn)
+            .or_insert_with(|| {
+                (
+                    Wanted {
+                        account: p.source_account.clone(),
+                        account_id: p.source_project.account_id.clone(),
+                        region: p.region.clone(),
+                        project_arn: project_arn.clone(),
+                        documents: Vec::new(),
+                    },
+                    BTreeMap::new(),
+                )
+            })
+            .1
+            .entry(p.destination_project.account_id.clone())
+            .or_default()
+            .insert(version_arn.clone());
+    }
+    grants
+        .into_values()
+        .map(|(mut wanted, by_account)| {
+            let partition = crate::constraints::partition_of_region(&wanted.region);
+            for (account_id, arns) in by_account {
+                for (part, document) in policy::managed_documents(partition, &account_id, &arns)
+                    .into_iter()
+                    .enumerate()
+                {
+                    wanted
+                        .documents
+                        .push((managed_policy_name(&account_id, part), document));
+                }
+            }
+            wanted
+        })
+        .collect()
+}
+
+/// Writes every managed policy the plan shows, one source project at a time per project (the
+/// projects concurrently).
+pub async fn write_managed(
+    ctx: &AwsContext,
+    sessions: &Sessions,
+    desired: &DesiredState,
+    plan: &PlanDocument,
+    progress: &Progress,
+) -> PolicyPhase {
+    let results =
+        futures::future::join_all(wanted(desired, plan).into_iter().map(|w| async move {
+            let mut reports = BTreeMap::new();
+            let result = write_project(ctx, sessions, &w, progress, &mut reports).await;
+            (w, reports, result)
+        }))
+        .await;
+    let mut phase = PolicyPhase::default();
+    for (w, reports, result) in results {
+        phase.reports.extend(reports.into_values());
+        if let Err(error) = result {
+            progress.event(&Event::PolicyFailed {
+                project_arn: w.project_arn.clone(),
+                error: error.to_string(),
+            });
+            phase.reports.push(PolicyReport {
+                account: w.account.clone(),
+                project_arn: w.project_arn.clone(),
+                policy_name: w
+                    .documents
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                outcome: PolicyOutcome::Failed,
+                revision_id: None,
+                error: Some(error.to_string()),
+            });
+            phase.failed.insert(w.project_arn.clone(), error);
+        }
+    }
+    phase
+}
+
+async fn write_project(
+    ctx: &AwsContext,
+    sessions: &Sessions,
+    w: &Wanted,
+    progress: &Progress,
+    reports: &mut BTreeMap<String, PolicyReport>,
+) -> Result<(), PolicyError> {
+    let session = sessions
+        .get(&w.account)
+        .map_err(|reason| PolicyError::Session {
+            account: w.account.clone(),
+            reason,
+        })?;
+    let client = session.rekognition(&w.region);
+    let names: BTreeSet<&str> = w.documents.iter().map(|(n, _)| n.as_str()).collect();
+    'round: for _ in 0..MAX_ROUNDS {
+        let current = list_project_policies(ctx, &client, &w.account_id, &w.project_arn)
+            .await
+            .map_err(PolicyError::Aws)?;
+        // The quota counts every policy of the project; ours replace themselves by name.
+        let others: Vec<String> = current
+            .iter()
+            .filter(|p| !names.contains(p.name.as_str()))
+            .map(|p| p.name.clone())
+            .collect();
+        if others.len() + w.documents.len() > MAX_POLICIES_PER_PROJECT {
+            return Err(PolicyError::Quota {
+                account: w.account.clone(),
+                project_arn: w.project_arn.clone(),
+                needed: w.documents.len(),
+                wanted: names.iter().map(|n| n.to_string()).collect(),
+                others,
+            });
+        }
+        for (name, document) in &w.documents {
+            let existing = current.iter().find(|p| &p.name == name);
+            if let Some(existing) = existing
+                && PolicyDocument::parse(&existing.document).is_ok_and(|d| &d == document)
+            {
+                // Already right (maybe written by a concurrent run or an earlier round).
+                reports.entry(name.clone()).or_insert(PolicyReport {
+                    account: w.account.clone(),
+                    project_arn: w.project_arn.clone(),
+                    policy_name: name.clone(),
+                    outcome: PolicyOutcome::Unchanged,
+                    revision_id: Some(existing.revision_id.clone()),
+                    error: None,
+                });
+                continue;
+            }
+            let revision = existing.map(|e| e.revision_id.as_str());
+            match put_project_policy(
+                ctx,
+                &client,
+                &w.account_id,
+                &w.project_arn,
+                name,
+                &document.to_json(),
+                revision,
+            )
+            .await
+            {
+                Ok(new_revision) => {
+                    let created = revision.is_none();
+                    progress.event(&Event::PolicyWritten {
+                        account: w.account.clone(),
+                        project_arn: w.project_arn.clone(),
+                        name: name.clone(),
+                        created,
+                    });
+                    reports.insert(
+                        name.clone(),
+                        PolicyReport {
+                            account: w.account.clone(),
+                            project_arn: w.project_arn.clone(),
+                            policy_name: name.clone(),
+                            outcome: if created {
+                                PolicyOutcome::Created
+                            } else {
+                                PolicyOutcome::Updated
+                            },
+                            revision_id: Some(new_revision),
+                            error: None,
+                        },
+                    );
+                }
+                Err(PutPolicyError::Conflict(e)) => {
+                    tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
+                    continue 'round;
+                }
+                Err(PutPolicyError::Other(e)) => return Err(PolicyError::Aws(e)),
+            }
+        }
+        return Ok(());
+    }
+    Err(PolicyError::Contended {
+        account: w.account.clone(),
+        project_arn: w.project_arn.clone(),
+    })
+}

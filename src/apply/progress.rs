@@ -1,0 +1,205 @@
+//! Live progress of an apply run: indicatif bars on a terminal (one per copy and an overall
+//! bar), and without one (CI logs) one plain line per event with an RFC 3339 UTC timestamp,
+//! e.g. `2026-11-23T10:00:00Z copy started staging/defect-detector/defect-detector-v2`.
+//!
+//! It only displays what the orchestration tells it; the final summary is `report`'s. Output
+//! goes to stderr so that stdout can carry the report (`--format json`).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::report::now_rfc3339;
+
+/// Something that happened during a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    PolicyWritten {
+        account: String,
+        project_arn: String,
+        name: String,
+        created: bool,
+    },
+    PolicyFailed {
+        project_arn: String,
+        error: String,
+    },
+    CopyStarted {
+        placement: String,
+    },
+    /// The name was taken by the same copy (another run, or a retried call): waiting for it.
+    CopyJoined {
+        placement: String,
+    },
+    Waiting {
+        placement: String,
+    },
+    CopyCompleted {
+        placement: String,
+    },
+    CopyFailed {
+        placement: String,
+        message: String,
+    },
+    NotCopied {
+        placement: String,
+        why: String,
+    },
+    Interrupted {
+        in_flight: usize,
+    },
+}
+
+enum Mode {
+    Silent,
+    Plain,
+    Bars {
+        multi: MultiProgress,
+        overall: ProgressBar,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
+}
+
+/// Where events are shown.
+pub struct Progress {
+    mode: Mode,
+}
+
+impl Progress {
+    /// Bars when stderr is a terminal, plain lines otherwise.
+    pub fn auto(total: usize) -> Self {
+        use std::io::IsTerminal;
+        if std::io::stderr().is_terminal() {
+            Self::bars(total)
+        } else {
+            Self::plain()
+        }
+    }
+
+    pub fn plain() -> Self {
+        Progress { mode: Mode::Plain }
+    }
+
+    pub fn silent() -> Self {
+        Progress { mode: Mode::Silent }
+    }
+
+    fn bars(total: usize) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(total as u64));
+        overall.set_style(
+            ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        overall.set_message("placements done");
+        Progress {
+            mode: Mode::Bars {
+                multi,
+                overall,
+                bars: Mutex::new(HashMap::new()),
+            },
+        }
+    }
+
+    /// Shows one event.
+    pub fn event(&self, event: &Event) {
+        match &self.mode {
+            Mode::Silent => {}
+            Mode::Plain => {
+                let line = format!("{} {}", now_rfc3339(), describe(event));
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+            Mode::Bars {
+                multi,
+                overall,
+                bars,
+            } => {
+                let mut bars = bars.lock().expect("bars lock");
+                let spinner = |placement: &str| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("  {spinner} {elapsed:>4} {prefix} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(placement.to_string());
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bar
+                };
+                match event {
+                    Event::CopyStarted { placement }
+                    | Event::CopyJoined { placement }
+                    | Event::Waiting { placement } => {
+                        let bar = bars
+                            .entry(placement.clone())
+                            .or_insert_with(|| spinner(placement));
+                        bar.set_message(match event {
+                            Event::CopyStarted { .. } => "copying",
+                            _ => "copying (started earlier)",
+                        });
+                    }
+                    Event::CopyCompleted { placement }
+                    | Event::CopyFailed { placement, .. }
+                    | Event::NotCopied { placement, .. } => {
+                        if let Some(bar) = bars.remove(placement) {
+                            bar.finish_and_clear();
+                        }
+                        overall.inc(1);
+                        let _ = multi.println(format!("  {}", describe(event)));
+                    }
+                    _ => {
+                        let _ = multi.println(format!("  {}", describe(event)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts placements that needed nothing towards the overall bar.
+    pub fn skip(&self, n: usize) {
+        if let Mode::Bars { overall, .. } = &self.mode {
+            overall.inc(n as u64);
+        }
+    }
+
+    /// Clears the bars before the summary is printed.
+    pub fn finish(&self) {
+        if let Mode::Bars { overall, bars, .. } = &self.mode {
+            for (_, bar) in bars.lock().expect("bars lock").drain() {
+                bar.abandon();
+            }
+            overall.finish_and_clear();
+        }
+    }
+}
+
+fn describe(event: &Event) -> String {
+    match event {
+        Event::PolicyWritten {
+            account,
+            project_arn,
+            name,
+            created,
+        } => format!(
+            "policy {} {name} on {project_arn} ({account})",
+            if *created { "created" } else { "updated" }
+        ),
+        Event::PolicyFailed { project_arn, error } => {
+            format!("policy failed on {project_arn}: {error}")
+        }
+        Event::CopyStarted { placement } => format!("copy started {placement}"),
+        Event::CopyJoined { placement } => {
+            format!("copy already started by another run {placement}; waiting for it")
+        }
+        Event::Waiting { placement } => format!("waiting for copy in progress {placement}"),
+        Event::CopyCompleted { placement } => format!("copy completed {placement}"),
+        Event::CopyFailed { placement, message } => format!("copy failed {placement}: {message}"),
+        Event::NotCopied { placement, why } => format!("not copied {placement}: {why}"),
+        Event::Interrupted { in_flight } => {
+            format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
+        }
+    }
+}

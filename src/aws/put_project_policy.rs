@@ -1,0 +1,52 @@
+//! Rekognition PutProjectPolicy: creates or updates one project policy, in the source account.
+//!
+//! Revision semantics are AWS's: create without a revision id, update with the current one; a
+//! stale revision is InvalidPolicyRevisionIdException and a create racing another create is
+//! ResourceAlreadyExistsException. Both are reported as [`PutPolicyError::Conflict`] so that
+//! `apply::policies` re-reads and recomputes instead of overwriting blindly; what to write and
+//! when is entirely `apply::policies`'s decision. (An SDK retry of a put that had in fact
+//! succeeded also comes back as one of these, and the re-read then finds the policy as wanted.)
+
+use super::{AwsContext, AwsError};
+
+/// Why a put failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PutPolicyError {
+    /// Someone changed (or created) the policy since it was read.
+    #[error("{0}")]
+    Conflict(AwsError),
+    #[error("{0}")]
+    Other(AwsError),
+}
+
+/// Writes `document` as policy `name` of `project_arn`; `revision_id` is the revision being
+/// replaced (`None`: a new policy). Returns the new revision id.
+pub async fn put_project_policy(
+    ctx: &AwsContext,
+    client: &aws_sdk_rekognition::Client,
+    account_id: &str,
+    project_arn: &str,
+    name: &str,
+    document: &str,
+    revision_id: Option<&str>,
+) -> Result<String, PutPolicyError> {
+    let _slot = ctx.limits.acquire(account_id, "PutProjectPolicy").await;
+    let output = client
+        .put_project_policy()
+        .project_arn(project_arn)
+        .policy_name(name)
+        .policy_document(document)
+        .set_policy_revision_id(revision_id.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| {
+            let error = AwsError::from_sdk("PutProjectPolicy", account_id, e);
+            match error.code.as_deref() {
+                Some("InvalidPolicyRevisionIdException" | "ResourceAlreadyExistsException") => {
+                    PutPolicyError::Conflict(error)
+                }
+                _ => PutPolicyError::Other(error),
+            }
+        })?;
+    Ok(output.policy_revision_id().unwrap_or_default().to_string())
+}
