@@ -66,13 +66,18 @@ async fn prepare(sb: &SandboxHandle, shape: org::Shape, copied: f64) {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(sb.endpoint())
             .region(aws_config::Region::new(org::REGION))
-            .credentials_provider(aws_credential_types::Credentials::new(key, secret, None, None, "bench"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                key, secret, None, None, "bench",
+            ))
             .load()
             .await;
         let client = aws_sdk_rekognition::Client::new(&config);
         for p in 0..shape.source_projects {
-            let source = &state.rekognition[org::SOURCE_ACCOUNT][org::REGION].projects[&org::project_name(p)];
-            let dest_arn = state.rekognition[&dest][org::REGION].projects[&org::project_name(p)].arn.clone();
+            let source = &state.rekognition[org::SOURCE_ACCOUNT][org::REGION].projects
+                [&org::project_name(p)];
+            let dest_arn = state.rekognition[&dest][org::REGION].projects[&org::project_name(p)]
+                .arn
+                .clone();
             let take = (shape.versions_per_project as f64 * copied).round() as usize;
             for v in 0..take {
                 let name = org::version_name(p, v);
@@ -115,21 +120,48 @@ fn main() {
         .build()
         .expect("runtime");
     let only = std::env::var("REKO_BENCH_SCENARIOS").unwrap_or_default();
-    let m = org::Shape { destinations: 50, source_projects: 2, versions_per_project: 10 };
+    let m = org::Shape {
+        destinations: 50,
+        source_projects: 2,
+        versions_per_project: 10,
+    };
     let scenarios = [
-        Scenario { name: "M plan, 20 ms, 100% to copy", shape: m, latency_ms: 20, copied: 0.0 },
-        Scenario { name: "M plan, 20 ms, all unchanged", shape: m, latency_ms: 20, copied: 1.0 },
-        Scenario { name: "M plan, 0 ms, 100% to copy", shape: m, latency_ms: 0, copied: 0.0 },
+        Scenario {
+            name: "M plan, 20 ms, 100% to copy",
+            shape: m,
+            latency_ms: 20,
+            copied: 0.0,
+        },
+        Scenario {
+            name: "M plan, 20 ms, all unchanged",
+            shape: m,
+            latency_ms: 20,
+            copied: 1.0,
+        },
+        Scenario {
+            name: "M plan, 0 ms, 100% to copy",
+            shape: m,
+            latency_ms: 0,
+            copied: 0.0,
+        },
     ];
-    println!("| scenario | placements | wall (ms) | floor (ms) | ratio | calls | minimum | peak RSS (MiB) |");
+    println!(
+        "| scenario | placements | wall (ms) | floor (ms) | ratio | calls | minimum | peak RSS (MiB) |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for scenario in scenarios.iter().filter(|s| s.name.starts_with(only.as_str())) {
+    for scenario in scenarios
+        .iter()
+        .filter(|s| s.name.starts_with(only.as_str()))
+    {
         runtime.block_on(run(scenario));
     }
 }
 
 async fn run(scenario: &Scenario) {
-    let faults = Faults { copy_duration_ms: 0, ..Faults::default() };
+    let faults = Faults {
+        copy_duration_ms: 0,
+        ..Faults::default()
+    };
     let sb = Sandbox::start(SandboxConfig {
         seed: org::seed(scenario.shape),
         faults: Some(faults.clone()),
@@ -139,7 +171,13 @@ async fn run(scenario: &Scenario) {
     .expect("sandbox");
     prepare(&sb, scenario.shape, scenario.copied).await;
     let mut faults = sb.faults();
-    faults.latency.insert(ALL_OPERATIONS.into(), Latency { ms: scenario.latency_ms, jitter_ms: 0 });
+    faults.latency.insert(
+        ALL_OPERATIONS.into(),
+        Latency {
+            ms: scenario.latency_ms,
+            jitter_ms: 0,
+        },
+    );
     faults.tps.insert(ALL_OPERATIONS.into(), 10.0);
     sb.set_faults(faults).expect("faults");
     let dir = tempfile::tempdir().expect("tempdir");
@@ -166,12 +204,22 @@ async fn run(scenario: &Scenario) {
     .await
     .expect("join");
     let wall = started.elapsed();
-    assert!(output.status.success(), "plan failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "plan failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan JSON");
     let placements = plan["entries"].as_array().map_or(0, Vec::len);
     assert_eq!(placements, scenario.shape.placements());
-    let expected_copies = scenario.shape.placements() - (scenario.shape.placements() as f64 * scenario.copied).round() as usize;
-    assert_eq!(plan["summary"]["copy"].as_u64(), Some(expected_copies as u64), "{}", plan["summary"]);
+    let expected_copies = scenario.shape.placements()
+        - (scenario.shape.placements() as f64 * scenario.copied).round() as usize;
+    assert_eq!(
+        plan["summary"]["copy"].as_u64(),
+        Some(expected_copies as u64),
+        "{}",
+        plan["summary"]
+    );
 
     let mut calls: BTreeMap<String, u64> = BTreeMap::new();
     for ((_, op), n) in sb.call_counts() {
@@ -187,14 +235,22 @@ async fn run(scenario: &Scenario) {
         placements,
         wall_ms,
         floor,
-        if floor > 0.0 { wall_ms / floor } else { f64::NAN },
+        if floor > 0.0 {
+            wall_ms / floor
+        } else {
+            f64::NAN
+        },
         total,
         minimum,
         max_rss_kib_of_children() as f64 / 1024.0
     );
     eprintln!("  calls by operation: {calls:?}");
     if total != minimum {
-        eprintln!("  note: {} calls above the batched minimum {:?}", total as i64 - minimum as i64, minimum_calls(scenario.shape));
+        eprintln!(
+            "  note: {} calls above the batched minimum {:?}",
+            total as i64 - minimum as i64,
+            minimum_calls(scenario.shape)
+        );
     }
     sb.shutdown().await;
     let _ = Duration::ZERO;

@@ -17,6 +17,10 @@ pub struct DesiredState {
     pub accounts: Vec<Account>,
     /// Every placement, sorted by [`Placement::sort_key`].
     pub placements: Vec<Placement>,
+    /// True when `--target`/`--exclude` left placements out: what is absent here may still be
+    /// wanted, so nothing may be pruned on its account (managed policies only widen).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 /// An AWS account and how to act in it.

@@ -382,6 +382,59 @@ pub fn managed_documents<'a>(
     documents
 }
 
+/// The name of the managed policy that grants `account_id` (with a suffix when it takes more
+/// than one document): policies of these names belong to reko-promote.
+pub fn managed_policy_name(account_id: &str, part: usize) -> String {
+    if part == 0 {
+        format!("reko-promote-{account_id}")
+    } else {
+        format!("reko-promote-{account_id}-{}", part + 1)
+    }
+}
+
+/// Whether `name` is one of the managed policies of `account_id`.
+pub fn is_managed_policy_of(name: &str, account_id: &str) -> bool {
+    let base = managed_policy_name(account_id, 0);
+    name == base
+        || name
+            .strip_prefix(&base)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2))
+}
+
+/// The managed policies (name, document) a source project must carry for `account_id` to copy
+/// `version_arns`. With `keep_existing` (a run narrowed by `--target`/`--exclude`, which sees
+/// only part of the manifests), what the current managed policies of that account already
+/// grant is kept as well: a partial run only ever widens a grant, never drops one it cannot see.
+pub fn managed_policy_set<'a>(
+    partition: &str,
+    account_id: &str,
+    version_arns: &std::collections::BTreeSet<String>,
+    existing: impl IntoIterator<Item = (&'a str, &'a str)>,
+    keep_existing: bool,
+) -> Vec<(String, PolicyDocument)> {
+    let mut arns = version_arns.clone();
+    if keep_existing {
+        for (name, document) in existing {
+            if !is_managed_policy_of(name, account_id) {
+                continue;
+            }
+            if let Ok(document) = PolicyDocument::parse(document) {
+                for statement in document.statements {
+                    if statement.effect == Effect::Allow {
+                        arns.extend(statement.resources.into_iter().filter(|r| !r.contains('*')));
+                    }
+                }
+            }
+        }
+    }
+    managed_documents(partition, account_id, &arns)
+        .into_iter()
+        .enumerate()
+        .map(|(part, document)| (managed_policy_name(account_id, part), document))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,6 +579,39 @@ mod tests {
             managed_documents("aws", "222222222222", &arns[..1]).len(),
             1
         );
+    }
+
+    #[test]
+    fn partial_runs_keep_what_managed_policies_already_grant() {
+        let wanted: std::collections::BTreeSet<String> = [VERSION.to_string()].into();
+        let old = VERSION.replace("/v1/", "/v0/");
+        let existing = managed_documents("aws", "222222222222", &[old.clone()])[0].to_json();
+        let others = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"arn:other"}]}"#;
+        let current = [
+            ("reko-promote-222222222222", existing.as_str()),
+            ("hand-written", others),
+        ];
+        let full = managed_policy_set("aws", "222222222222", &wanted, current, false);
+        assert_eq!(full.len(), 1);
+        assert_eq!(full[0].0, "reko-promote-222222222222");
+        assert_eq!(full[0].1.statements[0].resources, [VERSION]);
+        let partial = managed_policy_set("aws", "222222222222", &wanted, current, true);
+        assert_eq!(
+            partial[0].1.statements[0].resources,
+            [old, VERSION.to_string()]
+        );
+        assert!(is_managed_policy_of(
+            "reko-promote-222222222222-3",
+            "222222222222"
+        ));
+        assert!(!is_managed_policy_of(
+            "reko-promote-222222222222-x",
+            "222222222222"
+        ));
+        assert!(!is_managed_policy_of(
+            "reko-promote-333333333333",
+            "222222222222"
+        ));
     }
 
     #[test]

@@ -79,7 +79,9 @@ pub fn seed(shape: Shape) -> Seed {
     });
     seed.accounts.push(account(SOURCE_ACCOUNT, "src", 0));
     seed.roles.push(role(SOURCE_ACCOUNT));
-    let mut source_policy = String::from(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#);
+    let mut source_policy = String::from(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
+    );
     source_policy.shrink_to_fit();
     for p in 0..shape.source_projects {
         seed.projects.push(SeedProject {
@@ -106,7 +108,8 @@ pub fn seed(shape: Shape) -> Seed {
     }
     for i in 0..shape.destinations {
         let id = destination_account(i);
-        seed.accounts.push(account(&id, &format!("dest-{i:03}"), i + 1));
+        seed.accounts
+            .push(account(&id, &format!("dest-{i:03}"), i + 1));
         seed.roles.push(role(&id));
         for p in 0..shape.source_projects {
             seed.projects.push(SeedProject {
@@ -134,7 +137,10 @@ pub fn write_manifests(shape: Shape, dir: &Path) {
              roleArn: arn:aws:iam::{id}:role/reko-promote\n"
         );
         if bucket {
-            let _ = writeln!(accounts, "defaults: {{ outputConfig: {{ s3Bucket: {name}-models }} }}");
+            let _ = writeln!(
+                accounts,
+                "defaults: {{ outputConfig: {{ s3Bucket: {name}-models }} }}"
+            );
         }
     };
     doc("src", SOURCE_ACCOUNT, false);
@@ -159,6 +165,7 @@ pub fn write_manifests(shape: Shape, dir: &Path) {
                 project_name(p)
             );
         }
-        std::fs::write(dir.join(format!("{}.yaml", project_name(p))), text).expect("write promotion");
+        std::fs::write(dir.join(format!("{}.yaml", project_name(p))), text)
+            .expect("write promotion");
     }
 }

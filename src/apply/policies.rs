@@ -1,7 +1,7 @@
 //! Managed project policies (`managePolicy: true`): writing, in each SOURCE account, the policies
 //! that let destination accounts copy exactly the versions the manifests send them.
 //!
-//! Names come from `plan::managed_policy_name` and documents from `policy::managed_documents`
+//! Grants come from `plan::managed_grants`, names and documents from `policy::managed_policy_set`
 //! (packed into as few ≤ 2,000-character documents as fit, account-root principals, explicit
 //! version ARNs: never `*`). Writes are optimistic: read the policies (ListProjectPolicies),
 //! check the project's quota of 5 counting its other policies BEFORE writing anything, then
@@ -19,8 +19,9 @@ use crate::aws::list_project_policies::list_project_policies;
 use crate::aws::put_project_policy::{PutPolicyError, put_project_policy};
 use crate::aws::{AwsContext, AwsError, Sessions};
 use crate::desired::DesiredState;
-use crate::plan::{PlanDocument, managed_policy_name};
+use crate::plan::{PlanDocument, managed_grants, managed_policy_name};
 use crate::policy::{self, MAX_POLICIES_PER_PROJECT, PolicyDocument};
+use crate::state::LivePolicy;
 
 use super::progress::{Event, Progress};
 use super::report::{PolicyOutcome, PolicyReport};
@@ -61,15 +62,37 @@ pub enum PolicyError {
     Aws(AwsError),
 }
 
-/// The managed policies one source project must carry.
+/// The managed policies one source project must carry: the grants, turned into documents each
+/// round against the policies just read (so a partial run can keep what they already grant).
 #[derive(Debug, Clone)]
 struct Wanted {
     account: String,
     account_id: String,
     region: String,
     project_arn: String,
-    /// (policy name, document), in name order of the destination accounts.
-    documents: Vec<(String, PolicyDocument)>,
+    grants: BTreeMap<String, BTreeSet<String>>,
+    keep_existing: bool,
+}
+
+impl Wanted {
+    /// (policy name, document) for every destination account, against `current`.
+    fn documents(&self, current: &[LivePolicy]) -> Vec<(String, PolicyDocument)> {
+        let partition = crate::constraints::partition_of_region(&self.region);
+        self.grants
+            .iter()
+            .flat_map(|(account_id, arns)| {
+                policy::managed_policy_set(
+                    partition,
+                    account_id,
+                    arns,
+                    current
+                        .iter()
+                        .map(|p| (p.name.as_str(), p.document.as_str())),
+                    self.keep_existing,
+                )
+            })
+            .collect()
+    }
 }
 
 /// The result of the policy phase.
@@ -80,58 +103,23 @@ pub struct PolicyPhase {
     pub failed: BTreeMap<String, PolicyError>,
 }
 
-/// What to write: for every source project the plan writes policies to, the managed documents
-/// of every destination account the (selected) manifests send its versions to.
+/// What to write: the managed grants of every source project the plan writes policies to.
 fn wanted(desired: &DesiredState, plan: &PlanDocument) -> Vec<Wanted> {
     let projects: BTreeSet<&str> = plan
         .policies
         .iter()
         .map(|c| c.project_arn.as_str())
         .collect();
-    let mut grants: BTreeMap<&str, (Wanted, BTreeMap<String, BTreeSet<String>>)> = BTreeMap::new();
-    for (p, entry) in desired.placements.iter().zip(&plan.entries) {
-        let (Some(project_arn), Some(version_arn)) =
-            (&entry.source.project_arn, &entry.source.version_arn)
-        else {
-            continue;
-        };
-        if !p.manage_policy || !p.is_cross_account() || !projects.contains(project_arn.as_str()) {
-            continue;
-        }
-        grants
-            .entry(project_arn)
-            .or_insert_with(|| {
-                (
-                    Wanted {
-                        account: p.source_account.clone(),
-                        account_id: p.source_project.account_id.clone(),
-                        region: p.region.clone(),
-                        project_arn: project_arn.clone(),
-                        documents: Vec::new(),
-                    },
-                    BTreeMap::new(),
-                )
-            })
-            .1
-            .entry(p.destination_project.account_id.clone())
-            .or_default()
-            .insert(version_arn.clone());
-    }
-    grants
-        .into_values()
-        .map(|(mut wanted, by_account)| {
-            let partition = crate::constraints::partition_of_region(&wanted.region);
-            for (account_id, arns) in by_account {
-                for (part, document) in policy::managed_documents(partition, &account_id, &arns)
-                    .into_iter()
-                    .enumerate()
-                {
-                    wanted
-                        .documents
-                        .push((managed_policy_name(&account_id, part), document));
-                }
-            }
-            wanted
+    managed_grants(desired, &plan.entries)
+        .into_iter()
+        .filter(|g| projects.contains(g.project_arn.as_str()))
+        .map(|g| Wanted {
+            account: g.source_account.name,
+            account_id: g.project.account_id,
+            region: g.project.region,
+            project_arn: g.project_arn,
+            grants: g.by_account,
+            keep_existing: desired.partial,
         })
         .collect()
 }
@@ -164,9 +152,9 @@ pub async fn write_managed(
                 account: w.account.clone(),
                 project_arn: w.project_arn.clone(),
                 policy_name: w
-                    .documents
-                    .iter()
-                    .map(|(n, _)| n.as_str())
+                    .grants
+                    .keys()
+                    .map(|account_id| managed_policy_name(account_id, 0))
                     .collect::<Vec<_>>()
                     .join(","),
                 outcome: PolicyOutcome::Failed,
@@ -193,27 +181,28 @@ async fn write_project(
             reason,
         })?;
     let client = session.rekognition(&w.region);
-    let names: BTreeSet<&str> = w.documents.iter().map(|(n, _)| n.as_str()).collect();
     'round: for _ in 0..MAX_ROUNDS {
         let current = list_project_policies(ctx, &client, &w.account_id, &w.project_arn)
             .await
             .map_err(PolicyError::Aws)?;
+        let documents = w.documents(&current);
+        let names: BTreeSet<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
         // The quota counts every policy of the project; ours replace themselves by name.
         let others: Vec<String> = current
             .iter()
             .filter(|p| !names.contains(p.name.as_str()))
             .map(|p| p.name.clone())
             .collect();
-        if others.len() + w.documents.len() > MAX_POLICIES_PER_PROJECT {
+        if others.len() + documents.len() > MAX_POLICIES_PER_PROJECT {
             return Err(PolicyError::Quota {
                 account: w.account.clone(),
                 project_arn: w.project_arn.clone(),
-                needed: w.documents.len(),
+                needed: documents.len(),
                 wanted: names.iter().map(|n| n.to_string()).collect(),
                 others,
             });
         }
-        for (name, document) in &w.documents {
+        for (name, document) in &documents {
             let existing = current.iter().find(|p| &p.name == name);
             if let Some(existing) = existing
                 && PolicyDocument::parse(&existing.document).is_ok_and(|d| &d == document)

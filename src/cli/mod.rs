@@ -131,7 +131,9 @@ pub enum Command {
     )]
     Sandbox(crate::sandbox::SandboxArgs),
     /// Print the JSON Schema of manifest documents (the one committed under schemas/).
-    #[command(after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json")]
+    #[command(
+        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json"
+    )]
     Schema {
         /// Which document.
         #[arg(value_enum, default_value_t = SchemaKind::Manifest)]

@@ -377,6 +377,7 @@ pub fn resolve(
     DesiredState {
         accounts,
         placements,
+        partial: false,
     }
 }
 

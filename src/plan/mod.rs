@@ -46,16 +46,19 @@ impl Selection {
             && !self.excludes.iter().any(|e| names.contains(&e.as_str()))
     }
 
-    /// The desired state restricted to the selection.
+    /// The desired state restricted to the selection (marked partial when it leaves any
+    /// placement out).
     pub fn apply(&self, desired: &DesiredState) -> DesiredState {
+        let placements: Vec<Placement> = desired
+            .placements
+            .iter()
+            .filter(|p| self.includes(p))
+            .cloned()
+            .collect();
         DesiredState {
             accounts: desired.accounts.clone(),
-            placements: desired
-                .placements
-                .iter()
-                .filter(|p| self.includes(p))
-                .cloned()
-                .collect(),
+            partial: desired.partial || placements.len() < desired.placements.len(),
+            placements,
         }
     }
 }
@@ -75,24 +78,16 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The name of the managed policy that grants `account_id` (with a suffix when it takes more
-/// than one document).
-pub fn managed_policy_name(account_id: &str, part: usize) -> String {
-    if part == 0 {
-        format!("reko-promote-{account_id}")
-    } else {
-        format!("reko-promote-{account_id}-{}", part + 1)
-    }
-}
+pub use crate::policy::managed_policy_name;
 
 /// Computes the plan.
 pub fn compute(desired: &DesiredState, live: &LiveState) -> PlanDocument {
-    let mut entries: Vec<PlanEntry> = desired
+    let entries: Vec<PlanEntry> = desired
         .placements
         .iter()
         .map(|p| plan_placement(desired, live, p))
         .collect();
-    let policies = managed_policies(desired, live, &mut entries);
+    let policies = managed_policies(desired, live, &entries);
 
     let mut summary = Summary::default();
     for entry in &entries {
@@ -528,16 +523,21 @@ fn drift(p: &Placement, existing: &LiveVersion) -> Vec<Drift> {
     drift
 }
 
-/// The managed policies apply will write, and the entries they unblock.
-fn managed_policies(
-    desired: &DesiredState,
-    live: &LiveState,
-    entries: &mut [PlanEntry],
-) -> Vec<PolicyChange> {
-    // (source project, destination account) → the version ARNs the manifests send there.
-    let mut grants: BTreeMap<(ProjectKey, String), BTreeSet<String>> = BTreeMap::new();
-    let mut project_arns: BTreeMap<ProjectKey, (String, AccountRef)> = BTreeMap::new();
-    for (p, entry) in desired.placements.iter().zip(entries.iter()) {
+/// The grants managed policies must carry for one source project: destination account id →
+/// the version ARNs the manifests send there.
+#[derive(Debug, Clone)]
+pub struct ManagedGrant {
+    pub source_account: AccountRef,
+    pub project: ProjectKey,
+    pub project_arn: String,
+    pub by_account: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The managed grants of every source project with `managePolicy: true` and cross-account
+/// placements whose source is known live (`entries` are the plan's, in placement order).
+pub fn managed_grants(desired: &DesiredState, entries: &[PlanEntry]) -> Vec<ManagedGrant> {
+    let mut grants: BTreeMap<ProjectKey, ManagedGrant> = BTreeMap::new();
+    for (p, entry) in desired.placements.iter().zip(entries) {
         if !p.manage_policy || !p.is_cross_account() {
             continue;
         }
@@ -547,41 +547,62 @@ fn managed_policies(
             continue;
         };
         let key = ProjectKey::of(&p.source_project);
-        project_arns.insert(
-            key.clone(),
-            (project_arn.clone(), entry.source.account.clone()),
-        );
         grants
-            .entry((key, p.destination_project.account_id.clone()))
+            .entry(key.clone())
+            .or_insert_with(|| ManagedGrant {
+                source_account: entry.source.account.clone(),
+                project: key,
+                project_arn: project_arn.clone(),
+                by_account: BTreeMap::new(),
+            })
+            .by_account
+            .entry(p.destination_project.account_id.clone())
             .or_default()
             .insert(version_arn.clone());
     }
+    grants.into_values().collect()
+}
+
+/// The managed policies apply will write.
+fn managed_policies(
+    desired: &DesiredState,
+    live: &LiveState,
+    entries: &[PlanEntry],
+) -> Vec<PolicyChange> {
     let mut changes = Vec::new();
-    for ((key, account_id), arns) in grants {
-        let (project_arn, source_account) = &project_arns[&key];
-        let partition = crate::constraints::partition_of_region(&key.region);
-        let existing = live.policies.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let wanted = policy::managed_documents(partition, &account_id, &arns);
-        for (part, document) in wanted.iter().enumerate() {
-            let name = managed_policy_name(&account_id, part);
-            let current = existing.iter().find(|p| p.name == name);
-            if current.is_some_and(|c| same_document(&c.document, document)) {
-                continue;
+    for grant in managed_grants(desired, entries) {
+        let partition = crate::constraints::partition_of_region(&grant.project.region);
+        let existing = live
+            .policies
+            .get(&grant.project)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for (account_id, arns) in &grant.by_account {
+            let current = existing
+                .iter()
+                .map(|p| (p.name.as_str(), p.document.as_str()));
+            for (name, document) in
+                policy::managed_policy_set(partition, account_id, arns, current, desired.partial)
+            {
+                let current = existing.iter().find(|p| p.name == name);
+                if current.is_some_and(|c| same_document(&c.document, &document)) {
+                    continue;
+                }
+                changes.push(PolicyChange {
+                    source_account: grant.source_account.clone(),
+                    project_arn: grant.project_arn.clone(),
+                    policy_name: name,
+                    replaces_revision_id: current.map(|c| c.revision_id.clone()),
+                    grants: vec![format!(
+                        "account {account_id} may copy {} version(s)",
+                        document
+                            .statements
+                            .iter()
+                            .map(|s| s.resources.len())
+                            .sum::<usize>()
+                    )],
+                });
             }
-            changes.push(PolicyChange {
-                source_account: source_account.clone(),
-                project_arn: project_arn.clone(),
-                policy_name: name,
-                replaces_revision_id: current.map(|c| c.revision_id.clone()),
-                grants: vec![format!(
-                    "account {account_id} may copy {} version(s)",
-                    document
-                        .statements
-                        .iter()
-                        .map(|s| s.resources.len())
-                        .sum::<usize>()
-                )],
-            });
         }
     }
     changes

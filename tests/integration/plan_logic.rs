@@ -497,3 +497,47 @@ fn the_plan_document_holds_no_secret() {
         assert!(!json.contains(needle), "plan JSON contains {needle}");
     }
 }
+
+#[test]
+fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
+    let desired = desired();
+    let mut live = live();
+    // The managed policy already grants m1 and a version no manifest in this run names.
+    let m1 = version_arn(ML, "managed", "m1");
+    let other = version_arn(ML, "managed", "m0");
+    let document =
+        reko_promote::policy::managed_documents("aws", PROD, &[other.clone(), m1.clone()])[0]
+            .to_json();
+    live.policies.insert(
+        key(ML, "managed"),
+        vec![LivePolicy {
+            name: "reko-promote-333333333333".into(),
+            revision_id: "rev-7".into(),
+            document,
+        }],
+    );
+    // The full manifests name only m1: the grant of m0 is pruned.
+    let full = plan::compute(&desired, &live);
+    assert_eq!(full.policies.len(), 1);
+    assert_eq!(
+        full.policies[0].replaces_revision_id.as_deref(),
+        Some("rev-7")
+    );
+    assert_eq!(
+        full.policies[0].grants,
+        ["account 333333333333 may copy 1 version(s)"]
+    );
+    // A run narrowed to one promotion sees only part of the manifests: it keeps m0.
+    let targeted = plan::Selection {
+        targets: vec!["managed".into()],
+        excludes: vec![],
+    }
+    .apply(&desired);
+    assert!(targeted.partial);
+    let partial = plan::compute(&targeted, &live);
+    assert!(
+        partial.policies.is_empty(),
+        "nothing to widen, nothing dropped: {:?}",
+        partial.policies
+    );
+}
