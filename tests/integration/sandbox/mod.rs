@@ -10,5 +10,6 @@ mod pagination;
 mod persistence;
 mod policies;
 mod rekognition;
+mod seedfile;
 mod sts;
 mod wire;
