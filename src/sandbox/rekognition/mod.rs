@@ -308,23 +308,24 @@ impl Input {
         pattern: Option<Pattern>,
     ) {
         let len = s.chars().count();
-        let quoted = format!("'{}'", shown(s));
+        // Quoted only for a violation: this runs for every string member of every request.
+        let quoted = || format!("'{}'", shown(s));
         if len < min {
             self.push(
-                &quoted,
+                &quoted(),
                 name,
                 format!("have length greater than or equal to {min}"),
             );
         } else if len > max {
             self.push(
-                &quoted,
+                &quoted(),
                 name,
                 format!("have length less than or equal to {max}"),
             );
         } else if let Some((text, check)) = pattern {
             if !check(s) {
                 self.push(
-                    &quoted,
+                    &quoted(),
                     name,
                     format!("satisfy regular expression pattern: {text}"),
                 );
