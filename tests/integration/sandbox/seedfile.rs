@@ -71,3 +71,57 @@ fn bad_seeds_are_refused_with_a_reason() {
         assert!(err.to_string().contains(needle), "{text}: {err}");
     }
 }
+
+#[derive(clap::Parser)]
+struct Cli {
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+#[tokio::test]
+async fn command_line_flags_and_banner() {
+    use clap::Parser;
+    let defaults = Cli::parse_from(["sandbox"]).sandbox;
+    assert_eq!(defaults.listen.to_string(), "127.0.0.1:4566");
+    let cli = Cli::parse_from([
+        "sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--latency-ms",
+        "5",
+        "--tps",
+        "50",
+        "--internal-error-rate",
+        "0.5",
+        "--copy-duration-ms",
+        "0",
+        "--fail-copy",
+        "broken-.*",
+        "--fail-copy",
+        "exact",
+    ])
+    .sandbox;
+    let config = cli.to_config().unwrap();
+    let f = config.faults.clone().unwrap();
+    assert_eq!(f.latency["*"].ms, 5);
+    assert_eq!(f.tps["*"], 50.0);
+    assert_eq!(f.internal_error_rate["*"], 0.5);
+    assert_eq!(f.copy_duration_ms, 0);
+    assert_eq!(f.copy_fail_versions, ["broken-.*", "exact"]);
+
+    let t = std::time::Instant::now();
+    let sb = start_with(config).await;
+    let started = t.elapsed();
+    assert!(started < std::time::Duration::from_secs(1), "{started:?}");
+    let banner = reko_promote::sandbox::args::banner(&sb, "eu-west-1");
+    for line in [
+        format!("export AWS_ENDPOINT_URL={}", sb.endpoint()),
+        "export AWS_ACCESS_KEY_ID=AKIASANDBOXCI0000001".to_string(),
+        "export AWS_SECRET_ACCESS_KEY=sandboxCiSecretKey0000000000000000000001".to_string(),
+        "export AWS_REGION=eu-west-1".to_string(),
+    ] {
+        assert!(banner.lines().any(|l| l == line), "missing `{line}` in:\n{banner}");
+    }
+    assert!(banner.contains("AKIASANDBOXML0000001"));
+    assert!(banner.contains("ExternalId reko-promote-prod"));
+}
