@@ -780,12 +780,12 @@ impl<'a> VersionOut<'a> {
             status_message: v.status_message.as_deref(),
             billable_training_time_in_seconds: v.billable_training_seconds,
             training_end_timestamp: v.training_end_millis.map(millis_to_secs),
-            output_config: (v.output_bucket.is_some() || v.output_prefix.is_some()).then(|| {
+            output_config: (v.output_bucket.is_some() || v.output_prefix.is_some()).then_some(
                 OutputConfigOut {
                     s3_bucket: v.output_bucket.as_deref(),
                     s3_key_prefix: v.output_prefix.as_deref(),
-                }
-            }),
+                },
+            ),
             evaluation_result: evaluated.then(|| EvaluationOut {
                 f1_score: v.f1_score,
                 summary: v.summary.as_ref().map(|s| SummaryOut {

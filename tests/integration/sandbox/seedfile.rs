@@ -120,7 +120,10 @@ async fn command_line_flags_and_banner() {
         "export AWS_SECRET_ACCESS_KEY=sandboxCiSecretKey0000000000000000000001".to_string(),
         "export AWS_REGION=eu-west-1".to_string(),
     ] {
-        assert!(banner.lines().any(|l| l == line), "missing `{line}` in:\n{banner}");
+        assert!(
+            banner.lines().any(|l| l == line),
+            "missing `{line}` in:\n{banner}"
+        );
     }
     assert!(banner.contains("AKIASANDBOXML0000001"));
     assert!(banner.contains("ExternalId reko-promote-prod"));
