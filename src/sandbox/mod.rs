@@ -407,6 +407,22 @@ impl SandboxHandle {
             .map(|a| (a.access_key_id.clone(), a.secret_access_key.clone()))
     }
 
+    /// An SDK configuration for the seeded account called `name`: this sandbox's endpoint, the
+    /// seed's region and the account's ambient key (standard retry mode).
+    pub async fn sdk_config(&self, name: &str) -> Option<aws_config::SdkConfig> {
+        let (key, secret) = self.credentials(name)?;
+        Some(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(self.endpoint())
+                .region(aws_config::Region::new(self.shared.seed.region.clone()))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    key, secret, None, None, "sandbox",
+                ))
+                .load()
+                .await,
+        )
+    }
+
     /// API calls so far by (account id, operation), throttled and failed ones included.
     pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
         self.shared.call_counts()

@@ -18,6 +18,15 @@ async fn caller_identity_of_the_ambient_key() {
     assert_eq!(out.account(), Some(CI_ACCOUNT));
     assert_eq!(out.arn(), Some("arn:aws:iam::444444444444:user/ci"));
     assert!(out.user_id().unwrap().starts_with("AIDA"));
+    // The handle's ready-made config is the same identity.
+    let cfg = sb.sdk_config("ci").await.unwrap();
+    let again = aws_sdk_sts::Client::new(&cfg)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.arn(), out.arn());
+    assert!(sb.sdk_config("nobody").await.is_none());
 }
 
 #[tokio::test]
