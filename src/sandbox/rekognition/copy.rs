@@ -117,6 +117,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
         )));
     }
 
+    ctx.check_kms_region(kms.as_deref())?;
     let (duration, failure) = ctx.faults.copy_outcome(&name);
     let dst_project = ctx.project_mut(&dst)?;
     if dst_project.versions.contains_key(&name) {

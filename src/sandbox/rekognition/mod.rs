@@ -542,6 +542,20 @@ impl Ctx<'_> {
         ))
     }
 
+    /// A KMS key given as an ARN must be in the request's region (KMS keys are regional; key ids
+    /// and aliases are resolved in the request's region, so they cannot be wrong this way).
+    pub fn check_kms_region(&self, kms: Option<&str>) -> Result<(), ApiError> {
+        match kms.and_then(constraints::kms_arn_region_account) {
+            Some((region, _)) if region != self.caller.region => {
+                Err(ApiError::invalid_parameter(format!(
+                    "KmsKeyId is a key in region {region}; the model is in {}, and KMS keys are regional.",
+                    self.caller.region
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn wrong_region(&self, member: &str, region: &str) -> ApiError {
         ApiError::invalid_parameter(format!(
             "{member} is in region {region} but the request was sent to {}; Rekognition Custom Labels resources are regional",

@@ -39,6 +39,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
             "OutputConfig.S3Bucket is required to train a model.",
         ));
     };
+    ctx.check_kms_region(kms.as_deref())?;
     let now = ctx.now;
     let training = ctx.faults.training_duration_ms();
     let f1: f64 = rand::rng().random_range(0.80..0.99);

@@ -261,6 +261,19 @@ async fn same_account_copy_needs_no_policy_and_failed_sources_are_refused() {
     )
     .await;
     assert_eq!(e.unwrap_err(), "InvalidParameterException");
+    // A KMS key of another region.
+    let e = ml
+        .copy_project_version()
+        .source_project_arn(seed::default_project_arn(ML_ACCOUNT, seed::DEFECT_DETECTOR))
+        .source_project_version_arn(&v2)
+        .destination_project_arn(seed::default_project_arn(ML_ACCOUNT, seed::DEFECT_DETECTOR))
+        .version_name("kms-elsewhere")
+        .output_config(output())
+        .kms_key_id("arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
     let missing = v2.replace(seed::DEFECT_V2, "no-such-version");
     let e = copy(
         &ml,
