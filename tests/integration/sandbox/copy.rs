@@ -366,3 +366,35 @@ async fn copy_fails_by_fault_with_a_status_message() {
     .await;
     assert_eq!(e.unwrap_err(), "InvalidParameterException");
 }
+
+#[tokio::test]
+async fn concurrent_copies_to_one_name_admit_exactly_one() {
+    let sb = start().await;
+    let ml = rek(&sb, "ml").await;
+    let v2 = seeded_version_arn(&sb, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2);
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let ml = ml.clone();
+        let v2 = v2.clone();
+        tasks.push(tokio::spawn(async move {
+            copy(
+                &ml,
+                ML_ACCOUNT,
+                seed::DEFECT_DETECTOR,
+                &v2,
+                ML_ACCOUNT,
+                "raced",
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(code) => assert_eq!(code, "ResourceInUseException"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(sb.calls_of("CopyProjectVersion"), 12);
+}
