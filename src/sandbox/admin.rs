@@ -99,11 +99,7 @@ async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
 }
 
 async fn calls(State(shared): State<Arc<Shared>>) -> Response {
-    let counts = shared
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let counts = shared.call_counts();
     let list: Vec<_> = counts
         .into_iter()
         .map(|((account, operation), count)| json!({"account": account, "operation": operation, "count": count}))

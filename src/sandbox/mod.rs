@@ -22,7 +22,7 @@ pub mod sigv4;
 pub mod state;
 pub mod sts;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -75,11 +75,26 @@ pub struct Caller {
     pub arn: String,
     /// The IAM entity: the user ARN, or for a session the role ARN.
     pub iam_arn: String,
-    pub user_id: String,
+    /// For a session, the role's unique id (`AROA...`); the caller's UserId is derived from it.
+    pub role_id: Option<String>,
     /// Region of the SigV4 credential scope: where the request's resources live.
     pub region: String,
     /// Set for AssumeRole sessions (role chaining limits their AssumeRole duration).
     pub is_session: bool,
+}
+
+impl Caller {
+    /// The UserId GetCallerIdentity reports: `AIDA...` for a user, `AROA...:SESSION` for a
+    /// session. Derived on demand, as only GetCallerIdentity needs it.
+    pub fn user_id(&self) -> String {
+        match &self.role_id {
+            Some(role_id) => {
+                let session = self.arn.rsplit('/').next().unwrap_or_default();
+                format!("{role_id}:{session}")
+            }
+            None => seed::unique_id("AIDA", &self.iam_arn),
+        }
+    }
 }
 
 /// State shared by the server tasks and the handle.
@@ -88,7 +103,9 @@ pub(crate) struct Shared {
     seed: Seed,
     faults: faults::FaultEngine,
     state_file: Option<PathBuf>,
-    counters: Mutex<BTreeMap<(String, String), u64>>,
+    /// API calls by account, then operation (nested so that counting allocates nothing once
+    /// a pair has been seen).
+    counters: Mutex<HashMap<String, HashMap<String, u64>>>,
     /// Key of the NextToken checksums, so a forged token is refused.
     token_secret: [u8; 32],
 }
@@ -112,7 +129,28 @@ impl Shared {
 
     fn count(&self, account: &str, op: &str) {
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        *c.entry((account.to_string(), op.to_string())).or_insert(0) += 1;
+        match c.get_mut(account) {
+            Some(ops) => match ops.get_mut(op) {
+                Some(n) => *n += 1,
+                None => {
+                    ops.insert(op.to_string(), 1);
+                }
+            },
+            None => {
+                c.insert(account.to_string(), HashMap::from([(op.to_string(), 1)]));
+            }
+        }
+    }
+
+    /// The counters flattened to (account, operation) → calls.
+    fn call_counts(&self) -> BTreeMap<(String, String), u64> {
+        let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        c.iter()
+            .flat_map(|(account, ops)| {
+                ops.iter()
+                    .map(move |(op, n)| ((account.clone(), op.clone()), *n))
+            })
+            .collect()
     }
 
     /// Finds the signer's secret and identity, then checks the signature.
@@ -128,11 +166,12 @@ impl Shared {
         let (secret, mut caller) = {
             let world = self.world();
             if let Some(a) = world.account_by_key(&auth.access_key_id) {
+                let arn = a.user_arn();
                 let caller = Caller {
                     account_id: a.id.clone(),
-                    arn: a.user_arn(),
-                    iam_arn: a.user_arn(),
-                    user_id: seed::unique_id("AIDA", &a.user_arn()),
+                    iam_arn: arn.clone(),
+                    arn,
+                    role_id: None,
                     region: String::new(),
                     is_session: false,
                 };
@@ -157,7 +196,7 @@ impl Shared {
                     account_id: s.account_id.clone(),
                     arn: s.assumed_role_arn(),
                     iam_arn: s.role_arn.clone(),
-                    user_id: format!("{}:{}", s.role_id, s.session_name),
+                    role_id: Some(s.role_id.clone()),
                     region: String::new(),
                     is_session: true,
                 };
@@ -237,6 +276,15 @@ pub(crate) fn with_request_id(mut resp: Response, request_id: &str) -> Response 
     resp
 }
 
+/// Every response carries a request id, including those axum makes itself (404, 405, 413).
+async fn ensure_request_id(resp: Response) -> Response {
+    if resp.headers().contains_key("x-amzn-requestid") {
+        resp
+    } else {
+        with_request_id(resp, &new_request_id())
+    }
+}
+
 /// Every API request (everything outside `/_sandbox/`).
 async fn api(
     State(shared): State<Arc<Shared>>,
@@ -294,7 +342,7 @@ impl Sandbox {
             seed: config.seed.clone(),
             faults: faults::FaultEngine::new(faults)?,
             state_file: config.state_file.clone(),
-            counters: Mutex::new(BTreeMap::new()),
+            counters: Mutex::new(HashMap::new()),
             token_secret: rand::rng().random(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -307,6 +355,7 @@ impl Sandbox {
         let app = Router::new()
             .nest("/_sandbox", admin::router())
             .fallback(api)
+            .layer(axum::middleware::map_response(ensure_request_id))
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -358,13 +407,25 @@ impl SandboxHandle {
             .map(|a| (a.access_key_id.clone(), a.secret_access_key.clone()))
     }
 
+    /// An SDK configuration for the seeded account called `name`: this sandbox's endpoint, the
+    /// seed's region and the account's ambient key (standard retry mode).
+    pub async fn sdk_config(&self, name: &str) -> Option<aws_config::SdkConfig> {
+        let (key, secret) = self.credentials(name)?;
+        Some(
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .endpoint_url(self.endpoint())
+                .region(aws_config::Region::new(self.shared.seed.region.clone()))
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    key, secret, None, None, "sandbox",
+                ))
+                .load()
+                .await,
+        )
+    }
+
     /// API calls so far by (account id, operation), throttled and failed ones included.
     pub fn call_counts(&self) -> BTreeMap<(String, String), u64> {
-        self.shared
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.call_counts()
     }
 
     /// Calls of `operation` by any account.
@@ -445,8 +506,31 @@ pub async fn run_foreground(args: SandboxArgs) -> Result<(), SandboxError> {
     print!("{}", args::banner(&handle, &region));
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
     eprintln!("sandbox: stopping");
     handle.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM on Unix (as container runtimes and process supervisors send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -157,7 +157,7 @@ fn get_caller_identity(caller: &Caller, request_id: &str) -> Vec<u8> {
     x.open_ns("GetCallerIdentityResponse")
         .open("GetCallerIdentityResult")
         .leaf("Arn", &caller.arn)
-        .leaf("UserId", &caller.user_id)
+        .leaf("UserId", &caller.user_id())
         .leaf("Account", &caller.account_id)
         .close("GetCallerIdentityResult")
         .open("ResponseMetadata")

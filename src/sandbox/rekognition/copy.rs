@@ -73,11 +73,12 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
             let verdict = project.as_ref().and_then(|p| {
                 let mut verdict = None;
                 for pol in p.policies.values() {
-                    // Stored policies were checked when put; one that no longer parses allows nothing.
-                    match PolicyDocument::parse(&pol.document)
-                        .ok()?
-                        .evaluate(&who, &src_version_s)
-                    {
+                    // Stored policies were checked when put; one that no longer parses (a hand-edited
+                    // state file) allows nothing but does not void the others.
+                    let Ok(doc) = PolicyDocument::parse(&pol.document) else {
+                        continue;
+                    };
+                    match doc.evaluate(&who, &src_version_s) {
                         Some(Effect::Deny) => return Some(Effect::Deny),
                         Some(Effect::Allow) => verdict = Some(Effect::Allow),
                         None => {}
@@ -116,6 +117,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
         )));
     }
 
+    ctx.check_kms_region(kms.as_deref())?;
     let (duration, failure) = ctx.faults.copy_outcome(&name);
     let dst_project = ctx.project_mut(&dst)?;
     if dst_project.versions.contains_key(&name) {

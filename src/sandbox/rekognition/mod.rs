@@ -20,9 +20,10 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::state::{Project, Version, World, millis_to_secs, now_millis};
+use super::state::{Project, Version, VersionStatus, World, millis_to_secs, now_millis};
 use super::{Caller, Refusal, Shared, faults::FaultEngine};
 use crate::constraints::{self, ProjectArn, ProjectVersionArn};
+use serde::Serialize;
 
 /// Operations this sandbox implements.
 pub const OPERATIONS: &[&str] = &[
@@ -46,6 +47,18 @@ pub const OPERATIONS: &[&str] = &[
 const TARGET_PREFIX: &str = "RekognitionService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
+/// An operation's answer: a JSON value, or a body already serialised (for hot paths).
+pub(crate) enum Output {
+    Value(Value),
+    Serialized(String),
+}
+
+impl From<Value> for Output {
+    fn from(v: Value) -> Self {
+        Output::Value(v)
+    }
+}
+
 /// What an operation sees.
 pub(crate) struct Ctx<'a> {
     pub world: &'a mut World,
@@ -59,7 +72,11 @@ pub(crate) struct Ctx<'a> {
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string())
+}
+
+fn json_text_response(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(CONTENT_TYPE),
@@ -128,18 +145,21 @@ pub(crate) async fn handle(
         out
     });
     match result {
-        Ok(v) => json_response(StatusCode::OK, &v),
+        Ok(Output::Value(v)) => json_response(StatusCode::OK, &v),
+        Ok(Output::Serialized(s)) => json_text_response(StatusCode::OK, s),
         Err(e) => respond_error(&e),
     }
 }
 
-fn dispatch(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
-    match ctx.op {
+fn dispatch(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, ApiError> {
+    if ctx.op == "DescribeProjectVersions" {
+        return versions::describe(ctx, input);
+    }
+    let out = match ctx.op {
         "CreateProject" => projects::create(ctx, input),
         "DescribeProjects" => projects::describe(ctx, input),
         "DeleteProject" => projects::delete(ctx, input),
         "CreateProjectVersion" => versions::create(ctx, input),
-        "DescribeProjectVersions" => versions::describe(ctx, input),
         "DeleteProjectVersion" => versions::delete(ctx, input),
         "StartProjectVersion" => versions::start(ctx, input),
         "StopProjectVersion" => versions::stop(ctx, input),
@@ -154,7 +174,8 @@ fn dispatch(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
             "UnknownOperationException",
             format!("Unknown operation {TARGET_PREFIX}{other}"),
         )),
-    }
+    };
+    out.map(Output::Value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,23 +308,24 @@ impl Input {
         pattern: Option<Pattern>,
     ) {
         let len = s.chars().count();
-        let quoted = format!("'{}'", shown(s));
+        // Quoted only for a violation: this runs for every string member of every request.
+        let quoted = || format!("'{}'", shown(s));
         if len < min {
             self.push(
-                &quoted,
+                &quoted(),
                 name,
                 format!("have length greater than or equal to {min}"),
             );
         } else if len > max {
             self.push(
-                &quoted,
+                &quoted(),
                 name,
                 format!("have length less than or equal to {max}"),
             );
         } else if let Some((text, check)) = pattern {
             if !check(s) {
                 self.push(
-                    &quoted,
+                    &quoted(),
                     name,
                     format!("satisfy regular expression pattern: {text}"),
                 );
@@ -520,6 +542,20 @@ impl Ctx<'_> {
         ))
     }
 
+    /// A KMS key given as an ARN must be in the request's region (KMS keys are regional; key ids
+    /// and aliases are resolved in the request's region, so they cannot be wrong this way).
+    pub fn check_kms_region(&self, kms: Option<&str>) -> Result<(), ApiError> {
+        match kms.and_then(constraints::kms_arn_region_account) {
+            Some((region, _)) if region != self.caller.region => {
+                Err(ApiError::invalid_parameter(format!(
+                    "KmsKeyId is a key in region {region}; the model is in {}, and KMS keys are regional.",
+                    self.caller.region
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn wrong_region(&self, member: &str, region: &str) -> ApiError {
         ApiError::invalid_parameter(format!(
             "{member} is in region {region} but the request was sent to {}; Rekognition Custom Labels resources are regional",
@@ -648,6 +684,24 @@ pub(crate) fn decode_token(secret: &[u8], scope: &str, token: &str) -> Result<us
     usize::try_from(u64::from_be_bytes(b)).map_err(|_| invalid())
 }
 
+/// The range of one page of `total` items, and the token for the next page if there is one.
+pub(crate) fn page_bounds(
+    secret: &[u8],
+    total: usize,
+    max: usize,
+    token: Option<&str>,
+    scope: &str,
+) -> Result<(usize, usize, Option<String>), ApiError> {
+    let start = match token {
+        Some(t) => decode_token(secret, scope, t)?,
+        None => 0,
+    }
+    .min(total);
+    let end = start.saturating_add(max).min(total);
+    let next = (end < total).then(|| encode_token(secret, scope, end));
+    Ok((start, end, next))
+}
+
 /// One page of `items`, and the token for the next page if there is one.
 pub(crate) fn page<T>(
     ctx: &Ctx<'_>,
@@ -656,78 +710,113 @@ pub(crate) fn page<T>(
     token: Option<&str>,
     scope: &str,
 ) -> Result<(Vec<T>, Option<String>), ApiError> {
-    let start = match token {
-        Some(t) => decode_token(ctx.token_secret, scope, t)?,
-        None => 0,
-    };
-    let total = items.len();
-    let end = start.saturating_add(max).min(total);
-    let next = (end < total).then(|| encode_token(ctx.token_secret, scope, end));
-    let page = items.into_iter().skip(start).take(max).collect();
+    let (start, end, next) = page_bounds(ctx.token_secret, items.len(), max, token, scope)?;
+    let page = items.into_iter().skip(start).take(end - start).collect();
     Ok((page, next))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Output shapes
 
-pub(crate) fn s3_object(o: &super::state::S3Object) -> Value {
-    json!({"Bucket": o.bucket, "Name": o.name})
+/// `ProjectVersionDescription`, serialised straight from the state (no intermediate `Value`: this
+/// is the hottest answer, and building maps per field is most of its cost).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct VersionOut<'a> {
+    project_version_arn: &'a str,
+    creation_timestamp: f64,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billable_training_time_in_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training_end_timestamp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output_config: Option<OutputConfigOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evaluation_result: Option<EvaluationOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kms_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_inference_units: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_inference_units: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_project_version_arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_description: Option<&'a str>,
+    feature: &'static str,
 }
 
-pub(crate) fn version_json(v: &Version) -> Value {
-    let mut m = Map::new();
-    m.insert("ProjectVersionArn".into(), json!(v.arn));
-    m.insert(
-        "CreationTimestamp".into(),
-        json!(millis_to_secs(v.created_millis)),
-    );
-    m.insert("Status".into(), json!(v.status.as_str()));
-    if let Some(s) = &v.status_message {
-        m.insert("StatusMessage".into(), json!(s));
-    }
-    if let Some(b) = v.billable_training_seconds {
-        m.insert("BillableTrainingTimeInSeconds".into(), json!(b));
-    }
-    if let Some(t) = v.training_end_millis {
-        m.insert("TrainingEndTimestamp".into(), json!(millis_to_secs(t)));
-    }
-    if v.output_bucket.is_some() || v.output_prefix.is_some() {
-        let mut oc = Map::new();
-        if let Some(b) = &v.output_bucket {
-            oc.insert("S3Bucket".into(), json!(b));
+#[derive(Serialize)]
+pub(crate) struct OutputConfigOut<'a> {
+    #[serde(rename = "S3Bucket", skip_serializing_if = "Option::is_none")]
+    s3_bucket: Option<&'a str>,
+    #[serde(rename = "S3KeyPrefix", skip_serializing_if = "Option::is_none")]
+    s3_key_prefix: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct EvaluationOut<'a> {
+    #[serde(rename = "F1Score", skip_serializing_if = "Option::is_none")]
+    f1_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<SummaryOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SummaryOut<'a> {
+    #[serde(rename = "S3Object")]
+    s3_object: S3ObjectOut<'a>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct S3ObjectOut<'a> {
+    #[serde(rename = "Bucket")]
+    bucket: &'a str,
+    #[serde(rename = "Name")]
+    name: &'a str,
+}
+
+impl<'a> VersionOut<'a> {
+    /// The description of `v`; the evaluation is left out while training or after it failed.
+    pub fn new(v: &'a Version) -> Self {
+        let evaluated = !matches!(
+            v.status,
+            VersionStatus::TrainingInProgress | VersionStatus::TrainingFailed
+        ) && (v.f1_score.is_some() || v.summary.is_some());
+        Self {
+            project_version_arn: &v.arn,
+            creation_timestamp: millis_to_secs(v.created_millis),
+            status: v.status.as_str(),
+            status_message: v.status_message.as_deref(),
+            billable_training_time_in_seconds: v.billable_training_seconds,
+            training_end_timestamp: v.training_end_millis.map(millis_to_secs),
+            output_config: (v.output_bucket.is_some() || v.output_prefix.is_some()).then_some(
+                OutputConfigOut {
+                    s3_bucket: v.output_bucket.as_deref(),
+                    s3_key_prefix: v.output_prefix.as_deref(),
+                },
+            ),
+            evaluation_result: evaluated.then(|| EvaluationOut {
+                f1_score: v.f1_score,
+                summary: v.summary.as_ref().map(|s| SummaryOut {
+                    s3_object: S3ObjectOut {
+                        bucket: &s.bucket,
+                        name: &s.name,
+                    },
+                }),
+            }),
+            kms_key_id: v.kms_key_id.as_deref(),
+            min_inference_units: v.min_inference_units,
+            max_inference_units: v.max_inference_units,
+            source_project_version_arn: v.source_version_arn.as_deref(),
+            version_description: v.description.as_deref(),
+            feature: "CUSTOM_LABELS",
         }
-        if let Some(p) = &v.output_prefix {
-            oc.insert("S3KeyPrefix".into(), json!(p));
-        }
-        m.insert("OutputConfig".into(), Value::Object(oc));
     }
-    if v.f1_score.is_some() || v.summary.is_some() {
-        let mut ev = Map::new();
-        if let Some(f) = v.f1_score {
-            ev.insert("F1Score".into(), json!(f));
-        }
-        if let Some(s) = &v.summary {
-            ev.insert("Summary".into(), json!({"S3Object": s3_object(s)}));
-        }
-        m.insert("EvaluationResult".into(), Value::Object(ev));
-    }
-    if let Some(k) = &v.kms_key_id {
-        m.insert("KmsKeyId".into(), json!(k));
-    }
-    if let Some(n) = v.min_inference_units {
-        m.insert("MinInferenceUnits".into(), json!(n));
-    }
-    if let Some(n) = v.max_inference_units {
-        m.insert("MaxInferenceUnits".into(), json!(n));
-    }
-    if let Some(s) = &v.source_version_arn {
-        m.insert("SourceProjectVersionArn".into(), json!(s));
-    }
-    if let Some(d) = &v.description {
-        m.insert("VersionDescription".into(), json!(d));
-    }
-    m.insert("Feature".into(), json!("CUSTOM_LABELS"));
-    Value::Object(m)
 }
 
 pub(crate) fn project_json(p: &Project) -> Value {

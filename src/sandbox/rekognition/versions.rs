@@ -8,7 +8,9 @@
 use rand::Rng;
 use serde_json::{Value, json};
 
-use super::{Ctx, Input, KMS, NAME, PROJECT_ARN, VERSION_ARN, page, version_arn, version_json};
+use super::{
+    Ctx, Input, KMS, NAME, Output, PROJECT_ARN, VERSION_ARN, VersionOut, page_bounds, version_arn,
+};
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{Pending, S3Object, Version, VersionStatus};
 
@@ -37,6 +39,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
             "OutputConfig.S3Bucket is required to train a model.",
         ));
     };
+    ctx.check_kms_region(kms.as_deref())?;
     let now = ctx.now;
     let training = ctx.faults.training_duration_ms();
     let f1: f64 = rand::rng().random_range(0.80..0.99);
@@ -89,7 +92,7 @@ pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
     Ok(json!({ "ProjectVersionArn": varn }))
 }
 
-pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
+pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, ApiError> {
     let arn = input.string("ProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
     let names = input.string_list("VersionNames", false, 1, 10, 1, 255, Some(NAME))?;
     let token = input.string("NextToken", false, 0, 1024, None)?;
@@ -97,7 +100,7 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, Ap
     input.finish()?;
     let arn_s = arn.unwrap_or_default();
     let arn = ctx.own_project_arn("ProjectArn", &arn_s)?;
-    let now = ctx.now;
+    let (now, secret) = (ctx.now, ctx.token_secret);
     let project = ctx.project_mut(&arn)?;
     let mut versions: Vec<&mut Version> = project
         .versions
@@ -110,35 +113,37 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, Ap
             .cmp(&a.created_millis)
             .then_with(|| a.name.cmp(&b.name))
     });
-    let items: Vec<Value> = versions
-        .into_iter()
-        .map(|v| {
-            v.settle(now);
-            let mut j = version_json(v);
-            if matches!(
-                v.status,
-                VersionStatus::TrainingInProgress | VersionStatus::TrainingFailed
-            ) {
-                if let Some(m) = j.as_object_mut() {
-                    m.remove("EvaluationResult");
-                }
-            }
-            j
-        })
-        .collect();
+    for v in versions.iter_mut() {
+        v.settle(now);
+    }
+    let items: Vec<VersionOut<'_>> = versions.iter().map(|v| VersionOut::new(v)).collect();
     let scope = format!("DescribeProjectVersions|{arn_s}|{names:?}");
-    let (items, next) = page(
-        ctx,
-        items,
+    let (start, end, next) = page_bounds(
+        secret,
+        items.len(),
         max.unwrap_or(100) as usize,
         token.as_deref(),
         &scope,
     )?;
-    let mut out = json!({ "ProjectVersionDescriptions": items });
-    if let Some(n) = next {
-        out["NextToken"] = json!(n);
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Page<'a, 'b> {
+        project_version_descriptions: &'b [VersionOut<'a>],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_token: Option<String>,
     }
-    Ok(out)
+    let body = serde_json::to_string(&Page {
+        project_version_descriptions: &items[start..end],
+        next_token: next,
+    })
+    .map_err(|e| {
+        ApiError::new(
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            e.to_string(),
+        )
+    })?;
+    Ok(Output::Serialized(body))
 }
 
 fn version_arn_input(

@@ -261,6 +261,19 @@ async fn same_account_copy_needs_no_policy_and_failed_sources_are_refused() {
     )
     .await;
     assert_eq!(e.unwrap_err(), "InvalidParameterException");
+    // A KMS key of another region.
+    let e = ml
+        .copy_project_version()
+        .source_project_arn(seed::default_project_arn(ML_ACCOUNT, seed::DEFECT_DETECTOR))
+        .source_project_version_arn(&v2)
+        .destination_project_arn(seed::default_project_arn(ML_ACCOUNT, seed::DEFECT_DETECTOR))
+        .version_name("kms-elsewhere")
+        .output_config(output())
+        .kms_key_id("arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
     let missing = v2.replace(seed::DEFECT_V2, "no-such-version");
     let e = copy(
         &ml,
@@ -352,4 +365,36 @@ async fn copy_fails_by_fault_with_a_status_message() {
     )
     .await;
     assert_eq!(e.unwrap_err(), "InvalidParameterException");
+}
+
+#[tokio::test]
+async fn concurrent_copies_to_one_name_admit_exactly_one() {
+    let sb = start().await;
+    let ml = rek(&sb, "ml").await;
+    let v2 = seeded_version_arn(&sb, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2);
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let ml = ml.clone();
+        let v2 = v2.clone();
+        tasks.push(tokio::spawn(async move {
+            copy(
+                &ml,
+                ML_ACCOUNT,
+                seed::DEFECT_DETECTOR,
+                &v2,
+                ML_ACCOUNT,
+                "raced",
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(code) => assert_eq!(code, "ResourceInUseException"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(sb.calls_of("CopyProjectVersion"), 12);
 }

@@ -39,8 +39,8 @@ impl Drop for TestSandbox {
 /// Faults for tests: fast transitions, no injected failures.
 pub fn fast_faults() -> Faults {
     Faults {
-        copy_duration_ms: 300,
-        training_duration_ms: 200,
+        copy_duration_ms: 800,
+        training_duration_ms: 600,
         hosting_transition_ms: 200,
         ..Faults::default()
     }

@@ -10,5 +10,7 @@ mod pagination;
 mod persistence;
 mod policies;
 mod rekognition;
+mod robustness;
+mod seedfile;
 mod sts;
 mod wire;

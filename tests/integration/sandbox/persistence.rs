@@ -107,3 +107,18 @@ async fn sdk_config_from(
     )
     .await
 }
+
+#[tokio::test]
+async fn a_corrupt_state_file_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    std::fs::write(&path, b"{ not json").unwrap();
+    let err = Sandbox::start(SandboxConfig {
+        state_file: Some(path.clone()),
+        ..SandboxConfig::default()
+    })
+    .await
+    .err()
+    .expect("start fails");
+    assert!(err.to_string().contains("is not a sandbox state"), "{err}");
+}

@@ -18,6 +18,15 @@ async fn caller_identity_of_the_ambient_key() {
     assert_eq!(out.account(), Some(CI_ACCOUNT));
     assert_eq!(out.arn(), Some("arn:aws:iam::444444444444:user/ci"));
     assert!(out.user_id().unwrap().starts_with("AIDA"));
+    // The handle's ready-made config is the same identity.
+    let cfg = sb.sdk_config("ci").await.unwrap();
+    let again = aws_sdk_sts::Client::new(&cfg)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.arn(), out.arn());
+    assert!(sb.sdk_config("nobody").await.is_none());
 }
 
 #[tokio::test]
@@ -221,4 +230,52 @@ async fn expired_and_forged_session_tokens() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("ExpiredToken"));
+}
+
+#[tokio::test]
+async fn role_chaining_is_limited_to_one_hour() {
+    let mut s = reko_promote::sandbox::default_organisation();
+    s.roles.push(reko_promote::sandbox::seed::SeedRole {
+        arn: "arn:aws:iam::333333333333:role/chained".into(),
+        trusted: vec![seed::role_arn(STAGING_ACCOUNT)],
+        external_id: None,
+        max_session_duration: Some(43200),
+    });
+    let sb = start_with(reko_promote::sandbox::SandboxConfig {
+        seed: s,
+        faults: Some(fast_faults()),
+        ..Default::default()
+    })
+    .await;
+    let staging = aws_sdk_sts::Client::new(&assume(&sb, STAGING_ACCOUNT).await);
+    let chain = |d: i32| {
+        let staging = staging.clone();
+        async move {
+            staging
+                .assume_role()
+                .role_arn("arn:aws:iam::333333333333:role/chained")
+                .role_session_name("chained")
+                .duration_seconds(d)
+                .send()
+                .await
+        }
+    };
+    let e = chain(7200).await.unwrap_err();
+    assert_eq!(e.code(), Some("ValidationError"));
+    assert!(e.message().unwrap().contains("role chaining"));
+    let ok = chain(3600).await.unwrap();
+    assert_eq!(
+        ok.assumed_role_user().unwrap().arn(),
+        "arn:aws:sts::333333333333:assumed-role/chained/chained"
+    );
+    // The CI user itself is not trusted by the chained role.
+    let e = sts(&sb, "ci")
+        .await
+        .assume_role()
+        .role_arn("arn:aws:iam::333333333333:role/chained")
+        .role_session_name("direct")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("AccessDenied"));
 }
