@@ -83,6 +83,7 @@ async fn prepare(sb: &SandboxHandle, shape: org::Shape, copied: f64) {
                 let name = org::version_name(p, v);
                 copies.push(
                     client
+                        .clone()
                         .copy_project_version()
                         .source_project_arn(&source.arn)
                         .source_project_version_arn(&source.versions[&name].arn)
@@ -92,16 +93,16 @@ async fn prepare(sb: &SandboxHandle, shape: org::Shape, copied: f64) {
                             aws_sdk_rekognition::types::OutputConfig::builder()
                                 .s3_bucket(format!("dest-{i:03}-models"))
                                 .build(),
-                        )
-                        .send(),
+                        ),
                 );
             }
         }
     }
-    for chunk in copies.chunks_mut(64) {
-        for result in futures::future::join_all(chunk.iter_mut()).await {
-            result.expect("setup copy");
-        }
+    use futures::StreamExt;
+    let mut sends =
+        futures::stream::iter(copies.into_iter().map(|c| c.send())).buffer_unordered(64);
+    while let Some(result) = sends.next().await {
+        result.expect("setup copy");
     }
 }
 

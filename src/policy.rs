@@ -585,7 +585,8 @@ mod tests {
     fn partial_runs_keep_what_managed_policies_already_grant() {
         let wanted: std::collections::BTreeSet<String> = [VERSION.to_string()].into();
         let old = VERSION.replace("/v1/", "/v0/");
-        let existing = managed_documents("aws", "222222222222", &[old.clone()])[0].to_json();
+        let existing =
+            managed_documents("aws", "222222222222", std::slice::from_ref(&old))[0].to_json();
         let others = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"arn:other"}]}"#;
         let current = [
             ("reko-promote-222222222222", existing.as_str()),

@@ -148,6 +148,8 @@ pub enum SchemaKind {
     Manifest,
     /// The plan document (schemas/plan.schema.json).
     Plan,
+    /// A sandbox seed file (schemas/sandbox-seed.schema.json).
+    SandboxSeed,
 }
 
 /// Plan output formats.
@@ -297,6 +299,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 match kind {
                     SchemaKind::Manifest => crate::manifest::schema::manifest_schema_text(),
                     SchemaKind::Plan => crate::manifest::schema::plan_schema_text(),
+                    SchemaKind::SandboxSeed => {
+                        crate::manifest::schema::sandbox_seed_schema_text()
+                    }
                 }
             );
             Ok(ExitCode::SUCCESS)

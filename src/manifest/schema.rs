@@ -54,6 +54,24 @@ pub fn plan_schema_text() -> String {
     text
 }
 
+/// The JSON Schema of a sandbox seed file (`reko-promote sandbox --seed FILE`).
+pub fn sandbox_seed_schema_text() -> String {
+    let mut schema = schema_of::<crate::sandbox::Seed>();
+    if let Value::Object(map) = &mut schema {
+        map.insert(
+            "$id".into(),
+            Value::String("https://reko-promote.dev/schemas/sandbox-seed.schema.json".into()),
+        );
+        map.insert(
+            "description".into(),
+            Value::String("A reko-promote sandbox seed: accounts, roles, projects, versions, policies and faults (docs/sandbox.md).".into()),
+        );
+    }
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
+    text.push('\n');
+    text
+}
+
 fn schema_of<T: JsonSchema>() -> Value {
     let schema = SchemaSettings::draft07()
         .into_generator()

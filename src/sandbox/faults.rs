@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub const ALL_OPERATIONS: &str = "*";
 
 /// Latency added before an operation is answered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Latency {
     /// Base delay in milliseconds.
@@ -31,7 +31,7 @@ pub struct Latency {
 
 /// Fault and timing settings. Maps are keyed by operation name (`DescribeProjectVersions`,
 /// `AssumeRole`, ...) or `*`; a named operation's entry wins over `*`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
     pub latency: BTreeMap<String, Latency>,

@@ -59,7 +59,7 @@ pub fn role_arn(account: &str) -> String {
 }
 
 /// A seed file.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
     /// Region for projects that name none (default `eu-west-1`).
@@ -79,7 +79,7 @@ fn default_region() -> String {
     DEFAULT_REGION.to_string()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedAccount {
     pub id: String,
@@ -91,7 +91,7 @@ pub struct SeedAccount {
     pub secret_access_key: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedRole {
     pub arn: String,
@@ -104,7 +104,7 @@ pub struct SeedRole {
     pub max_session_duration: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedProject {
     pub account: String,
@@ -122,7 +122,7 @@ pub struct SeedProject {
     pub policies: Vec<SeedPolicy>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedVersion {
     pub name: String,
@@ -143,11 +143,12 @@ fn default_status() -> VersionStatus {
     VersionStatus::TrainingCompleted
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedPolicy {
     pub name: String,
     /// The policy: a JSON string, or a YAML mapping that is serialised to JSON.
+    #[schemars(with = "serde_json::Value")]
     pub document: serde_yaml::Value,
 }
 

@@ -119,7 +119,7 @@ pub struct Project {
 }
 
 /// `ProjectVersionStatus` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum VersionStatus {
     TrainingInProgress,

@@ -67,6 +67,33 @@ async fn plan(sb: &SandboxHandle, desired: &DesiredState) -> PlanDocument {
     reko_promote::pipeline::plan_live(&ctx, desired).await.plan
 }
 
+/// Waits until no version of `project` in `account` is still being copied (as the account's
+/// role sees it through the SDK), so tests never race the sandbox's copy duration.
+async fn copies_settle(sb: &SandboxHandle, account: &str, project: &str) {
+    let client = helpers::rek_as_role(sb, account).await;
+    let arn = sb.state().rekognition[account][DEFAULT_REGION].projects[project]
+        .arn
+        .clone();
+    let settled = helpers::eventually(Duration::from_secs(30), || {
+        let (client, arn) = (client.clone(), arn.clone());
+        async move {
+            let out = client
+                .describe_project_versions()
+                .project_arn(arn)
+                .send()
+                .await;
+            out.is_ok_and(|o| {
+                o.project_version_descriptions().iter().all(|v| {
+                    v.status()
+                        .is_none_or(|s| s.as_str() != "COPYING_IN_PROGRESS")
+                })
+            })
+        }
+    })
+    .await;
+    assert!(settled, "copies into {account}/{project} did not finish");
+}
+
 fn text(plan: &PlanDocument) -> String {
     anstream::adapter::strip_str(&reko_promote::render::plan::text(plan, true)).to_string()
 }
@@ -232,7 +259,7 @@ async fn in_progress_then_unchanged_and_a_conflict_from_another_source() {
             .contains(&format!("+sourceProjectVersionArn: {v2}"))
     );
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    copies_settle(&sb, seed::STAGING_ACCOUNT, seed::DEFECT_DETECTOR).await;
     let after = plan(&sb, &desired).await;
     assert_eq!(
         find(&after, "staging", "defect-detector-v2").action,
@@ -506,7 +533,7 @@ async fn the_cli_exit_codes_formats_and_saved_plan() {
         .send()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    copies_settle(sbh, seed::STAGING_ACCOUNT, seed::LABEL_READER).await;
     let (_d2, path) = manifests(&[
         ("accounts.yaml", accounts_yaml("reko-promote-prod")),
         (
