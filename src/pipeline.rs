@@ -39,9 +39,18 @@ pub async fn plan_live(ctx: &AwsContext, desired: &DesiredState) -> LivePlan {
         .first()
         .map(|p| p.region.clone())
         .unwrap_or_else(|| "us-east-1".to_string());
+    let started = std::time::Instant::now();
     let sessions = Sessions::open(ctx, &involved_accounts(desired), &fallback_region).await;
+    let opened = started.elapsed();
     let live = crate::state::read::read(ctx, &sessions, desired).await;
+    let read = started.elapsed();
     let plan = plan::compute(desired, &live);
+    tracing::info!(
+        sessions_ms = opened.as_millis() as u64,
+        read_ms = (read - opened).as_millis() as u64,
+        compute_ms = (started.elapsed() - read).as_millis() as u64,
+        "plan computed"
+    );
     LivePlan {
         plan,
         live,

@@ -88,8 +88,12 @@ impl AwsContext {
     /// A context over an explicit SDK configuration (tests and the demo build one pointing at
     /// an in-process sandbox, without touching the process environment).
     pub fn from_config(base: SdkConfig, options: &AwsOptions) -> Self {
-        let base = base
-            .into_builder()
+        let has_client = base.http_client().is_some();
+        let mut builder = base.into_builder();
+        if !has_client {
+            builder.set_http_client(Some(shared_https_client()));
+        }
+        let base = builder
             .identity_cache(
                 aws_config::identity::IdentityCache::lazy()
                     // AssumeRole under throttling, retried with backoff, can take longer than
@@ -114,6 +118,27 @@ impl AwsContext {
             run_id,
         }
     }
+}
+
+/// One HTTPS client for every SDK client of the run (each account's Rekognition and STS clients,
+/// and the STS clients inside role providers). Without it each client builds its own TLS
+/// configuration and connection pool: with dozens of accounts that is most of a plan's fixed cost.
+/// Built as the SDK builds its default (hyper 1, rustls with aws-lc, proxy settings from the
+/// environment).
+fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// What kind of failure an AWS error is, for deciding what to do about it.
