@@ -30,8 +30,8 @@ struct Scenario {
     copied: f64,
 }
 
-/// The fewest calls a plan can make for `shape`: per account a session (AssumeRole +
-/// GetCallerIdentity) and one DescribeProjects per 10 project names; per project one
+/// The fewest calls a plan can make for `shape`: per account a session (AssumeRole; a role
+/// needs no GetCallerIdentity) and one DescribeProjects per 10 project names; per project one
 /// DescribeProjectVersions per 10 version names; one ListProjectPolicies per source project.
 fn minimum_calls(shape: org::Shape) -> BTreeMap<&'static str, u64> {
     let accounts = shape.destinations as u64 + 1;
@@ -40,7 +40,6 @@ fn minimum_calls(shape: org::Shape) -> BTreeMap<&'static str, u64> {
     let projects = (shape.destinations as u64 + 1) * shape.source_projects as u64;
     BTreeMap::from([
         ("AssumeRole", accounts),
-        ("GetCallerIdentity", accounts),
         ("DescribeProjects", accounts * per_account_projects),
         ("DescribeProjectVersions", projects * batches),
         ("ListProjectPolicies", shape.source_projects as u64),
@@ -48,13 +47,12 @@ fn minimum_calls(shape: org::Shape) -> BTreeMap<&'static str, u64> {
 }
 
 /// The floor: the calls no plan can avoid, on their critical path. Each account needs
-/// AssumeRole, then GetCallerIdentity, then DescribeProjects, then its DescribeProjectVersions
-/// batches; accounts are independent, so with unbounded concurrency the floor is those four
-/// latencies in a row, unless the per-account quota (10 requests/s per operation, bursts of 10)
+/// AssumeRole, then DescribeProjects, then its DescribeProjectVersions batches; accounts are
+/// independent, so with unbounded concurrency the floor is those three latencies in a row, unless the per-account quota (10 requests/s per operation, bursts of 10)
 /// makes an account's batches wait: n calls of one operation in one account take at least
 /// (n-10)/10 s.
 fn floor_ms(shape: org::Shape, latency_ms: u64, quota_per_s: f64) -> f64 {
-    let chain = 4.0 * latency_ms as f64;
+    let chain = 3.0 * latency_ms as f64;
     // The quota is a token bucket holding one second of requests: a burst of `quota_per_s`
     // passes at once, the rest at `quota_per_s` a second.
     let busiest = (shape.source_projects * shape.versions_per_project.div_ceil(10)) as f64;

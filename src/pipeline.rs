@@ -7,6 +7,7 @@ use crate::aws::{AwsContext, CallCounts, Sessions};
 use crate::desired::{Account, DesiredState};
 use crate::plan::{self, PlanDocument};
 use crate::state::LiveState;
+use crate::state::read::{Needs, read_account};
 
 /// A computed plan with the live state and sessions behind it.
 pub struct LivePlan {
@@ -40,14 +41,33 @@ pub async fn plan_live(ctx: &AwsContext, desired: &DesiredState) -> LivePlan {
         .map(|p| p.region.clone())
         .unwrap_or_else(|| "us-east-1".to_string());
     let started = std::time::Instant::now();
-    let sessions = Sessions::open(ctx, &involved_accounts(desired), &fallback_region).await;
-    let opened = started.elapsed();
-    let live = crate::state::read::read(ctx, &sessions, desired).await;
+    // One chain per account: open its session, then read what it holds. No account waits for
+    // another's session or reads.
+    let base = Sessions::base(ctx, &fallback_region);
+    let needs = Needs::of(desired);
+    let chains = futures::future::join_all(involved_accounts(desired).into_iter().map(|account| {
+        let (base, needs) = (&base, &needs);
+        async move {
+            let session = Sessions::open_one(ctx, base, &account).await;
+            let live = match &session {
+                Ok(session) => read_account(ctx, session, needs).await,
+                Err(e) => LiveState::inaccessible(&account.name, e.to_string()),
+            };
+            (account.name, session, live)
+        }
+    }))
+    .await;
+    let mut live = LiveState::default();
+    let mut by_account = std::collections::BTreeMap::new();
+    for (name, session, part) in chains {
+        live.merge(part);
+        by_account.insert(name, session);
+    }
+    let sessions = Sessions { by_account };
     let read = started.elapsed();
     let plan = plan::compute(desired, &live);
     tracing::info!(
-        sessions_ms = opened.as_millis() as u64,
-        read_ms = (read - opened).as_millis() as u64,
+        read_ms = read.as_millis() as u64,
         compute_ms = (started.elapsed() - read).as_millis() as u64,
         "plan computed"
     );

@@ -4,9 +4,9 @@
 //! ExternalId where declared); aws-config's provider caches the credentials for the run and
 //! refreshes them before they expire. An account without a role is served by the ambient
 //! credentials, but only after GetCallerIdentity shows they belong to that very account: never act
-//! in the wrong account. Either way one GetCallerIdentity proves the session works before any
-//! Rekognition call, so a bad role fails once, clearly, naming the account, the role and AWS's
-//! reason.
+//! in the wrong account. Either way the session is proven before any Rekognition call (the
+//! role's credentials are fetched; the ambient identity is checked), so a bad role fails once,
+//! clearly, naming the account, the role and AWS's reason.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use aws_config::Region;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::AwsContext;
 use super::get_caller_identity::get_caller_identity;
@@ -84,15 +85,6 @@ pub enum SessionError {
         actual: String,
         actual_arn: String,
     },
-    #[error(
-        "the role {role} assumed for account `{account}` belongs to account {actual}, not {expected}"
-    )]
-    RoleInWrongAccount {
-        account: String,
-        role: String,
-        expected: String,
-        actual: String,
-    },
     #[error("no ambient AWS credentials for account `{account}`: {reason}")]
     NoCredentials { account: String, reason: String },
 }
@@ -133,24 +125,41 @@ impl Sessions {
     /// Opens a session for each of `accounts`, concurrently. `fallback_region` serves STS when
     /// neither `--region` nor the environment names one.
     pub async fn open(ctx: &AwsContext, accounts: &[Account], fallback_region: &str) -> Self {
-        let mut base = ctx.base.clone();
-        if base.region().is_none() {
-            base = base
-                .into_builder()
-                .region(Region::new(fallback_region.to_string()))
-                .build();
-        }
+        let base = Self::base(ctx, fallback_region);
         let opened = futures::future::join_all(accounts.iter().map(|account| {
-            let base = base.clone();
-            async move { (account.name.clone(), open(ctx, &base, account).await) }
+            let base = &base;
+            async move {
+                (
+                    account.name.clone(),
+                    Self::open_one(ctx, base, account).await,
+                )
+            }
         }))
         .await;
         Sessions {
-            by_account: opened
-                .into_iter()
-                .map(|(name, result)| (name, result.map(Arc::new)))
-                .collect(),
+            by_account: opened.into_iter().collect(),
         }
+    }
+
+    /// The configuration sessions are built from: the run's, with `fallback_region` for STS when
+    /// neither `--region` nor the environment names one.
+    pub fn base(ctx: &AwsContext, fallback_region: &str) -> aws_config::SdkConfig {
+        let base = ctx.base.clone();
+        if base.region().is_some() {
+            return base;
+        }
+        base.into_builder()
+            .region(Region::new(fallback_region.to_string()))
+            .build()
+    }
+
+    /// Opens the session of one account (callers that pipeline work per account use this).
+    pub async fn open_one(
+        ctx: &AwsContext,
+        base: &aws_config::SdkConfig,
+        account: &Account,
+    ) -> Result<Arc<AccountSession>, SessionError> {
+        open(ctx, base, account).await.map(Arc::new)
     }
 
     /// The working session of `account`, or why there is none.
@@ -168,23 +177,69 @@ async fn open(
     base: &aws_config::SdkConfig,
     account: &Account,
 ) -> Result<AccountSession, SessionError> {
-    let credentials = match &account.role_arn {
-        Some(role) => {
-            let mut builder = AssumeRoleProvider::builder(role.clone())
-                .session_name(ctx.run_id.clone())
-                .configure(base);
-            if let Some(external_id) = &account.external_id {
-                builder = builder.external_id(external_id.clone());
-            }
-            SharedCredentialsProvider::new(SessionCredentials::new(builder.build().await))
-        }
-        None => base
-            .credentials_provider()
-            .ok_or_else(|| SessionError::NoCredentials {
-                account: account.name.clone(),
-                reason: "no credentials provider is configured".into(),
-            })?,
+    let (credentials, caller_arn) = match &account.role_arn {
+        Some(role) => assume(ctx, base, account, role).await?,
+        None => ambient(ctx, base, account).await?,
     };
+    tracing::info!(account = %account.name, caller = %caller_arn, "session open");
+    Ok(AccountSession {
+        account: account.clone(),
+        caller_arn,
+        credentials,
+        clients: Mutex::new(HashMap::new()),
+        base: base.clone(),
+    })
+}
+
+/// Enters an account through its role. A successful AssumeRole proves the account (the
+/// validator checked that the role belongs to it), so no GetCallerIdentity is spent on it.
+async fn assume(
+    ctx: &AwsContext,
+    base: &aws_config::SdkConfig,
+    account: &Account,
+    role: &str,
+) -> Result<(SharedCredentialsProvider, String), SessionError> {
+    let mut builder = AssumeRoleProvider::builder(role.to_string())
+        .session_name(ctx.run_id.clone())
+        .configure(base);
+    if let Some(external_id) = &account.external_id {
+        builder = builder.external_id(external_id.clone());
+    }
+    let provider = SessionCredentials::new(builder.build().await);
+    {
+        let _slot = ctx.limits.acquire(&account.account_id, "AssumeRole").await;
+        provider
+            .credentials()
+            .await
+            .map_err(|e| SessionError::AssumeRole {
+                account: account.name.clone(),
+                role: role.to_string(),
+                reason: super::redact(&DisplayErrorContext(&e).to_string()),
+            })?;
+    }
+    let caller = match crate::constraints::RoleArn::parse(role) {
+        Ok(arn) => format!(
+            "arn:{}:sts::{}:assumed-role/{}/{}",
+            arn.partition, arn.account_id, arn.name, ctx.run_id
+        ),
+        Err(_) => role.to_string(),
+    };
+    Ok((SharedCredentialsProvider::new(provider), caller))
+}
+
+/// Uses the ambient credentials for an account without a role, after GetCallerIdentity shows
+/// they belong to it: never act in the wrong account.
+async fn ambient(
+    ctx: &AwsContext,
+    base: &aws_config::SdkConfig,
+    account: &Account,
+) -> Result<(SharedCredentialsProvider, String), SessionError> {
+    let credentials = base
+        .credentials_provider()
+        .ok_or_else(|| SessionError::NoCredentials {
+            account: account.name.clone(),
+            reason: "no credentials provider is configured".into(),
+        })?;
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(base)
             .credentials_provider(credentials.clone())
@@ -192,39 +247,17 @@ async fn open(
     );
     let identity = get_caller_identity(ctx, &sts, &account.account_id)
         .await
-        .map_err(|e| match &account.role_arn {
-            Some(role) => SessionError::AssumeRole {
-                account: account.name.clone(),
-                role: role.clone(),
-                reason: e.message,
-            },
-            None => SessionError::NoCredentials {
-                account: account.name.clone(),
-                reason: e.message,
-            },
+        .map_err(|e| SessionError::NoCredentials {
+            account: account.name.clone(),
+            reason: e.message,
         })?;
     if identity.account_id != account.account_id {
-        return Err(match &account.role_arn {
-            Some(role) => SessionError::RoleInWrongAccount {
-                account: account.name.clone(),
-                role: role.clone(),
-                expected: account.account_id.clone(),
-                actual: identity.account_id,
-            },
-            None => SessionError::WrongAccount {
-                account: account.name.clone(),
-                expected: account.account_id.clone(),
-                actual: identity.account_id,
-                actual_arn: identity.arn,
-            },
+        return Err(SessionError::WrongAccount {
+            account: account.name.clone(),
+            expected: account.account_id.clone(),
+            actual: identity.account_id,
+            actual_arn: identity.arn,
         });
     }
-    tracing::info!(account = %account.name, caller = %identity.arn, "session open");
-    Ok(AccountSession {
-        account: account.clone(),
-        caller_arn: identity.arn,
-        credentials,
-        clients: Mutex::new(HashMap::new()),
-        base: base.clone(),
-    })
+    Ok((credentials, identity.arn))
 }

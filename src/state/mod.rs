@@ -84,6 +84,24 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// The state of an account that cannot be read.
+    pub fn inaccessible(account: &str, reason: String) -> Self {
+        let mut live = LiveState::default();
+        live.inaccessible.insert(account.to_string(), reason);
+        live
+    }
+
+    /// Adds what `other` read (of other accounts) to this state.
+    pub fn merge(&mut self, other: LiveState) {
+        self.inaccessible.extend(other.inaccessible);
+        self.projects.extend(other.projects);
+        for (key, versions) in other.versions {
+            self.versions.entry(key).or_default().extend(versions);
+        }
+        self.policies.extend(other.policies);
+        self.read_errors.extend(other.read_errors);
+    }
+
     /// The project at `key`: `None` if not read, `Some(None)` if read and absent.
     pub fn project(&self, key: &ProjectKey) -> Option<Option<&LiveProject>> {
         self.projects.get(key).map(Option::as_ref)

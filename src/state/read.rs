@@ -3,9 +3,9 @@
 //! What the placements need is gathered first and de-duplicated across manifests: per account
 //! and region the project names (one DescribeProjects per 10 names), per project the version
 //! names (one DescribeProjectVersions per 10 names, pages followed), and the policies of source
-//! projects that cross-account copies come from (ListProjectPolicies). Projects are read first
-//! (their ARNs are needed for the rest), then versions and policies, all concurrently under the
-//! run's limits. A failing account or project is recorded, never fatal: the plan marks what it
+//! projects that cross-account copies come from (ListProjectPolicies). Each account is read by
+//! its own chain: projects first (their ARNs are needed for the rest), then versions and
+//! policies; the chains run concurrently under the run's limits. A failing account or project is recorded, never fatal: the plan marks what it
 //! touches as unknown and goes on.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::aws::describe_project_versions::describe_project_versions;
 use crate::aws::describe_projects::describe_projects;
 use crate::aws::list_project_policies::list_project_policies;
-use crate::aws::{AwsContext, Sessions};
+use crate::aws::{AccountSession, AwsContext, Sessions};
 use crate::desired::DesiredState;
 
 use super::{LiveState, ProjectKey};
@@ -65,39 +65,49 @@ impl Needs {
     }
 }
 
-/// Reads the live state the placements of `desired` depend on.
+/// Reads the live state the placements of `desired` depend on, with sessions already open.
 pub async fn read(ctx: &AwsContext, sessions: &Sessions, desired: &DesiredState) -> LiveState {
     let needs = Needs::of(desired);
-    let mut live = LiveState::default();
-    for account in needs.account_names.values() {
-        if let Err(reason) = sessions.get(account) {
-            live.inaccessible.insert(account.clone(), reason);
+    let accounts: BTreeSet<&String> = needs.account_names.values().collect();
+    let parts = futures::future::join_all(accounts.into_iter().map(|account| {
+        let needs = &needs;
+        async move {
+            match sessions.get(account) {
+                Ok(session) => read_account(ctx, session, needs).await,
+                Err(reason) => LiveState::inaccessible(account, reason),
+            }
         }
+    }))
+    .await;
+    let mut live = LiveState::default();
+    for part in parts {
+        live.merge(part);
     }
+    live
+}
 
-    // Phase 1: the projects, batched per account and region.
+/// Reads what `needs` asks of one account: its projects (batched per region), then the versions
+/// and policies of those that exist. Accounts are independent, so callers run one such chain per
+/// account concurrently, each starting as soon as its session is open.
+pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Needs) -> LiveState {
+    let account = &session.account;
+    let mut live = LiveState::default();
     let project_reads = needs
         .projects
         .iter()
-        .filter_map(|((account, region), names)| {
-            let session = sessions.get(account).ok()?;
+        .filter(|((name, _), _)| *name == account.name)
+        .map(|((_, region), names)| {
             let names: Vec<String> = names.iter().cloned().collect();
-            Some(async move {
+            async move {
                 let client = session.rekognition(region);
-                let result =
-                    describe_projects(ctx, &client, &session.account.account_id, &names).await;
-                (
-                    session.account.account_id.clone(),
-                    region.clone(),
-                    names,
-                    result,
-                )
-            })
+                let result = describe_projects(ctx, &client, &account.account_id, &names).await;
+                (region.clone(), names, result)
+            }
         });
-    for (account_id, region, names, result) in futures::future::join_all(project_reads).await {
+    for (region, names, result) in futures::future::join_all(project_reads).await {
         for name in names {
             let key = ProjectKey {
-                account_id: account_id.clone(),
+                account_id: account.account_id.clone(),
                 region: region.clone(),
                 name: name.clone(),
             };
@@ -112,31 +122,37 @@ pub async fn read(ctx: &AwsContext, sessions: &Sessions, desired: &DesiredState)
         }
     }
 
-    // Phase 2: versions and policies of the projects that exist.
-    let version_reads = needs.versions.iter().filter_map(|(key, names)| {
-        let project = live.projects.get(key)?.as_ref()?;
-        let session = sessions.get(&needs.account_names[&key.account_id]).ok()?;
-        let names: Vec<String> = names.iter().cloned().collect();
-        let arn = project.arn.clone();
-        Some(async move {
-            let client = session.rekognition(&key.region);
-            let result =
-                describe_project_versions(ctx, &client, &key.account_id, &arn, &names).await;
-            (key.clone(), names, result)
-        })
-    });
-    let policy_reads = needs.policies.iter().filter_map(|key| {
-        let project = live.projects.get(key)?.as_ref()?;
-        let session = sessions.get(&needs.account_names[&key.account_id]).ok()?;
-        let arn = project.arn.clone();
-        Some(async move {
-            let client = session.rekognition(&key.region);
-            (
-                key.clone(),
-                list_project_policies(ctx, &client, &key.account_id, &arn).await,
-            )
-        })
-    });
+    let existing = |key: &ProjectKey| -> Option<String> {
+        live.projects.get(key)?.as_ref().map(|p| p.arn.clone())
+    };
+    let version_reads = needs
+        .versions
+        .iter()
+        .filter(|(key, _)| key.account_id == account.account_id)
+        .filter_map(|(key, names)| {
+            let arn = existing(key)?;
+            let names: Vec<String> = names.iter().cloned().collect();
+            Some(async move {
+                let client = session.rekognition(&key.region);
+                let result =
+                    describe_project_versions(ctx, &client, &key.account_id, &arn, &names).await;
+                (key.clone(), names, result)
+            })
+        });
+    let policy_reads = needs
+        .policies
+        .iter()
+        .filter(|key| key.account_id == account.account_id)
+        .filter_map(|key| {
+            let arn = existing(key)?;
+            Some(async move {
+                let client = session.rekognition(&key.region);
+                (
+                    key.clone(),
+                    list_project_policies(ctx, &client, &key.account_id, &arn).await,
+                )
+            })
+        });
     let (versions, policies) = futures::future::join(
         futures::future::join_all(version_reads),
         futures::future::join_all(policy_reads),
