@@ -11,6 +11,7 @@ pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod constraints;
+pub mod demo;
 pub mod desired;
 pub mod manifest;
 pub mod pipeline;

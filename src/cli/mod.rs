@@ -123,6 +123,15 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Run the whole GitOps loop on the built-in sandbox: plan, apply, plan again, a pull request.
+    ///
+    /// Needs no AWS account and no network; takes well under a minute.
+    #[command(after_help = "Example:\n  cargo run --release -- demo")]
+    Demo {
+        /// How long the sandbox takes to copy a version, in milliseconds.
+        #[arg(long, default_value_t = 3000, value_name = "MS")]
+        copy_duration_ms: u64,
+    },
     /// Run the local AWS sandbox (Rekognition Custom Labels + STS) in the foreground.
     ///
     /// Prints the endpoint and the seeded credentials to use; serves until Ctrl-C.
@@ -289,6 +298,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             &aws,
         ),
+        Command::Demo { copy_duration_ms } => {
+            let outcome = runtime()?.block_on(async {
+                let mut out = anstream::stdout();
+                crate::demo::run(&mut out, &crate::demo::DemoOptions { copy_duration_ms }).await
+            })?;
+            let converged = outcome.apply_succeeded
+                && !outcome.second_plan.has_changes()
+                && !outcome.second_plan.needs_attention();
+            Ok(if converged {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Sandbox(args) => {
             runtime()?.block_on(crate::sandbox::run_foreground(args))?;
             Ok(ExitCode::SUCCESS)

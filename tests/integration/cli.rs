@@ -147,3 +147,43 @@ fn help_and_version_work() {
         .success()
         .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn the_demo_runs_the_whole_loop_and_converges() {
+    let output = reko()
+        .args(["demo", "--copy-duration-ms", "500"])
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in 1..=5 {
+        assert!(
+            stdout.contains(&format!("Step {step}.")),
+            "step {step} missing:\n{stdout}"
+        );
+    }
+    // First plan: three copies; apply makes them; the second plan has nothing to do; the pull
+    // request's plan shows the new promotion's copies, as markdown.
+    assert!(stdout.contains("Plan: 3 to copy, 0 unchanged"), "{stdout}");
+    assert!(
+        stdout.contains("copied                         3"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Plan: 0 to copy, 3 unchanged, 0 in progress, 0 conflicts, 0 blocked."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("**Plan: 2 to copy, 3 unchanged"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("sandboxCiSecretKey"),
+        "the demo never prints a secret"
+    );
+}

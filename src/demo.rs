@@ -1,0 +1,207 @@
+//! `reko-promote demo`: the whole GitOps loop on the built-in sandbox, in under a minute, with
+//! no AWS account, no network and no set-up.
+//!
+//! It starts the sandbox in-process with its default organisation (a source ML account, staging,
+//! production, a CI identity), writes the repository's example manifests to a temporary
+//! directory and shows them, then runs `plan`, `apply` (with progress), `plan` again (nothing to
+//! do) and finally the plan of a pull request that adds one more promotion, as the markdown a
+//! CI job would post. Every step goes through the same library code the commands use, with the
+//! real AWS SDK talking to the sandbox. A test runs it and checks that it converges.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use owo_colors::OwoColorize;
+
+use crate::apply::{self, ApplyOptions, Progress};
+use crate::aws::{AwsContext, AwsOptions};
+use crate::plan::Summary;
+use crate::sandbox::seed::{self, DEFAULT_REGION};
+use crate::sandbox::{Faults, Sandbox, SandboxConfig};
+
+/// The manifests the demo starts from: the repository's own (`manifests/`).
+const ACCOUNTS: &str = include_str!("../manifests/accounts.yaml");
+const DEFECT_DETECTOR: &str = include_str!("../manifests/defect-detector.yaml");
+
+/// The promotion the demo's pull request adds.
+const PULL_REQUEST: &str = "\
+# yaml-language-server: $schema=../schemas/manifest.schema.json
+#
+# Added by a pull request: the label reader goes to staging and production.
+apiVersion: reko-promote/v1
+kind: Promotion
+name: label-reader
+region: eu-west-1
+source: { account: ml, project: label-reader, managePolicy: true }
+versions:
+  - version: label-reader.v1
+destinations:
+  staging: { account: staging, project: label-reader }
+  prod: { account: prod, project: label-reader }
+";
+
+/// How the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// How long the sandbox takes to copy a version.
+    pub copy_duration_ms: u64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            copy_duration_ms: 3000,
+        }
+    }
+}
+
+/// What each step found, for callers (and the test) to check that the loop converged.
+#[derive(Debug, Clone)]
+pub struct DemoOutcome {
+    pub first_plan: Summary,
+    pub apply_succeeded: bool,
+    pub second_plan: Summary,
+    pub pull_request_plan: Summary,
+}
+
+fn step(out: &mut impl Write, n: usize, title: &str) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "\n{} {}\n",
+        format!("Step {n}.").bold().cyan(),
+        title.bold()
+    )
+}
+
+fn show_file(out: &mut impl Write, name: &str, text: &str) -> std::io::Result<()> {
+    writeln!(out, "{}", format!("── {name} ──").dimmed())?;
+    for line in text.lines() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
+fn load(dir: &Path) -> anyhow::Result<crate::desired::DesiredState> {
+    let loaded = crate::manifest::load(&[dir.to_path_buf()]);
+    loaded.desired.with_context(|| {
+        format!(
+            "the demo manifests do not validate:\n{}",
+            crate::render::findings::render(&loaded.report)
+        )
+    })
+}
+
+/// Runs the demo, writing what it shows to `out`.
+pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<DemoOutcome> {
+    let sandbox = Sandbox::start(SandboxConfig {
+        faults: Some(Faults {
+            copy_duration_ms: options.copy_duration_ms,
+            ..Faults::default()
+        }),
+        ..SandboxConfig::default()
+    })
+    .await
+    .context("cannot start the sandbox")?;
+    writeln!(
+        out,
+        "{}\n\nThe sandbox runs at {} with its default organisation: account `ml` \
+         (111111111111) trains models; `staging` (222222222222) and `prod` (333333333333) \
+         receive them; CI runs as account 444444444444 and assumes the `reko-promote` role in \
+         each. Everything below goes through the real AWS SDK.",
+        "reko-promote demo: promoting Rekognition Custom Labels models, GitOps-style".bold(),
+        sandbox.endpoint()
+    )?;
+
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    std::fs::write(dir.path().join("accounts.yaml"), ACCOUNTS)?;
+    std::fs::write(dir.path().join("defect-detector.yaml"), DEFECT_DETECTOR)?;
+
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(sandbox.endpoint())
+        .region(aws_config::Region::new(DEFAULT_REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            seed::CI_ACCESS_KEY_ID,
+            seed::CI_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "reko-promote-demo",
+        ))
+        .load()
+        .await;
+    let aws_options = AwsOptions {
+        parallelism: crate::aws::DEFAULT_PARALLELISM,
+        rate_limit: crate::aws::DEFAULT_RATE_LIMIT,
+        max_attempts: crate::aws::DEFAULT_MAX_ATTEMPTS,
+        ..AwsOptions::default()
+    };
+
+    step(
+        out,
+        1,
+        "The manifests, as reviewed in a pull request (manifests/)",
+    )?;
+    show_file(out, "manifests/accounts.yaml", ACCOUNTS)?;
+    show_file(out, "manifests/defect-detector.yaml", DEFECT_DETECTOR)?;
+
+    step(out, 2, "reko-promote plan: what apply would do")?;
+    let desired = load(dir.path())?;
+    let ctx = AwsContext::from_config(config.clone(), &aws_options);
+    let first = crate::pipeline::plan_live(&ctx, &desired).await;
+    write!(out, "{}", crate::render::plan::text(&first.plan, false))?;
+
+    step(
+        out,
+        3,
+        "reko-promote apply: policies, copies, waiting for them",
+    )?;
+    out.flush()?;
+    let report = apply::apply(
+        &ctx,
+        &first.sessions,
+        &desired,
+        &first.plan,
+        &ApplyOptions {
+            parallelism: aws_options.parallelism,
+            ..ApplyOptions::default()
+        },
+        &Progress::auto(first.plan.entries.len()),
+        apply::never_interrupted(),
+    )
+    .await;
+    write!(out, "{}", report.text())?;
+
+    step(out, 4, "reko-promote plan again: nothing left to do")?;
+    let ctx = AwsContext::from_config(config.clone(), &aws_options);
+    let second = crate::pipeline::plan_live(&ctx, &desired).await;
+    write!(out, "{}", crate::render::plan::text(&second.plan, true))?;
+
+    step(
+        out,
+        5,
+        "A pull request adds one more promotion: the plan CI posts on it (markdown)",
+    )?;
+    std::fs::write(dir.path().join("label-reader.yaml"), PULL_REQUEST)?;
+    show_file(out, "manifests/label-reader.yaml (new)", PULL_REQUEST)?;
+    let proposed = load(dir.path())?;
+    let ctx = AwsContext::from_config(config, &aws_options);
+    let pull_request = crate::pipeline::plan_live(&ctx, &proposed).await;
+    writeln!(out)?;
+    write!(out, "{}", crate::render::plan::markdown(&pull_request.plan))?;
+
+    writeln!(
+        out,
+        "\n{}\n  reko-promote sandbox            # run the sandbox yourself (prints the AWS_* settings)\n  \
+         reko-promote plan manifests/     # then plan and apply against it\n  \
+         reko-promote apply --auto-approve manifests/\n  \
+         README.md                        # the manifest reference, CI and IAM set-up",
+        "Next:".bold()
+    )?;
+    sandbox.shutdown().await;
+    Ok(DemoOutcome {
+        first_plan: first.plan.summary,
+        apply_succeeded: report.succeeded(true),
+        second_plan: second.plan.summary,
+        pull_request_plan: pull_request.plan.summary,
+    })
+}
