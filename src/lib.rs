@@ -19,4 +19,5 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod sandbox;
+pub mod signal;
 pub mod state;

@@ -506,31 +506,8 @@ pub async fn run_foreground(args: SandboxArgs) -> Result<(), SandboxError> {
     print!("{}", args::banner(&handle, &region));
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    shutdown_signal().await;
+    crate::signal::shutdown_signal().await;
     eprintln!("sandbox: stopping");
     handle.shutdown().await;
     Ok(())
-}
-
-/// Ctrl-C, or SIGTERM on Unix (as container runtimes and process supervisors send).
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -6,52 +6,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reko_promote::aws::{AwsContext, AwsOptions};
 use reko_promote::desired::DesiredState;
 use reko_promote::plan::{Action, PlanDocument};
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
 use reko_promote::sandbox::{Faults, SandboxConfig, SandboxHandle};
 
 use crate::sandbox::helpers::{self, TestSandbox};
-use crate::support::{check, load, rel};
-
-/// The context reko-promote runs with in CI: the `ci` identity, against the sandbox.
-async fn context(sb: &SandboxHandle, rate_limit: u32, attempts: u32) -> AwsContext {
-    let config = helpers::sdk_config(
-        sb,
-        seed::CI_ACCESS_KEY_ID,
-        seed::CI_SECRET_ACCESS_KEY,
-        None,
-        DEFAULT_REGION,
-        attempts,
-    )
-    .await;
-    AwsContext::from_config(
-        config,
-        &AwsOptions {
-            parallelism: 16,
-            rate_limit,
-            max_attempts: attempts,
-            ..AwsOptions::default()
-        },
-    )
-}
-
-fn desired_from(paths: &[PathBuf]) -> DesiredState {
-    let loaded = load(paths);
-    check(loaded.report.valid, "the manifests are valid", &loaded);
-    loaded.desired.unwrap()
-}
-
-/// Writes `files` into a temporary directory of manifests.
-fn manifests(files: &[(&str, String)]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let path = dir.path().to_path_buf();
-    (dir, path)
-}
+use crate::support::{ci_context as context, desired_from, manifests, rel};
 
 fn accounts_yaml(prod_external_id: &str) -> String {
     std::fs::read_to_string(crate::support::root().join("manifests/accounts.yaml"))

@@ -47,3 +47,47 @@ pub fn cases(dir: &Path) -> Vec<PathBuf> {
     cases.sort();
     cases
 }
+
+/// Loads manifests that must be valid.
+pub fn desired_from(paths: &[PathBuf]) -> reko_promote::desired::DesiredState {
+    let loaded = load(paths);
+    check(loaded.report.valid, "the manifests are valid", &loaded);
+    loaded.desired.expect("valid manifests resolve")
+}
+
+/// Writes `files` (name, text) into a new temporary directory of manifests.
+pub fn manifests(files: &[(&str, String)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write manifest");
+    }
+    let path = dir.path().to_path_buf();
+    (dir, path)
+}
+
+/// The context reko-promote runs with in CI: the sandbox's `ci` identity, against `sb`.
+pub async fn ci_context(
+    sb: &reko_promote::sandbox::SandboxHandle,
+    rate_limit: u32,
+    attempts: u32,
+) -> reko_promote::aws::AwsContext {
+    use reko_promote::sandbox::seed;
+    let config = crate::sandbox::helpers::sdk_config(
+        sb,
+        seed::CI_ACCESS_KEY_ID,
+        seed::CI_SECRET_ACCESS_KEY,
+        None,
+        seed::DEFAULT_REGION,
+        attempts,
+    )
+    .await;
+    reko_promote::aws::AwsContext::from_config(
+        config,
+        &reko_promote::aws::AwsOptions {
+            parallelism: 16,
+            rate_limit,
+            max_attempts: attempts,
+            ..Default::default()
+        },
+    )
+}
