@@ -12,6 +12,8 @@ pub mod aws;
 pub mod cli;
 pub mod constraints;
 pub mod desired;
+pub mod iam;
+pub mod import;
 pub mod manifest;
 pub mod pipeline;
 pub mod plan;
