@@ -164,7 +164,10 @@ fn add_kms(statements: &mut Statements, partition: &str, p: &Placement, key: &st
         statements.add(
             &sid,
             ACTIONS,
-            [format!("arn:{partition}:kms:{}:{account}:key/{key}", p.region)],
+            [format!(
+                "arn:{partition}:kms:{}:{account}:key/{key}",
+                p.region
+            )],
         );
     }
 }
@@ -183,7 +186,11 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
             uses.insert("source".into());
             notes.insert(DESCRIBE_PROJECTS_NOTE.into());
             let project = project_resource(partition, &p.source_project);
-            st.add("DescribeProjects", &["rekognition:DescribeProjects"], ["*".into()]);
+            st.add(
+                "DescribeProjects",
+                &["rekognition:DescribeProjects"],
+                ["*".into()],
+            );
             st.add(
                 "ReadProjectVersions",
                 &["rekognition:DescribeProjectVersions"],
@@ -211,16 +218,21 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
         uses.insert("destination".into());
         notes.insert(DESCRIBE_PROJECTS_NOTE.into());
         let destination = project_resource(partition, &p.destination_project);
-        st.add("DescribeProjects", &["rekognition:DescribeProjects"], ["*".into()]);
+        st.add(
+            "DescribeProjects",
+            &["rekognition:DescribeProjects"],
+            ["*".into()],
+        );
         st.add(
             "ReadProjectVersions",
             &["rekognition:DescribeProjectVersions"],
             [destination.clone()],
         );
         // CopyProjectVersion authorizes on the destination project and the source version.
-        let source_version = p.source_version_arn.clone().unwrap_or_else(|| {
-            version_resource(partition, &p.source_project, &p.source_version)
-        });
+        let source_version = p
+            .source_version_arn
+            .clone()
+            .unwrap_or_else(|| version_resource(partition, &p.source_project, &p.source_version));
         st.add(
             "CopyProjectVersions",
             &["rekognition:CopyProjectVersion"],
@@ -367,7 +379,10 @@ pub fn terraform(report: &IamReport) -> String {
             out.push_str(&format!("# Note: {note}\n"));
         }
         let id = tf_ident(&role.name);
-        match (&role.trust_policy, role.role_arn.as_deref().and_then(role_name)) {
+        match (
+            &role.trust_policy,
+            role.role_arn.as_deref().and_then(role_name),
+        ) {
             (Some(trust), Some((path, name))) => {
                 out.push_str(&format!(
                     "# Account {} ({})\nresource \"aws_iam_role\" \"{id}\" {{\n  name = \"{name}\"\n  path = \"{path}\"\n  assume_role_policy = jsonencode({})\n}}\n\n",
@@ -404,7 +419,10 @@ pub fn cloudformation(report: &IamReport) -> String {
     let mut out = String::new();
     for role in &report.roles {
         let id: String = format!("RekoPromote{}", pascal(&role.name));
-        let resource = match (&role.trust_policy, role.role_arn.as_deref().and_then(role_name)) {
+        let resource = match (
+            &role.trust_policy,
+            role.role_arn.as_deref().and_then(role_name),
+        ) {
             (Some(trust), Some((path, name))) => json!({
                 "Type": "AWS::IAM::Role",
                 "Properties": {

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_yaml::{Mapping, Value};
 
 use crate::aws::{AwsContext, AwsError, Sessions};
 use crate::desired::{Account, DesiredState};
@@ -227,10 +228,11 @@ async fn all_versions(
 }
 
 /// The manifests (file name → YAML text) declaring the imported copies: one Promotion per
-/// source project, one destination per destination project, and every version entry stating
-/// its output config and KMS key exactly as AWS reports them (so plan finds no drift).
+/// source project, named after the destination account and the source project (promotion names
+/// are unique across files, and one import per account must not collide with the next), one
+/// destination per destination project, and every version entry stating its output config and
+/// KMS key exactly as AWS reports them (so plan finds no drift).
 pub fn manifests(imported: &Imported) -> BTreeMap<String, String> {
-    use serde_json::json;
     let mut by_source: BTreeMap<(String, String), Vec<&ImportedVersion>> = BTreeMap::new();
     for v in &imported.versions {
         by_source
@@ -242,56 +244,79 @@ pub fn manifests(imported: &Imported) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     for ((source_account, source_project), versions) in &by_source {
         let name = if same_name_sources(source_project) > 1 {
-            format!("{source_project}-from-{source_account}")
+            format!(
+                "{}-{source_project}-from-{source_account}",
+                imported.destination_account
+            )
         } else {
-            source_project.clone()
+            format!("{}-{source_project}", imported.destination_account)
         };
         let destination_key = |project: &str| format!("{}-{project}", imported.destination_account);
-        let mut destinations = serde_json::Map::new();
+        let mut destinations = Mapping::new();
         let mut entries = Vec::new();
         for v in versions {
             let key = destination_key(&v.destination_project);
             destinations.insert(
-                key.clone(),
-                json!({ "account": imported.destination_account, "project": v.destination_project }),
+                key.clone().into(),
+                map([
+                    ("account", imported.destination_account.clone().into()),
+                    ("project", v.destination_project.clone().into()),
+                ]),
             );
-            let mut entry = json!({
-                "version": v.source_version,
-                "versionName": v.version_name,
-                "to": [key],
-            });
+            let mut entry = Mapping::new();
+            entry.insert("version".into(), v.source_version.clone().into());
+            entry.insert("versionName".into(), v.version_name.clone().into());
+            entry.insert("to".into(), Value::Sequence(vec![key.into()]));
             if let Some(output) = &v.version.output_config {
-                let mut config = json!({ "s3Bucket": output.s3_bucket });
+                let mut config = Mapping::new();
+                config.insert("s3Bucket".into(), output.s3_bucket.clone().into());
                 if let Some(prefix) = &output.s3_key_prefix {
-                    config["s3KeyPrefix"] = json!(prefix);
+                    config.insert("s3KeyPrefix".into(), prefix.clone().into());
                 }
-                entry["outputConfig"] = config;
+                entry.insert("outputConfig".into(), Value::Mapping(config));
             }
             if let Some(key) = &v.version.kms_key_id {
-                entry["kmsKeyId"] = json!(key);
+                entry.insert("kmsKeyId".into(), key.clone().into());
             }
-            entries.push(entry);
+            entries.push(Value::Mapping(entry));
         }
-        let document = json!({
-            "apiVersion": "reko-promote/v1",
-            "kind": "Promotion",
-            "name": name,
-            "description": format!(
-                "Imported from the copies in account {} by `reko-promote import`",
-                imported.destination_account
+        let document = map([
+            ("apiVersion", "reko-promote/v1".into()),
+            ("kind", "Promotion".into()),
+            ("name", name.clone().into()),
+            (
+                "description",
+                format!(
+                    "Imported from the copies in account {} by `reko-promote import`",
+                    imported.destination_account
+                )
+                .into(),
             ),
-            "region": imported.region,
-            "source": { "account": source_account, "project": source_project },
-            "versions": entries,
-            "destinations": destinations,
-        });
-        let yaml = serde_yaml::to_string(&document).expect("JSON values serialize as YAML");
+            ("region", imported.region.clone().into()),
+            (
+                "source",
+                map([
+                    ("account", source_account.clone().into()),
+                    ("project", source_project.clone().into()),
+                ]),
+            ),
+            ("versions", Value::Sequence(entries)),
+            ("destinations", Value::Mapping(destinations)),
+        ]);
+        let yaml = serde_yaml::to_string(&document).expect("YAML values serialize");
         files.insert(
-            format!("{}-{name}.yaml", imported.destination_account),
-            format!("{MODELINE}\n#\n# Written by `reko-promote import`; review, then commit.\n{yaml}"),
+            format!("{name}.yaml"),
+            format!(
+                "{MODELINE}\n#\n# Written by `reko-promote import`; review, then commit.\n{yaml}"
+            ),
         );
     }
     files
+}
+
+/// A YAML mapping with its keys in the given order (the order manifests are written in).
+fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Mapping(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 #[cfg(test)]

@@ -72,7 +72,10 @@ pub fn run(paths: &[PathBuf], format: Format, aws: &AwsArgs) -> anyhow::Result<E
                 writeln!(stdout, "# not computed: {u}")?;
             }
             if report.policies.is_empty() && report.unresolved.is_empty() {
-                writeln!(stdout, "No cross-account copy: no project policy is needed.")?;
+                writeln!(
+                    stdout,
+                    "No cross-account copy: no project policy is needed."
+                )?;
             }
         }
     }
@@ -103,15 +106,13 @@ pub fn needed_policies(
         let partition = crate::constraints::partition_of_region(&grant.project.region);
         for (account_id, arns) in &grant.by_account {
             // keep_existing=false: the full set the manifests ask for, as a full apply writes it.
-            for (name, document) in
-                crate::policy::managed_policy_set(
+            for (name, document) in crate::policy::managed_policy_set(
                 partition,
                 account_id,
                 arns,
                 std::iter::empty(),
                 false,
-            )
-            {
+            ) {
                 policies.push(NeededPolicy {
                     source_account: grant.source_account.name.clone(),
                     project_arn: grant.project_arn.clone(),
