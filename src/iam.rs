@@ -23,6 +23,9 @@ pub const CI_PRINCIPAL_PLACEHOLDER: &str = "arn:aws:iam::CI_ACCOUNT_ID:role/CI_R
 /// Why a statement grants `*`: DescribeProjects supports no resource-level permissions.
 pub const DESCRIBE_PROJECTS_NOTE: &str = "rekognition:DescribeProjects supports no resource-level permissions (AWS service authorization reference), so it needs Resource \"*\"; it only lists project names and ARNs";
 
+/// Why copies need CreateProjectVersion too.
+pub const COPY_NOTE: &str = "the CopyProjectVersion operation also authorizes rekognition:CreateProjectVersion (the version it creates) and, with tags, rekognition:TagResource";
+
 /// The IAM of a whole organisation of manifests.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -228,16 +231,23 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
             &["rekognition:DescribeProjectVersions"],
             [destination.clone()],
         );
-        // CopyProjectVersion authorizes on the destination project and the source version.
+        // The CopyProjectVersion operation authorizes rekognition:CopyProjectVersion and
+        // rekognition:CreateProjectVersion (the new version in the destination project), per
+        // the service authorization reference's operation table; the source version and the
+        // destination project are the resources involved.
         let source_version = p
             .source_version_arn
             .clone()
             .unwrap_or_else(|| version_resource(partition, &p.source_project, &p.source_version));
         st.add(
             "CopyProjectVersions",
-            &["rekognition:CopyProjectVersion"],
+            &[
+                "rekognition:CopyProjectVersion",
+                "rekognition:CreateProjectVersion",
+            ],
             [destination, source_version],
         );
+        notes.insert(COPY_NOTE.into());
         if !p.tags.is_empty() {
             // Tags passed to CopyProjectVersion are authorized as TagResource on the new version.
             st.add(

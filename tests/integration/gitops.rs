@@ -212,6 +212,7 @@ async fn the_gitlab_recipe_commands_run_against_the_sandbox() {
 /// Amazon S3, AWS KMS): the ones reko-promote may ever need, all real.
 const KNOWN_ACTIONS: &[&str] = &[
     "rekognition:CopyProjectVersion",
+    "rekognition:CreateProjectVersion",
     "rekognition:DescribeProjects",
     "rekognition:DescribeProjectVersions",
     "rekognition:ListProjectPolicies",
