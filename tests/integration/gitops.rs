@@ -199,12 +199,8 @@ async fn the_github_recipe_commands_run_against_the_sandbox() {
 async fn the_gitlab_recipe_commands_run_against_the_sandbox() {
     let (_, gl) = workflow(GITLAB);
     // The MR pipeline runs the validate and plan jobs; the default branch validate and apply.
-    let mut pr = serde_yaml::Sequence::new();
-    pr.push(gl["validate"].clone());
-    pr.push(gl["plan"].clone());
-    let mut apply = serde_yaml::Sequence::new();
-    apply.push(gl["validate"].clone());
-    apply.push(gl["apply"].clone());
+    let pr = vec![gl["validate"].clone(), gl["plan"].clone()];
+    let apply = vec![gl["validate"].clone(), gl["apply"].clone()];
     run_recipe(&Value::Sequence(pr), &Value::Sequence(apply)).await;
 }
 
@@ -371,13 +367,13 @@ async fn policy_prints_what_apply_writes() {
     let sb = helpers::start().await;
     let handle: &SandboxHandle = &sb;
     let printed = tokio::task::block_in_place(|| {
-        let output = reko(Some(&handle))
+        let output = reko(Some(handle))
             .args(["policy", "--format", "json", "manifests"])
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");
         let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-        reko(Some(&handle))
+        reko(Some(handle))
             .args(["apply", "--auto-approve", "manifests"])
             .assert()
             .success();
