@@ -484,6 +484,127 @@ fn pascal(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desired::{Account, OutputConfig, Placement};
+
+    fn project(account_id: &str, name: &str) -> ProjectRef {
+        ProjectRef {
+            account_id: account_id.into(),
+            region: "eu-west-1".into(),
+            name: name.into(),
+            arn: None,
+        }
+    }
+
+    fn placement(source: &str, destination: &str, kms: Option<&str>) -> Placement {
+        let id = |name: &str| {
+            if name == "ml" {
+                "111111111111"
+            } else {
+                "222222222222"
+            }
+        };
+        Placement {
+            promotion: "p".into(),
+            destination: destination.into(),
+            region: "eu-west-1".into(),
+            source_account: source.into(),
+            source_project: project(id(source), "src"),
+            source_version: "v1".into(),
+            source_version_arn: None,
+            manage_policy: false,
+            destination_account: destination.into(),
+            destination_project: project(id(destination), "dst"),
+            version_name: "v1".into(),
+            output_config: OutputConfig {
+                s3_bucket: "bucket".into(),
+                s3_key_prefix: None,
+            },
+            kms_key_id: kms.map(str::to_string),
+            tags: Default::default(),
+            origin: Default::default(),
+        }
+    }
+
+    fn statement<'a>(role: &'a RoleIam, sid: &str) -> Option<&'a Value> {
+        role.policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"].as_str().is_some_and(|s| s.starts_with(sid)))
+    }
+
+    #[test]
+    fn ambient_accounts_same_account_copies_and_key_forms() {
+        let desired = DesiredState {
+            accounts: vec![
+                Account {
+                    name: "ml".into(),
+                    account_id: "111111111111".into(),
+                    role_arn: None,
+                    external_id: None,
+                },
+                Account {
+                    name: "prod".into(),
+                    account_id: "222222222222".into(),
+                    role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
+                    external_id: None,
+                },
+            ],
+            placements: vec![
+                // Same account: no project policy is read or written.
+                placement(
+                    "ml",
+                    "ml",
+                    Some("arn:aws:kms:eu-west-1:111111111111:alias/k"),
+                ),
+                placement("ml", "prod", Some("1234abcd-12ab-34cd-56ef-1234567890ab")),
+            ],
+            partial: false,
+        };
+        let report = compute(&desired, CI_PRINCIPAL_PLACEHOLDER);
+        let [ci, ml, prod] = report.roles.as_slice() else {
+            panic!("{report:?}")
+        };
+        // CI assumes only the declared role; the ambient account is noted, and the placeholder.
+        assert_eq!(
+            statement(ci, "AssumeRekoPromoteRoles").unwrap()["Resource"],
+            json!(["arn:aws:iam::222222222222:role/x/reko"])
+        );
+        assert!(
+            ci.notes
+                .iter()
+                .any(|n| n.contains("account ml has no roleArn"))
+        );
+        assert!(ci.notes.iter().any(|n| n.contains("placeholder")));
+        assert!(ml.trust_policy.is_none());
+        // ml copies into itself and is the source of a cross-account copy without managePolicy.
+        assert!(statement(ml, "CopyProjectVersions").is_some());
+        assert!(statement(ml, "ReadProjectPolicies").is_some());
+        assert!(statement(ml, "WriteManagedProjectPolicies").is_none());
+        let kms = statement(ml, "Kms").unwrap();
+        assert_eq!(
+            kms["Resource"],
+            json!(["arn:aws:kms:eu-west-1:111111111111:key/*"])
+        );
+        assert_eq!(
+            kms["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+            "alias/k"
+        );
+        let kms = statement(prod, "Kms").unwrap();
+        assert_eq!(
+            kms["Resource"],
+            json!(["arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"])
+        );
+        assert!(kms.get("Condition").is_none());
+        assert_eq!(
+            statement(prod, "WriteCopyOutput").unwrap()["Resource"],
+            json!(["arn:aws:s3:::bucket/*"])
+        );
+        // No tags, no TagResource.
+        assert!(statement(prod, "TagCopiedVersions").is_none());
+        let terraform = terraform(&report);
+        assert!(terraform.contains("path = \"/x/\""));
+    }
 
     #[test]
     fn role_names_and_identifiers() {

@@ -373,6 +373,14 @@ async fn policy_prints_what_apply_writes() {
             .unwrap();
         assert!(output.status.success(), "{output:?}");
         let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let text = reko(Some(handle))
+            .args(["policy", "manifests"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        for name in ["reko-promote-222222222222", "reko-promote-333333333333"] {
+            assert!(text.contains(name), "{text}");
+        }
         reko(Some(handle))
             .args(["apply", "--auto-approve", "manifests"])
             .assert()
