@@ -13,6 +13,8 @@ pub mod cli;
 pub mod constraints;
 pub mod demo;
 pub mod desired;
+pub mod iam;
+pub mod import;
 pub mod manifest;
 pub mod pipeline;
 pub mod plan;

@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod apply;
+mod completions;
+mod iam;
+mod import;
 mod plan;
+mod policy;
 mod validate;
 
 /// Declarative, GitOps-style promotion of Amazon Rekognition Custom Labels model versions
@@ -139,6 +143,82 @@ pub enum Command {
         after_help = "Examples:\n  reko-promote sandbox\n  reko-promote sandbox --listen 127.0.0.1:4566 --state sandbox-state.json\n  reko-promote sandbox --seed examples/sandbox-seed.yaml"
     )]
     Sandbox(crate::sandbox::SandboxArgs),
+    /// Print the least-privilege IAM the CI principal and each account role need (offline).
+    ///
+    /// Permission policies for every role the manifests declare and the CI principal, and trust
+    /// policies admitting the CI principal (with the declared external ids).
+    #[command(
+        after_help = "Examples:\n  reko-promote iam --ci-principal arn:aws:iam::444444444444:role/ci\n  reko-promote iam --format terraform manifests/ > iam.tf\n  reko-promote iam --format cloudformation > iam.yaml"
+    )]
+    Iam {
+        /// Manifest files or directories (walked for *.yaml and *.yml).
+        #[arg(default_value = crate::manifest::DEFAULT_PATH)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = IamFormat::Json, env = "REKO_PROMOTE_IAM_FORMAT")]
+        format: IamFormat,
+        /// The principal CI runs as (trusted by every role).
+        #[arg(long, value_name = "ARN", default_value = crate::iam::CI_PRINCIPAL_PLACEHOLDER, env = "REKO_PROMOTE_CI_PRINCIPAL")]
+        ci_principal: String,
+    },
+    /// Print the project policies each source project needs, as apply writes them.
+    ///
+    /// Reads the live source versions (their ARNs carry a timestamp) like plan. Exit status: 0,
+    /// or 1 when a source version could not be read.
+    #[command(
+        after_help = "Examples:\n  reko-promote policy\n  reko-promote policy --format json manifests/"
+    )]
+    Policy {
+        /// Manifest files or directories (walked for *.yaml and *.yml).
+        #[arg(default_value = crate::manifest::DEFAULT_PATH)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text, env = "REKO_PROMOTE_FORMAT")]
+        format: Format,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Write manifests declaring the copies that already exist in an account's projects.
+    ///
+    /// Reads the destination projects' versions (their source version, output config and KMS
+    /// key) and writes one Promotion manifest per source project, so the first plan of an
+    /// existing organisation has nothing to do. Versions trained in place are skipped.
+    #[command(
+        after_help = "Examples:\n  reko-promote import --account prod --project defect-detector --out imported/ manifests/accounts.yaml\n  reko-promote plan manifests/accounts.yaml imported/"
+    )]
+    Import {
+        /// Manifests declaring the accounts (sources are resolved among them by account id).
+        #[arg(default_value = crate::manifest::DEFAULT_PATH)]
+        paths: Vec<PathBuf>,
+        /// The destination account (its name in the manifests).
+        #[arg(long, value_name = "NAME")]
+        account: String,
+        /// Destination projects to read (repeatable).
+        #[arg(long = "project", value_name = "NAME", required = true)]
+        projects: Vec<String>,
+        /// Only versions copied from this account (its name in the manifests).
+        #[arg(long, value_name = "NAME")]
+        source_account: Option<String>,
+        /// Directory to write the manifests to.
+        #[arg(long, value_name = "DIR", default_value = "imported")]
+        out: PathBuf,
+        /// Region of the projects (default: the region of the AWS configuration).
+        #[arg(long = "project-region", value_name = "REGION")]
+        project_region: Option<String>,
+        /// Format of the summary.
+        #[arg(long, value_enum, default_value_t = Format::Text, env = "REKO_PROMOTE_FORMAT")]
+        format: Format,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  reko-promote completions bash > /etc/bash_completion.d/reko-promote\n  reko-promote completions zsh > \"${fpath[1]}/_reko-promote\"\n  reko-promote completions fish > ~/.config/fish/completions/reko-promote.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Print the JSON Schema of manifest documents (the one committed under schemas/).
     #[command(
         after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json"
@@ -159,6 +239,17 @@ pub enum SchemaKind {
     Plan,
     /// A sandbox seed file (schemas/sandbox-seed.schema.json).
     SandboxSeed,
+}
+
+/// `iam` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IamFormat {
+    /// Policy documents per role (valid IAM JSON).
+    Json,
+    /// `aws_iam_role` + `aws_iam_role_policy` resources.
+    Terraform,
+    /// `AWS::IAM::Role` templates, one per account.
+    Cloudformation,
 }
 
 /// Plan output formats.
@@ -312,6 +403,34 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Iam {
+            paths,
+            format,
+            ci_principal,
+        } => iam::run(&paths, format, &ci_principal),
+        Command::Policy { paths, format, aws } => policy::run(&paths, format, &aws),
+        Command::Import {
+            paths,
+            account,
+            projects,
+            source_account,
+            out,
+            project_region,
+            format,
+            aws,
+        } => import::run(
+            import::ImportArgs {
+                paths,
+                account,
+                projects,
+                source_account,
+                out,
+                region: project_region,
+                format,
+            },
+            &aws,
+        ),
+        Command::Completions { shell } => completions::run(shell),
         Command::Sandbox(args) => {
             runtime()?.block_on(crate::sandbox::run_foreground(args))?;
             Ok(ExitCode::SUCCESS)

@@ -3,6 +3,7 @@
 
 mod apply;
 mod cli;
+mod gitops;
 mod manifests;
 mod plan_live;
 mod plan_logic;

@@ -1,0 +1,495 @@
+//! The GitOps workflow end to end: the CI recipes under `examples/ci/` parse and have the
+//! structure they promise (triggers, OIDC, one apply at a time), and the reko-promote command
+//! lines they run actually work against an in-process sandbox with the CI identity (validate 0,
+//! plan 2 before apply, apply 0, plan 0 after); `iam` prints valid least-privilege documents
+//! with real action names only; `policy` prints what apply writes; `import` of copies made by
+//! apply yields manifests whose first plan has nothing to do; `completions` covers the commands.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reko_promote::sandbox::SandboxHandle;
+use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
+use serde_yaml::Value;
+
+use crate::sandbox::helpers;
+use crate::support::root;
+
+const GITHUB: &str = "examples/ci/github/reko-promote.yml";
+const GITLAB: &str = "examples/ci/gitlab/.gitlab-ci.yml";
+
+fn reko(sb: Option<&SandboxHandle>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("reko-promote").unwrap();
+    cmd.current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", DEFAULT_REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .timeout(Duration::from_secs(90));
+    if let Some(sb) = sb {
+        cmd.env("AWS_ENDPOINT_URL", sb.endpoint())
+            .env("AWS_ACCESS_KEY_ID", seed::CI_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", seed::CI_SECRET_ACCESS_KEY);
+    }
+    cmd
+}
+
+fn workflow(path: &str) -> (String, Value) {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    let value: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    (text, value)
+}
+
+/// Every string in a YAML value (scripts live in `run:` and `script:` strings and lists).
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Sequence(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Mapping(map) => map.values().for_each(|v| strings(v, out)),
+        Value::Tagged(tagged) => strings(&tagged.value, out),
+        _ => {}
+    }
+}
+
+/// The `reko-promote ...` command lines of `job`, as argument vectors: shell redirections cut
+/// off, quotes dropped, `$MANIFESTS` and `$PLAN_FILE` substituted.
+fn commands(job: &Value, plan_file: &Path) -> Vec<Vec<String>> {
+    let mut texts = Vec::new();
+    strings(job, &mut texts);
+    let mut commands = Vec::new();
+    for line in texts.iter().flat_map(|t| t.lines()) {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix("reko-promote ") else {
+            continue;
+        };
+        let rest = rest
+            .split(['>', '|'])
+            .next()
+            .expect("split yields one part");
+        let args: Vec<String> = rest
+            .split_whitespace()
+            .map(|w| {
+                let w = w.trim_matches('"');
+                match w {
+                    "$MANIFESTS" | "${MANIFESTS}" => "manifests".to_string(),
+                    "$PLAN_FILE" | "${PLAN_FILE}" => plan_file.display().to_string(),
+                    other => {
+                        assert!(!other.contains('$'), "unknown placeholder in {line}");
+                        other.to_string()
+                    }
+                }
+            })
+            .collect();
+        commands.push(args);
+    }
+    commands
+}
+
+fn run(sb: &SandboxHandle, args: &[String]) -> i32 {
+    let output = reko(Some(sb)).args(args).output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    eprintln!(
+        "$ reko-promote {} → {code}\n{}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    code
+}
+
+fn subcommand(args: &[String]) -> &str {
+    args.first().map(String::as_str).unwrap_or("")
+}
+
+/// Runs the PR job's commands (validate 0, plan 2), the apply job's (validate 0, apply 0), and
+/// the PR job's again (plan 0).
+async fn run_recipe(pr_job: &Value, apply_job: &Value) {
+    let sb = helpers::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    let pr = commands(pr_job, &plan_file);
+    let apply = commands(apply_job, &plan_file);
+    assert_eq!(
+        pr.iter().map(|c| subcommand(c)).collect::<Vec<_>>(),
+        ["validate", "plan"]
+    );
+    assert!(pr[1].contains(&"--detailed-exitcode".to_string()));
+    assert!(pr[1].contains(&"--out".to_string()));
+    assert_eq!(
+        apply.iter().map(|c| subcommand(c)).collect::<Vec<_>>(),
+        ["validate", "apply"]
+    );
+    assert!(apply[1].contains(&"--auto-approve".to_string()));
+    // The CLI runs blocking on this worker while the sandbox serves on the other.
+    tokio::task::block_in_place(|| {
+        assert_eq!(run(&sb, &pr[0]), 0, "validate");
+        assert_eq!(run(&sb, &pr[1]), 2, "plan before apply: changes pending");
+        assert!(plan_file.exists(), "the plan was saved");
+        for command in &apply {
+            assert_eq!(run(&sb, command), 0, "{}", subcommand(command));
+        }
+        assert_eq!(run(&sb, &pr[1]), 0, "plan after apply: nothing to do");
+    });
+}
+
+#[test]
+fn the_ci_recipes_parse_and_have_the_promised_structure() {
+    let (text, gh) = workflow(GITHUB);
+    assert!(text.starts_with(
+        "# yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json\n"
+    ));
+    assert!(gh["on"]["pull_request"].is_mapping());
+    assert_eq!(gh["on"]["push"]["branches"][0], "main");
+    for job in ["plan", "apply"] {
+        assert_eq!(gh["jobs"][job]["permissions"]["id-token"], "write", "{job}");
+        let steps = gh["jobs"][job]["steps"].as_sequence().unwrap();
+        assert!(
+            steps.iter().any(|s| s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials"))
+                && s["with"]["role-to-assume"].is_string()),
+            "{job} gets credentials by OIDC"
+        );
+    }
+    assert!(!text.contains("aws-access-key-id"), "no long-lived keys");
+    assert_eq!(
+        gh["jobs"]["apply"]["concurrency"]["group"],
+        "reko-promote-apply"
+    );
+    assert_eq!(
+        gh["jobs"]["apply"]["concurrency"]["cancel-in-progress"],
+        false
+    );
+    assert!(text.contains("<!-- reko-promote-plan -->"));
+    assert!(text.contains("updateComment"), "the comment is updated");
+    assert!(text.contains("$GITHUB_STEP_SUMMARY"));
+    assert!(text.contains("actions/upload-artifact"));
+
+    let (text, gl) = workflow(GITLAB);
+    assert!(text.starts_with("# yaml-language-server: $schema=https://gitlab.com/gitlab-org/gitlab/-/raw/master/app/assets/javascripts/editor/schema/ci.json\n"));
+    assert_eq!(
+        gl[".aws"]["id_tokens"]["AWS_ID_TOKEN"]["aud"],
+        "sts.amazonaws.com"
+    );
+    assert!(gl["variables"]["AWS_WEB_IDENTITY_TOKEN_FILE"].is_string());
+    assert!(gl["variables"]["AWS_ROLE_ARN"].is_string());
+    assert_eq!(gl["apply"]["resource_group"], "reko-promote-apply");
+    assert_eq!(gl["plan"]["allow_failure"]["exit_codes"][0], 2);
+    assert!(
+        gl["plan"]["rules"][0]["if"]
+            .as_str()
+            .unwrap()
+            .contains("merge_request_event")
+    );
+    assert!(text.contains("<!-- reko-promote-plan -->"));
+    assert!(text.contains("-X PUT"), "the note is updated");
+
+    // The manifest loader leaves both alone: `validate examples/` keeps passing.
+    reko(None).args(["validate", "examples"]).assert().success();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_github_recipe_commands_run_against_the_sandbox() {
+    let (_, gh) = workflow(GITHUB);
+    run_recipe(&gh["jobs"]["plan"], &gh["jobs"]["apply"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gitlab_recipe_commands_run_against_the_sandbox() {
+    let (_, gl) = workflow(GITLAB);
+    // The MR pipeline runs the validate and plan jobs; the default branch validate and apply.
+    let pr = vec![gl["validate"].clone(), gl["plan"].clone()];
+    let apply = vec![gl["validate"].clone(), gl["apply"].clone()];
+    run_recipe(&Value::Sequence(pr), &Value::Sequence(apply)).await;
+}
+
+/// Action names from AWS's Service Authorization Reference (Amazon Rekognition, AWS STS,
+/// Amazon S3, AWS KMS): the ones reko-promote may ever need, all real.
+const KNOWN_ACTIONS: &[&str] = &[
+    "rekognition:CopyProjectVersion",
+    "rekognition:CreateProjectVersion",
+    "rekognition:DescribeProjects",
+    "rekognition:DescribeProjectVersions",
+    "rekognition:ListProjectPolicies",
+    "rekognition:PutProjectPolicy",
+    "rekognition:DeleteProjectPolicy",
+    "rekognition:TagResource",
+    "rekognition:ListTagsForResource",
+    "sts:AssumeRole",
+    "sts:GetCallerIdentity",
+    "sts:TagSession",
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:GetBucketAcl",
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "kms:CreateGrant",
+    "kms:DescribeKey",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+];
+
+fn check_document(doc: &serde_json::Value, what: &str) -> Vec<String> {
+    assert_eq!(doc["Version"], "2012-10-17", "{what}");
+    let statements = doc["Statement"].as_array().expect("Statement is a list");
+    assert!(!statements.is_empty(), "{what}");
+    let mut actions = Vec::new();
+    for s in statements {
+        assert_eq!(s["Effect"], "Allow", "{what}");
+        let list = match &s["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            serde_json::Value::Array(a) => a.iter().map(|a| a.as_str().unwrap().into()).collect(),
+            other => panic!("{what}: Action {other}"),
+        };
+        for action in &list {
+            assert!(KNOWN_ACTIONS.contains(&action.as_str()), "{what}: {action}");
+        }
+        if let Some(principal) = s.get("Principal") {
+            assert_ne!(principal, "*", "{what}");
+            assert_ne!(principal["AWS"], "*", "{what}");
+        }
+        // `*` only where IAM allows nothing narrower.
+        if s["Resource"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r == "*"))
+        {
+            assert_eq!(list, ["rekognition:DescribeProjects"], "{what}");
+        }
+        actions.extend(list);
+    }
+    actions
+}
+
+#[test]
+fn iam_prints_valid_least_privilege_documents() {
+    let ci = "arn:aws:iam::444444444444:role/ci";
+    let output = reko(None)
+        .args(["iam", "--ci-principal", ci, "manifests"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("\"Principal\": \"*\""));
+    let roles = report["roles"].as_array().unwrap();
+    let by_name = |n: &str| roles.iter().find(|r| r["name"] == n).unwrap();
+    for role in roles {
+        let name = role["name"].as_str().unwrap();
+        check_document(&role["policy"], name);
+        if let Some(trust) = role.get("trustPolicy") {
+            assert_eq!(check_document(trust, name), ["sts:AssumeRole"]);
+            assert_eq!(trust["Statement"][0]["Principal"]["AWS"], ci);
+        }
+    }
+    // CI assumes exactly the declared roles.
+    assert_eq!(
+        by_name("ci")["policy"]["Statement"][0]["Resource"],
+        serde_json::json!([
+            "arn:aws:iam::111111111111:role/reko-promote",
+            "arn:aws:iam::222222222222:role/reko-promote",
+            "arn:aws:iam::333333333333:role/reko-promote"
+        ])
+    );
+    // The external id is required where declared, and only there.
+    assert_eq!(
+        by_name("prod")["trustPolicy"]["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"],
+        "reko-promote-prod"
+    );
+    assert!(by_name("staging")["trustPolicy"]["Statement"][0]["Condition"].is_null());
+    // The source writes policies (managePolicy) but copies nothing; destinations copy.
+    let ml = check_document(&by_name("ml")["policy"], "ml");
+    assert!(ml.contains(&"rekognition:PutProjectPolicy".to_string()));
+    assert!(!ml.contains(&"rekognition:CopyProjectVersion".to_string()));
+    let prod = check_document(&by_name("prod")["policy"], "prod");
+    for action in [
+        "rekognition:CopyProjectVersion",
+        "kms:CreateGrant",
+        "s3:PutObject",
+    ] {
+        assert!(prod.contains(&action.to_string()), "{action}");
+    }
+    let staging = check_document(&by_name("staging")["policy"], "staging");
+    assert!(
+        !staging.iter().any(|a| a.starts_with("kms:")),
+        "no key, no KMS"
+    );
+    assert!(!staging.contains(&"rekognition:PutProjectPolicy".to_string()));
+    let statements = by_name("prod")["policy"]["Statement"].as_array().unwrap();
+    let s3 = statements
+        .iter()
+        .find(|s| s["Sid"] == "WriteCopyOutput")
+        .unwrap();
+    assert_eq!(
+        s3["Resource"],
+        serde_json::json!(["arn:aws:s3:::acme-prod-models/rekognition/*"])
+    );
+    let kms = statements
+        .iter()
+        .find(|s| s["Sid"].as_str().unwrap().starts_with("Kms"))
+        .unwrap();
+    assert_eq!(
+        kms["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"],
+        "alias/models"
+    );
+
+    // Terraform and CloudFormation carry the same documents.
+    let tf = reko(None)
+        .args(["iam", "--format", "terraform", "--ci-principal", ci])
+        .output()
+        .unwrap();
+    let tf = String::from_utf8(tf.stdout).unwrap();
+    assert_eq!(tf.matches("resource \"aws_iam_role\"").count(), 3);
+    assert!(tf.contains("assume_role_policy = jsonencode("));
+    assert!(tf.contains("role = \"ci\""));
+    let cfn = reko(None)
+        .args(["iam", "--format", "cloudformation", "--ci-principal", ci])
+        .output()
+        .unwrap();
+    let cfn = String::from_utf8(cfn.stdout).unwrap();
+    let templates: Vec<Value> = cfn
+        .split("---\n")
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| serde_yaml::from_str(t).unwrap())
+        .collect();
+    assert_eq!(templates.len(), 4);
+    let roles: usize = templates
+        .iter()
+        .flat_map(|t| t["Resources"].as_mapping().unwrap().values())
+        .filter(|r| r["Type"] == "AWS::IAM::Role")
+        .count();
+    assert_eq!(roles, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_prints_what_apply_writes() {
+    let sb = helpers::start().await;
+    let handle: &SandboxHandle = &sb;
+    let printed = tokio::task::block_in_place(|| {
+        let output = reko(Some(handle))
+            .args(["policy", "--format", "json", "manifests"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let text = reko(Some(handle))
+            .args(["policy", "manifests"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        for name in ["reko-promote-222222222222", "reko-promote-333333333333"] {
+            assert!(text.contains(name), "{text}");
+        }
+        reko(Some(handle))
+            .args(["apply", "--auto-approve", "manifests"])
+            .assert()
+            .success();
+        printed
+    });
+    let policies = printed["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 2, "{printed}");
+    let state = sb.state();
+    let written = &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects
+        [seed::DEFECT_DETECTOR]
+        .policies;
+    for p in policies {
+        assert_eq!(p["managed"], true);
+        let name = p["policyName"].as_str().unwrap();
+        let live: serde_json::Value = serde_json::from_str(&written[name].document).unwrap();
+        assert_eq!(live, p["document"], "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_of_applied_copies_plans_nothing_to_do() {
+    let sb = helpers::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out: PathBuf = dir.path().join("imported");
+    tokio::task::block_in_place(|| {
+        let sb: &SandboxHandle = &sb;
+        reko(Some(sb))
+            .args(["apply", "--auto-approve", "manifests"])
+            .assert()
+            .success();
+        for account in ["staging", "prod"] {
+            let output = reko(Some(sb))
+                .args([
+                    "import",
+                    "--account",
+                    account,
+                    "--project",
+                    "defect-detector",
+                ])
+                .args(["--format", "json", "--out"])
+                .arg(&out)
+                .arg("manifests/accounts.yaml")
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{output:?}");
+            let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            let expected = if account == "staging" { 2 } else { 1 };
+            assert_eq!(
+                summary["versions"].as_array().unwrap().len(),
+                expected,
+                "{summary}"
+            );
+        }
+        // The source project's versions were trained in place: nothing to import, each noted.
+        let output = reko(Some(sb))
+            .args(["import", "--account", "ml", "--project", "defect-detector"])
+            .args(["--format", "json", "--out"])
+            .arg(&out)
+            .arg("manifests/accounts.yaml")
+            .output()
+            .unwrap();
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(summary["versions"], serde_json::json!([]), "{summary}");
+        let skipped = summary["skipped"].as_array().unwrap();
+        assert!(!skipped.is_empty());
+        assert!(
+            skipped
+                .iter()
+                .all(|s| s.as_str().unwrap().contains("trained in place")),
+            "{summary}"
+        );
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert!(text.starts_with(reko_promote::import::MODELINE), "{text}");
+        }
+        let output = reko(Some(sb))
+            .args(["plan", "--format", "json", "--detailed-exitcode"])
+            .arg("manifests/accounts.yaml")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            let files: Vec<String> = std::fs::read_dir(&out)
+                .unwrap()
+                .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+                .collect();
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&output.stderr),
+                files.join("\n")
+            )
+        });
+        assert_eq!(output.status.code(), Some(0), "{plan}");
+        assert_eq!(plan["summary"]["copy"], 0, "{plan}");
+        assert_eq!(plan["summary"]["unchanged"], 3, "{plan}");
+        assert_eq!(plan["summary"]["drift"], 0, "{plan}");
+    });
+}
+
+#[test]
+fn completions_cover_the_commands() {
+    let output = reko(None).args(["completions", "bash"]).output().unwrap();
+    assert!(output.status.success());
+    let script = String::from_utf8(output.stdout).unwrap();
+    for command in ["validate", "plan", "apply", "iam", "import"] {
+        assert!(script.contains(command), "{command}");
+    }
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        reko(None).args(["completions", shell]).assert().success();
+    }
+}
