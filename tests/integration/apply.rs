@@ -277,29 +277,12 @@ async fn bulk_sandbox(n: usize) -> TestSandbox {
         }),
         ..SandboxConfig::default()
     };
-    let template = config
-        .seed
-        .projects
-        .iter()
-        .find(|p| p.account == seed::ML_ACCOUNT && p.name == seed::DEFECT_DETECTOR)
-        .cloned()
-        .unwrap();
-    let mut source = template.clone();
-    source.name = "bulk".into();
-    source.versions = (0..n)
-        .map(|i| {
-            let mut v = template.versions[0].clone();
-            v.name = format!("bulk-model-with-a-rather-long-name.v{i:03}");
-            v.created = None;
-            v
-        })
-        .collect();
-    let mut destination = template.clone();
-    destination.account = seed::PROD_ACCOUNT.into();
-    destination.name = "bulk".into();
-    destination.versions = vec![];
-    config.seed.projects.push(source);
-    config.seed.projects.push(destination);
+    helpers::add_bulk_project(&mut config, seed::ML_ACCOUNT, "bulk", n, |i| {
+        format!("bulk-model-with-a-rather-long-name.v{i:03}")
+    });
+    helpers::add_bulk_project(&mut config, seed::PROD_ACCOUNT, "bulk", 0, |i| {
+        i.to_string()
+    });
     helpers::start_with(config).await
 }
 

@@ -296,24 +296,9 @@ async fn hundreds_of_destination_versions_plan_in_batches_of_ten() {
         }),
         ..SandboxConfig::default()
     };
-    let bulk = config
-        .seed
-        .projects
-        .iter()
-        .find(|p| p.account == seed::ML_ACCOUNT && p.name == seed::DEFECT_DETECTOR)
-        .cloned()
-        .unwrap();
-    let mut source = bulk.clone();
-    source.name = "bulk".into();
-    source.versions = (0..N)
-        .map(|i| {
-            let mut v = bulk.versions[0].clone();
-            v.name = format!("bulk.v{i:03}");
-            v.created = None;
-            v
-        })
-        .collect();
-    config.seed.projects.push(source);
+    helpers::add_bulk_project(&mut config, seed::ML_ACCOUNT, "bulk", N, |i| {
+        format!("bulk.v{i:03}")
+    });
     let sb: TestSandbox = helpers::start_with(config).await;
 
     // Copy every version into ml's own defect-detector project (same account: no policy).

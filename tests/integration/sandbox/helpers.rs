@@ -54,6 +54,38 @@ pub async fn start() -> TestSandbox {
     .await
 }
 
+/// Adds to `config`'s seed a project `name` in `account` holding `n` trained versions named by
+/// `version_name`, modelled on the seeded `ml/defect-detector` project (for tests of many
+/// versions: batching, pagination, policy packing).
+pub fn add_bulk_project(
+    config: &mut SandboxConfig,
+    account: &str,
+    name: &str,
+    n: usize,
+    version_name: impl Fn(usize) -> String,
+) {
+    let template = config
+        .seed
+        .projects
+        .iter()
+        .find(|p| p.account == seed::ML_ACCOUNT && p.name == seed::DEFECT_DETECTOR)
+        .cloned()
+        .expect("the default organisation has ml/defect-detector");
+    let mut project = template.clone();
+    project.account = account.to_string();
+    project.name = name.to_string();
+    project.policies = Vec::new();
+    project.versions = (0..n)
+        .map(|i| {
+            let mut v = template.versions[0].clone();
+            v.name = version_name(i);
+            v.created = None;
+            v
+        })
+        .collect();
+    config.seed.projects.push(project);
+}
+
 pub async fn start_with(config: SandboxConfig) -> TestSandbox {
     let handle = Sandbox::start(config).await.expect("sandbox starts");
     TestSandbox { handle }
