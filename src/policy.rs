@@ -52,11 +52,14 @@ pub struct PolicyDocument {
     pub statements: Vec<Statement>,
 }
 
-/// Who is calling: an account, possibly through a role (the role ARN, not the session ARN).
+/// Who is calling, as far as a resource policy can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub account_id: String,
-    pub role_arn: Option<String>,
+    /// The IAM user ARN, or for an assumed role the role ARN (`arn:aws:iam::A:role/N`).
+    pub iam_arn: Option<String>,
+    /// The assumed-role session ARN (`arn:aws:sts::A:assumed-role/N/S`), when the caller is one.
+    pub session_arn: Option<String>,
 }
 
 /// The outcome of evaluating policies for one request.
@@ -71,6 +74,7 @@ pub enum Decision {
     NotAllowed,
 }
 
+/// A string or a non-empty list of strings, as IAM writes single values and lists alike.
 fn one_or_many(value: &Value, field: &str) -> Result<Vec<String>, MalformedPolicy> {
     match value {
         Value::String(s) => Ok(vec![s.clone()]),
@@ -89,44 +93,46 @@ fn one_or_many(value: &Value, field: &str) -> Result<Vec<String>, MalformedPolic
 }
 
 impl PolicyDocument {
-    /// Parses a project policy as Rekognition accepts it: JSON with `Statement` (one object or a
-    /// list); each statement with `Effect`, `Principal`, `Action` and `Resource`; no
-    /// `NotAction`, `NotResource`, `NotPrincipal`; `rekognition:CopyProjectVersion` the only
-    /// action (or a wildcard covering it).
+    /// Parses a project policy as Rekognition accepts it: a JSON object of `Version`
+    /// (`2012-10-17` or `2008-10-17`), optional `Id`, and `Statement` (one object or a list);
+    /// each statement with `Effect`, `Principal` (`*` or `{"AWS": ...}` of account ids and IAM or
+    /// STS ARNs), `Action` (`rekognition:CopyProjectVersion` only) and `Resource` (ARNs or `*`),
+    /// `Sid` optional; `NotAction`, `NotResource`, `NotPrincipal`, `Condition` and anything else
+    /// refused. The messages are MalformedPolicyDocumentException's.
     pub fn parse(text: &str) -> Result<Self, MalformedPolicy> {
+        let malformed = |m: String| Err(MalformedPolicy(m));
         if text.chars().count() > MAX_DOCUMENT_CHARS {
-            return Err(MalformedPolicy(format!(
+            return malformed(format!(
                 "The policy document is {} characters; the maximum is {MAX_DOCUMENT_CHARS}",
                 text.chars().count()
-            )));
+            ));
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| MalformedPolicy(format!("The policy document is not valid JSON: {e}")))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| MalformedPolicy("The policy document must be a JSON object".into()))?;
-        if let Some(version) = object.get("Version")
-            && version.as_str() != Some(POLICY_VERSION)
-            && version.as_str() != Some("2008-10-17")
-        {
-            return Err(MalformedPolicy(format!(
-                "Version must be \"{POLICY_VERSION}\", found {version}"
-            )));
+        let value: Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            Err(e) => return malformed(format!("The policy document is not valid JSON: {e}")),
+        };
+        let Value::Object(object) = value else {
+            return malformed("The policy document must be a JSON object".into());
+        };
+        for key in object.keys() {
+            if !matches!(key.as_str(), "Version" | "Statement" | "Id") {
+                return malformed(format!("Unsupported policy element: {key}"));
+            }
+        }
+        match object.get("Version").and_then(Value::as_str) {
+            Some("2012-10-17" | "2008-10-17") => {}
+            Some(other) => return malformed(format!("Unsupported policy version: {other}")),
+            None => return malformed("Missing required field Version".into()),
         }
         let statements = match object.get("Statement") {
-            Some(Value::Array(items)) if !items.is_empty() => items.clone(),
-            Some(item @ Value::Object(_)) => vec![item.clone()],
-            _ => {
-                return Err(MalformedPolicy(
-                    "The policy document must have a Statement (an object or a non-empty list)"
-                        .into(),
-                ));
-            }
+            Some(Value::Array(items)) if !items.is_empty() => items.iter().collect::<Vec<_>>(),
+            Some(item @ Value::Object(_)) => vec![item],
+            Some(_) => return malformed("Statement must be an object or a non-empty list".into()),
+            None => return malformed("Missing required field Statement".into()),
         };
         let statements = statements
-            .iter()
-            .enumerate()
-            .map(|(i, s)| parse_statement(i, s))
+            .into_iter()
+            .map(parse_statement)
             .collect::<Result<_, _>>()?;
         Ok(PolicyDocument { statements })
     }
@@ -138,63 +144,71 @@ impl PolicyDocument {
     }
 }
 
-fn parse_statement(index: usize, value: &Value) -> Result<Statement, MalformedPolicy> {
-    let at = |m: &str| MalformedPolicy(format!("Statement {index}: {m}"));
-    let object = value
-        .as_object()
-        .ok_or_else(|| at("must be a JSON object"))?;
-    for refused in ["NotAction", "NotResource", "NotPrincipal"] {
-        if object.contains_key(refused) {
-            return Err(at(&format!(
-                "{refused} is not supported in project policies"
-            )));
+fn parse_statement(value: &Value) -> Result<Statement, MalformedPolicy> {
+    let malformed = |m: String| MalformedPolicy(m);
+    let Value::Object(object) = value else {
+        return Err(malformed("Each statement must be a JSON object".into()));
+    };
+    for key in object.keys() {
+        match key.as_str() {
+            "Sid" | "Effect" | "Principal" | "Action" | "Resource" => {}
+            "NotAction" | "NotResource" | "NotPrincipal" => {
+                return Err(malformed(format!(
+                    "{key} is not supported in project policies"
+                )));
+            }
+            other => return Err(malformed(format!("Unsupported statement element: {other}"))),
         }
-    }
-    if object.contains_key("Condition") {
-        return Err(at("Condition is not supported in project policies"));
     }
     let effect = match object.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
-        Some(other) => return Err(at(&format!("Effect must be Allow or Deny, found {other}"))),
-        None => return Err(at("Effect is required")),
+        Some(other) => return Err(malformed(format!("Invalid Effect: {other}"))),
+        None => return Err(malformed("Missing required field Effect".into())),
     };
     let principals = match object.get("Principal") {
-        Some(Value::String(s)) if s == "*" => vec!["*".to_string()],
-        Some(Value::Object(p)) => {
-            let aws = p
-                .get("AWS")
-                .ok_or_else(|| at("Principal must name AWS principals ({\"AWS\": ...})"))?;
-            one_or_many(aws, "Principal.AWS").map_err(|e| at(&e.0))?
+        Some(Value::String(star)) if star == "*" => vec!["*".to_string()],
+        Some(Value::Object(p)) if p.len() == 1 && p.contains_key("AWS") => {
+            one_or_many(&p["AWS"], "Principal.AWS")?
         }
-        Some(_) => return Err(at("Principal must be \"*\" or {\"AWS\": ...}")),
-        None => return Err(at("Principal is required")),
+        Some(_) => {
+            return Err(malformed(
+                "Principal must be \"*\" or {\"AWS\": ...}".into(),
+            ));
+        }
+        None => return Err(malformed("Missing required field Principal".into())),
     };
-    let actions = one_or_many(
-        object
-            .get("Action")
-            .ok_or_else(|| at("Action is required"))?,
-        "Action",
-    )
-    .map_err(|e| at(&e.0))?;
-    for action in &actions {
-        if !wildcard_match(
-            &action.to_ascii_lowercase(),
-            &COPY_ACTION.to_ascii_lowercase(),
-        ) {
-            return Err(at(&format!(
-                "the action {action} is not supported; project policies only grant \
-                 {COPY_ACTION}"
+    for principal in &principals {
+        let valid = principal == "*"
+            || (principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()))
+            || (principal.starts_with("arn:")
+                && (principal.contains(":iam::") || principal.contains(":sts::")));
+        if !valid {
+            return Err(malformed(format!(
+                "Invalid principal in policy: \"AWS\":\"{principal}\""
             )));
         }
     }
-    let resources = one_or_many(
-        object
-            .get("Resource")
-            .ok_or_else(|| at("Resource is required"))?,
-        "Resource",
-    )
-    .map_err(|e| at(&e.0))?;
+    let Some(actions) = object.get("Action") else {
+        return Err(malformed("Missing required field Action".into()));
+    };
+    let actions = one_or_many(actions, "Action")?;
+    for action in &actions {
+        if !action.eq_ignore_ascii_case(COPY_ACTION) {
+            return Err(malformed(format!(
+                "Unsupported action {action}: a project policy may only allow {COPY_ACTION}"
+            )));
+        }
+    }
+    let Some(resources) = object.get("Resource") else {
+        return Err(malformed("Missing required field Resource".into()));
+    };
+    let resources = one_or_many(resources, "Resource")?;
+    for resource in &resources {
+        if resource != "*" && !resource.starts_with("arn:") {
+            return Err(malformed(format!("Invalid resource: {resource}")));
+        }
+    }
     Ok(Statement {
         sid: object
             .get("Sid")
@@ -250,10 +264,7 @@ impl Statement {
 
     fn matches(&self, caller: &Caller, action: &str, resource: &str) -> bool {
         self.principals.iter().any(|p| principal_matches(p, caller))
-            && self
-                .actions
-                .iter()
-                .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+            && self.actions.iter().any(|a| a.eq_ignore_ascii_case(action))
             && self.resources.iter().any(|r| wildcard_match(r, resource))
     }
 }
@@ -272,19 +283,18 @@ fn principal_matches(principal: &str, caller: &Caller) -> bool {
     if principal == caller.account_id {
         return true;
     }
-    if let Some(rest) = principal.strip_prefix("arn:")
-        && let [_partition, "iam", "", account, resource] =
-            rest.splitn(5, ':').collect::<Vec<_>>()[..]
+    if caller.iam_arn.as_deref() == Some(principal)
+        || caller.session_arn.as_deref() == Some(principal)
     {
-        if account != caller.account_id {
-            return false;
-        }
-        if resource == "root" {
-            return true;
-        }
-        return caller.role_arn.as_deref() == Some(principal);
+        return true;
     }
-    false
+    // `arn:PARTITION:iam::ACCOUNT:root` stands for every principal of the account.
+    principal
+        .strip_prefix("arn:")
+        .map(|rest| rest.splitn(5, ':').collect::<Vec<_>>())
+        .is_some_and(|parts| {
+            matches!(parts[..], [_, "iam", "", account, "root"] if account == caller.account_id)
+        })
 }
 
 /// IAM-style matching: `*` any run of characters, `?` any one character.
@@ -445,7 +455,12 @@ mod tests {
     fn caller(account: &str, role: Option<&str>) -> Caller {
         Caller {
             account_id: account.into(),
-            role_arn: role.map(str::to_string),
+            iam_arn: role.map(str::to_string),
+            session_arn: role.map(|r| {
+                r.replace(":iam::", ":sts::")
+                    .replace(":role/", ":assumed-role/")
+                    + "/session"
+            }),
         }
     }
 
@@ -473,7 +488,7 @@ mod tests {
             Decision::NotAllowed
         );
         let by_role = doc(
-            r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/r"]},"Action":"rekognition:*","Resource":"arn:aws:rekognition:eu-west-1:111111111111:project/p/version/*"}}"#,
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/r"]},"Action":"rekognition:CopyProjectVersion","Resource":"arn:aws:rekognition:eu-west-1:111111111111:project/p/version/*"}}"#,
         );
         assert_eq!(
             evaluate([&by_role], &c, COPY_ACTION, VERSION),
@@ -489,7 +504,7 @@ mod tests {
             Decision::NotAllowed
         );
         let deny = doc(
-            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
         );
         assert_eq!(
             evaluate([&by_root, &deny], &c, COPY_ACTION, VERSION),
@@ -499,35 +514,58 @@ mod tests {
 
     #[test]
     fn refuses_what_rekognition_refuses() {
+        const V: &str = r#""Version":"2012-10-17","#;
         for (json, needle) in [
-            ("not json", "not valid JSON"),
-            (r#"{"Statement":[]}"#, "Statement"),
+            ("not json".to_string(), "not valid JSON"),
             (
-                r#"{"Statement":[{"Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
-                "Effect is required",
+                r#"{"Statement":[]}"#.to_string(),
+                "Missing required field Version",
+            ),
+            (format!(r#"{{{V}"Statement":[]}}"#), "Statement"),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#
+                ),
+                "Missing required field Effect",
             ),
             (
-                r#"{"Statement":[{"Effect":"Allow","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#,
-                "Principal is required",
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#
+                ),
+                "Missing required field Principal",
             ),
             (
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Resource":"*"}]}"#,
-                "Action is required",
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Resource":"*"}}]}}"#
+                ),
+                "Missing required field Action",
             ),
             (
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion"}]}"#,
-                "Resource is required",
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion"}}]}}"#
+                ),
+                "Missing required field Resource",
             ),
             (
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","NotAction":"x","Resource":"*"}]}"#,
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","NotAction":"x","Resource":"*"}}]}}"#
+                ),
                 "NotAction",
             ),
             (
-                r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:DeleteProject","Resource":"*"}]}"#,
-                "not supported",
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:DeleteProject","Resource":"*"}}]}}"#
+                ),
+                "may only allow",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"bob"}},"Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#
+                ),
+                "Invalid principal",
             ),
         ] {
-            let error = PolicyDocument::parse(json).unwrap_err();
+            let error = PolicyDocument::parse(&json).unwrap_err();
             assert!(error.0.contains(needle), "{json}: {error}");
         }
         let long = format!(r#"{{"Statement":"{}"}}"#, "x".repeat(2000));

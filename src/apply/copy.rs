@@ -71,7 +71,8 @@ pub fn check_policy(
         .collect();
     let caller = Caller {
         account_id: entry.target.account.account_id.clone(),
-        role_arn,
+        iam_arn: role_arn,
+        session_arn: None,
     };
     match policy::evaluate(&documents, &caller, policy::COPY_ACTION, &version_arn) {
         Decision::Allowed => Ok(()),

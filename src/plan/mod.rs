@@ -388,7 +388,8 @@ fn policy_decision(
         .collect();
     let caller = Caller {
         account_id: p.destination_project.account_id.clone(),
-        role_arn,
+        iam_arn: role_arn,
+        session_arn: None,
     };
     policy::evaluate(&documents, &caller, policy::COPY_ACTION, version_arn)
 }

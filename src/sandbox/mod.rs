@@ -15,7 +15,6 @@ pub mod admin;
 pub mod args;
 pub mod error;
 pub mod faults;
-pub mod policy;
 pub mod rekognition;
 pub mod seed;
 pub mod sigv4;

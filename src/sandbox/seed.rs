@@ -305,8 +305,8 @@ impl Seed {
                     other => serde_json::to_string(other)
                         .map_err(|e| bad(format!("policy `{}`: {e}", pol.name)))?,
                 };
-                super::policy::PolicyDocument::parse(&document)
-                    .map_err(|e| bad(format!("policy `{}`: {}", pol.name, e.message)))?;
+                crate::policy::PolicyDocument::parse(&document)
+                    .map_err(|e| bad(format!("policy `{}`: {e}", pol.name)))?;
                 project.policies.insert(
                     pol.name.clone(),
                     Policy {

@@ -213,12 +213,12 @@ fn live() -> LiveState {
             LivePolicy {
                 name: "allow-all".into(),
                 revision_id: "rev-1".into(),
-                document: r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#.into(),
+                document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}]}"#.into(),
             },
             LivePolicy {
                 name: "deny-staging".into(),
                 revision_id: "rev-2".into(),
-                document: format!(r#"{{"Statement":[{{"Effect":"Deny","Principal":{{"AWS":"{STAGING}"}},"Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#),
+                document: format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":{{"AWS":"{STAGING}"}},"Action":"rekognition:CopyProjectVersion","Resource":"*"}}]}}"#),
             },
         ],
     );

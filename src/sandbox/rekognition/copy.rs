@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Input, KMS, NAME, PROJECT_ARN, VERSION_ARN, version_arn, version_not_found};
 use crate::constraints::{ProjectArn, ProjectVersionArn};
+use crate::policy::{self, Caller, Decision, PolicyDocument};
 use crate::sandbox::error::ApiError;
-use crate::sandbox::policy::{Effect, PolicyDocument, Principal};
 use crate::sandbox::state::{Pending, Version, VersionStatus};
 
 pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
@@ -65,28 +65,22 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
             .project_mut(&src.account_id, &src.region, &src.project)
             .filter(|p| p.arn == src_project_s);
         if src.account_id != ctx.caller.account_id {
-            let who = Principal {
-                account_id: &ctx.caller.account_id,
-                iam_arn: &ctx.caller.iam_arn,
-                session_arn: ctx.caller.is_session.then_some(ctx.caller.arn.as_str()),
+            let who = Caller {
+                account_id: ctx.caller.account_id.clone(),
+                iam_arn: Some(ctx.caller.iam_arn.clone()),
+                session_arn: ctx.caller.is_session.then(|| ctx.caller.arn.clone()),
             };
-            let verdict = project.as_ref().and_then(|p| {
-                let mut verdict = None;
-                for pol in p.policies.values() {
-                    // Stored policies were checked when put; one that no longer parses (a hand-edited
-                    // state file) allows nothing but does not void the others.
-                    let Ok(doc) = PolicyDocument::parse(&pol.document) else {
-                        continue;
-                    };
-                    match doc.evaluate(&who, &src_version_s) {
-                        Some(Effect::Deny) => return Some(Effect::Deny),
-                        Some(Effect::Allow) => verdict = Some(Effect::Allow),
-                        None => {}
-                    }
-                }
-                verdict
+            let verdict = project.as_ref().map(|p| {
+                // Stored policies were checked when put; one that no longer parses (a
+                // hand-edited state file) allows nothing but does not void the others.
+                let documents: Vec<PolicyDocument> = p
+                    .policies
+                    .values()
+                    .filter_map(|pol| PolicyDocument::parse(&pol.document).ok())
+                    .collect();
+                policy::evaluate(&documents, &who, policy::COPY_ACTION, &src_version_s)
             });
-            if verdict != Some(Effect::Allow) {
+            if verdict != Some(Decision::Allowed) {
                 return Err(ApiError::access_denied(format!(
                     "User: {} is not authorized to perform: rekognition:CopyProjectVersion on resource: {src_version_s} \
                      because no project policy allows the rekognition:CopyProjectVersion action",

@@ -10,8 +10,8 @@
 use serde_json::{Value, json};
 
 use super::{Ctx, Input, POLICY_NAME, PROJECT_ARN, REVISION, page};
+use crate::policy::PolicyDocument;
 use crate::sandbox::error::ApiError;
-use crate::sandbox::policy::PolicyDocument;
 use crate::sandbox::seed::revision_id;
 use crate::sandbox::state::{Policy, millis_to_secs};
 
@@ -36,10 +36,7 @@ pub(super) fn put(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErro
     let arn = ctx.own_project_arn("ProjectArn", &arn.unwrap_or_default())?;
     let (name, document) = (name.unwrap_or_default(), document.unwrap_or_default());
     if let Err(e) = PolicyDocument::parse(&document) {
-        return Err(ApiError::client(
-            "MalformedPolicyDocumentException",
-            e.message,
-        ));
+        return Err(ApiError::client("MalformedPolicyDocumentException", e.0));
     }
     let now = ctx.now;
     let project = ctx.project_mut(&arn)?;
