@@ -84,12 +84,16 @@ pub fn run_child(mut cmd: Command) -> ChildRun {
     let wall = started.elapsed();
     // The child is reaped: dropping `child` neither waits nor kills.
     drop(child);
+    let stderr = err.join().expect("stderr reader");
+    if std::env::var_os("REKO_BENCH_LOG").is_some() {
+        eprintln!("{}", String::from_utf8_lossy(&stderr));
+    }
     ChildRun {
         wall,
         max_rss_kib: usage.ru_maxrss,
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
+        stderr,
     }
 }
 
@@ -214,24 +218,27 @@ pub fn plan_floor_ms(shape: Shape, latency_ms: u64) -> f64 {
 }
 
 /// The apply floor: the plan's chain (AssumeRole → DescribeProjects → DescribeProjectVersions,
-/// with the ListProjectPolicies policy check beside it), then CopyProjectVersion (one latency,
-/// plus the quota wait of the busiest destination account's copies), the copy itself, and one
-/// poll (DescribeProjectVersions) to see it finished.
+/// with ListProjectPolicies beside it), then the policy check before copying (the source
+/// policies read once more: one ListProjectPolicies latency), then CopyProjectVersion (one
+/// latency, plus the quota wait of the busiest destination account's copies), the copy itself,
+/// and one poll (DescribeProjectVersions) to see it finished.
 pub fn apply_floor_ms(shape: Shape, latency_ms: u64, copy_duration_ms: u64) -> f64 {
     let copies_per_account = (shape.source_projects * shape.versions_per_project) as u64;
     plan_floor_ms(shape, latency_ms)
+        + latency_ms as f64
         + latency_ms as f64
         + quota_wait_ms(copies_per_account)
         + copy_duration_ms as f64
         + latency_ms as f64
 }
 
-/// The fewest calls an apply of `shape` (nothing copied yet) can make: the plan's, one
-/// CopyProjectVersion per placement, and one poll round (one DescribeProjectVersions per 10
-/// versions per destination project).
+/// The fewest calls an apply of `shape` (nothing copied yet) can make: the plan's, the policy
+/// check (one more ListProjectPolicies per source project), one CopyProjectVersion per placement,
+/// and one poll round (one DescribeProjectVersions per 10 versions per destination project).
 pub fn apply_minimum(shape: Shape) -> BTreeMap<String, u64> {
     let mut m = plan_minimum(shape);
     m.insert("CopyProjectVersion".into(), shape.placements() as u64);
+    *m.get_mut("ListProjectPolicies").expect("present") += shape.source_projects as u64;
     *m.get_mut("DescribeProjectVersions").expect("present") +=
         (shape.destinations * shape.source_projects * shape.versions_per_project.div_ceil(10))
             as u64;
