@@ -209,6 +209,7 @@ pub fn plan_only() {
 }
 
 fn run(options: Options) {
+    measure::launcher();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -254,7 +255,7 @@ fn validate(shape: &Named) -> ValidateRow {
     let mut rss: f64 = 0.0;
     for _ in 0..reps {
         let mut cmd = measure::reko_promote("http://127.0.0.1:9", &["validate"]);
-        cmd.arg(dir.path());
+        cmd.cmd.arg(dir.path());
         let run = measure::run_child(cmd);
         assert!(
             run.success,
@@ -296,7 +297,7 @@ async fn start(shape: Shape) -> SandboxHandle {
     sb
 }
 
-async fn run_blocking(cmd: Command) -> ChildRun {
+async fn run_blocking(cmd: measure::Measured) -> ChildRun {
     tokio::task::spawn_blocking(move || measure::run_child(cmd))
         .await
         .expect("join")
@@ -523,8 +524,9 @@ async fn awscli_baseline(
     std::fs::write(&tsv, lines).expect("write placements");
     let planned = destinations * shape.shape.source_projects * shape.shape.versions_per_project;
     measure::arm(sb, 20, 0);
-    let mut cmd = Command::new("bash");
-    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/baselines/plan-awscli.sh"))
+    let mut m = measure::measured("bash");
+    m.cmd
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/baselines/plan-awscli.sh"))
         .arg(&tsv)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -538,7 +540,7 @@ async fn awscli_baseline(
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_PAGER", "");
-    let run = run_blocking(cmd).await;
+    let run = run_blocking(m).await;
     assert!(
         run.success,
         "plan-awscli.sh failed: {}",

@@ -1,5 +1,5 @@
 //! Measuring tools shared by the benchmarks: running a child process with its own peak RSS
-//! (`wait4`), the benchmark's quota and latency settings on a sandbox, call counts by
+//! (`wait4`, through a small launcher process), the benchmark's quota and latency settings on a sandbox, call counts by
 //! operation, and the batched minimum of calls and the floor of a plan or an apply.
 //!
 //! The floor is the time the calls no implementation can avoid take at the quota and the
@@ -42,18 +42,86 @@ impl ChildRun {
     }
 }
 
-/// Runs `cmd` to completion (stdin closed, output captured), timing it from spawn to exit and
-/// reading its own peak RSS with `wait4` (getrusage(RUSAGE_CHILDREN) would give the largest
-/// child so far, not this one).
-pub fn run_child(mut cmd: Command) -> ChildRun {
+/// First argument of a launcher process.
+const LAUNCH_FLAG: &str = "--reko-bench-launch";
+
+/// A command to measure, started through a launcher (see [`launcher`]).
+pub struct Measured {
+    pub cmd: Command,
+    report: tempfile::TempPath,
+}
+
+/// `program` to be run under the launcher: this benchmark executable started afresh, small,
+/// which spawns `program`, waits for it with `wait4` and writes its peak RSS and wall time to a
+/// report file. The detour matters: Linux counts in a child's ru_maxrss the resident set of the
+/// address space it replaced at exec, which for a child of the benchmark process (holding the
+/// sandbox, hundreds of MiB for L) is the benchmark's; started from the small launcher, the
+/// figure is the program's own. Add arguments and environment to `cmd`; the program inherits
+/// the launcher's environment.
+pub fn measured(program: impl AsRef<std::ffi::OsStr>) -> Measured {
+    let report = tempfile::NamedTempFile::new()
+        .expect("report file")
+        .into_temp_path();
+    let mut cmd = Command::new(std::env::current_exe().expect("current exe"));
+    cmd.arg(LAUNCH_FLAG).arg(&*report).arg(program);
+    Measured { cmd, report }
+}
+
+/// When this process was started as a launcher (by [`measured`]), runs the program and exits
+/// with its status; otherwise returns at once. Call it first thing in `main`.
+pub fn launcher() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() != Some(std::ffi::OsStr::new(LAUNCH_FLAG)) {
+        return;
+    }
+    let report = args.next().expect("report path");
+    let program = args.next().expect("program");
+    let started = Instant::now();
+    let child = Command::new(&program)
+        .args(args)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program:?}: {e}"));
+    let (status, usage) = wait(child.id() as libc::pid_t);
+    let wall = started.elapsed();
+    std::fs::write(&report, format!("{} {}", usage.ru_maxrss, wall.as_nanos()))
+        .expect("write the report");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        1
+    };
+    std::process::exit(code);
+}
+
+/// Waits for child `pid`: its wait status and resource usage.
+fn wait(pid: libc::pid_t) -> (libc::c_int, libc::rusage) {
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 fills it and the status for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return (status, usage);
+        }
+        let e = std::io::Error::last_os_error();
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::Interrupted,
+            "wait4 failed: {e}"
+        );
+    }
+}
+
+/// Runs a [`measured`] command to completion (stdin closed, output captured): wall time from
+/// spawn to exit and peak RSS of the program itself.
+pub fn run_child(measured: Measured) -> ChildRun {
+    let Measured { mut cmd, report } = measured;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let started = Instant::now();
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let pid = child.id() as libc::pid_t;
     let mut out = child.stdout.take().expect("piped stdout");
     let mut err = child.stderr.take().expect("piped stderr");
     let out = std::thread::spawn(move || {
@@ -66,32 +134,23 @@ pub fn run_child(mut cmd: Command) -> ChildRun {
         let _ = err.read_to_end(&mut v);
         v
     });
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 fills it and the status for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::Interrupted,
-            "wait4 failed: {e}"
-        );
-    }
-    let wall = started.elapsed();
-    // The child is reaped: dropping `child` neither waits nor kills.
-    drop(child);
+    let status = child.wait().expect("wait for the launcher");
     let stderr = err.join().expect("stderr reader");
     if std::env::var_os("REKO_BENCH_LOG").is_some() {
         eprintln!("{}", String::from_utf8_lossy(&stderr));
     }
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let mut fields = text.split_whitespace().map(|f| f.parse::<u128>().ok());
+    let (Some(Some(rss)), Some(Some(nanos))) = (fields.next(), fields.next()) else {
+        panic!(
+            "the launcher wrote no report ({status}): {}",
+            String::from_utf8_lossy(&stderr)
+        );
+    };
     ChildRun {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
-        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        wall: Duration::from_nanos(nanos as u64),
+        max_rss_kib: rss as i64,
+        success: status.success(),
         stdout: out.join().expect("stdout reader"),
         stderr,
     }
@@ -99,9 +158,10 @@ pub fn run_child(mut cmd: Command) -> ChildRun {
 
 /// `reko-promote ARGS` against the sandbox at `endpoint`, with the CI account's credentials and
 /// nothing from the environment (no profile, no config file).
-pub fn reko_promote(endpoint: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reko-promote"));
-    cmd.args(args)
+pub fn reko_promote(endpoint: &str, args: &[&str]) -> Measured {
+    let mut m = measured(env!("CARGO_BIN_EXE_reko-promote"));
+    m.cmd
+        .args(args)
         .env_clear()
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", org::CI_KEY)
@@ -114,7 +174,7 @@ pub fn reko_promote(endpoint: &str, args: &[&str]) -> Command {
             "RUST_LOG",
             std::env::var("REKO_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
         );
-    cmd
+    m
 }
 
 /// The flags every measured reko-promote run gets: the client-side rate limit set to the quota
