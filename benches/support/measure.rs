@@ -172,7 +172,9 @@ pub fn reko_promote(endpoint: &str, args: &[&str]) -> Measured {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env(
             "RUST_LOG",
-            std::env::var("REKO_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+            // The pipeline's phase timings (`plan computed sessions_ms=...`) are read back.
+            std::env::var("REKO_BENCH_LOG")
+                .unwrap_or_else(|_| "warn,reko_promote::pipeline=info".into()),
         );
     m
 }
@@ -303,6 +305,37 @@ pub fn apply_minimum(shape: Shape) -> BTreeMap<String, u64> {
         (shape.destinations * shape.source_projects * shape.versions_per_project.div_ceil(10))
             as u64;
     m
+}
+
+/// The plan's phase timings from its log (`plan computed sessions_ms=A read_ms=B
+/// compute_ms=C`), when it printed them: (sessions, reads, compute) in ms.
+pub fn phases(stderr: &[u8]) -> Option<(u64, u64, u64)> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().rev().find(|l| l.contains("plan computed"))?;
+    // Strip colour escapes, then read `name=value` fields.
+    let mut clean = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            clean.push(c);
+        }
+    }
+    let field = |name: &str| -> Option<u64> {
+        clean
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
+    };
+    Some((
+        field("sessions_ms")?,
+        field("read_ms")?,
+        field("compute_ms")?,
+    ))
 }
 
 /// Median of `xs` (sorted in place).
