@@ -5,7 +5,8 @@
 //! versions; every version goes to every destination account (`dest-NNN`), into a project of the
 //! same name. A `copied` fraction of the placements is already present in the destinations
 //! (copied through the sandbox before the run), so plans can be measured with everything
-//! unchanged, 10% or 100% to copy.
+//! unchanged, 10% or 100% to copy. The suite's standard sizes are [`S`], [`M`], [`L`] and
+//! [`APPLY`]; [`precopy`] puts a share of the placements in place through the sandbox.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -31,6 +32,99 @@ impl Shape {
     pub fn placements(&self) -> usize {
         self.destinations * self.source_projects * self.versions_per_project
     }
+
+    /// Accounts a plan reads: the destinations and the source.
+    pub fn accounts(&self) -> usize {
+        self.destinations + 1
+    }
+}
+
+/// S: 20 placements, 3 accounts (the source and 2 destinations).
+pub const S: Shape = Shape {
+    destinations: 2,
+    source_projects: 1,
+    versions_per_project: 10,
+};
+
+/// M: 1,000 placements, 50 destination accounts (51 with the source).
+pub const M: Shape = Shape {
+    destinations: 50,
+    source_projects: 2,
+    versions_per_project: 10,
+};
+
+/// L: 10,000 placements, 200 destination accounts (201 with the source).
+pub const L: Shape = Shape {
+    destinations: 200,
+    source_projects: 5,
+    versions_per_project: 10,
+};
+
+/// The apply workload: 200 copies across 20 destination accounts.
+pub const APPLY: Shape = Shape {
+    destinations: 20,
+    source_projects: 1,
+    versions_per_project: 10,
+};
+
+/// The role every generated account trusts the CI account to assume.
+pub fn role_arn(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/reko-promote")
+}
+
+/// How many versions of each project are already copied when `copied` (0..=1) of the
+/// placements are.
+pub fn copied_per_project(shape: Shape, copied: f64) -> usize {
+    (shape.versions_per_project as f64 * copied).round() as usize
+}
+
+/// Copies the first `copied` share of every project's versions into every destination, through
+/// the sandbox as each destination's own identity (the route a real apply takes, so the copies
+/// carry their SourceProjectVersionArn), 64 at a time. Run it with a copy duration of 0 and no
+/// quota.
+pub async fn precopy(sb: &reko_promote::sandbox::SandboxHandle, shape: Shape, copied: f64) {
+    use futures::StreamExt;
+    let take = copied_per_project(shape, copied);
+    if take == 0 {
+        return;
+    }
+    let state = sb.state();
+    let mut copies = Vec::new();
+    for i in 0..shape.destinations {
+        let dest = destination_account(i);
+        let config = sb
+            .sdk_config(&format!("dest-{i:03}"))
+            .await
+            .expect("seeded destination");
+        let client = aws_sdk_rekognition::Client::new(&config);
+        for p in 0..shape.source_projects {
+            let source = &state.rekognition[SOURCE_ACCOUNT][REGION].projects[&project_name(p)];
+            let dest_arn = state.rekognition[&dest][REGION].projects[&project_name(p)]
+                .arn
+                .clone();
+            for v in 0..take {
+                let name = version_name(p, v);
+                copies.push(
+                    client
+                        .copy_project_version()
+                        .source_project_arn(&source.arn)
+                        .source_project_version_arn(&source.versions[&name].arn)
+                        .destination_project_arn(&dest_arn)
+                        .version_name(name)
+                        .output_config(
+                            aws_sdk_rekognition::types::OutputConfig::builder()
+                                .s3_bucket(format!("dest-{i:03}-models"))
+                                .build(),
+                        ),
+                );
+            }
+        }
+    }
+    let mut sends =
+        futures::stream::iter(copies.into_iter().map(|c| c.send())).buffer_unordered(64);
+    while let Some(result) = sends.next().await {
+        result.expect("setup copy");
+    }
 }
 
 pub fn destination_account(i: usize) -> String {
@@ -47,7 +141,7 @@ pub fn version_name(p: usize, v: usize) -> String {
 
 fn role(account: &str) -> SeedRole {
     SeedRole {
-        arn: format!("arn:aws:iam::{account}:role/reko-promote"),
+        arn: role_arn(account),
         trusted: vec![CI_ACCOUNT.to_string()],
         external_id: None,
         max_session_duration: None,
