@@ -161,10 +161,7 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
         &first.sessions,
         &desired,
         &first.plan,
-        &ApplyOptions {
-            parallelism: aws_options.parallelism,
-            ..ApplyOptions::default()
-        },
+        &ApplyOptions::default(),
         &Progress::auto(first.plan.entries.len()),
         apply::never_interrupted(),
     )

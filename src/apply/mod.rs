@@ -5,7 +5,7 @@
 //! plan shows are written in the source accounts (`policies`); (3) every cross-account copy's
 //! source policies are read once more and evaluated, so a copy the policies no longer allow is
 //! reported blocked without a CopyProjectVersion call; (4) copies start in the destination
-//! accounts, at most `parallelism` in flight, a name already taken by the same copy being joined
+//! accounts, at most `max_in_flight` in flight (unbounded by default), a name already taken by the same copy being joined
 //! rather than copied twice (`copy`); (5) copies, those the plan found in progress included, are
 //! waited for by batched polling (`wait`) unless `--no-wait`. One failure does not stop the
 //! others unless `fail_fast`; an interruption stops new copies and reports those in flight.
@@ -40,8 +40,10 @@ pub use report::{ApplyReport, Outcome, PlacementReport};
 /// How to apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// Copies in flight at most.
-    pub parallelism: usize,
+    /// Copies in flight (started and not yet finished) at most; `None`: no bound. Copies run
+    /// server-side, so waiting for them costs only batched polls; the API calls themselves are
+    /// bounded separately (`--parallelism`, the run's limits).
+    pub max_in_flight: Option<usize>,
     /// Wait for copies to finish (`--wait`, the default) or only start them (`--no-wait`).
     pub wait: bool,
     /// Stop waiting after this long (the copies go on in AWS).
@@ -55,7 +57,7 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            parallelism: 4,
+            max_in_flight: None,
             wait: true,
             timeout: None,
             fail_fast: false,
@@ -163,7 +165,11 @@ pub async fn apply(
 
     // (4) + (5) Copies and waits.
     let poller = wait::Poller::new(ctx.clone(), options.backoff);
-    let in_flight = Semaphore::new(options.parallelism.max(1));
+    let in_flight = Semaphore::new(
+        options
+            .max_in_flight
+            .map_or(Semaphore::MAX_PERMITS, |n| n.max(1)),
+    );
     let stop_new = AtomicBool::new(false);
     let run = Run {
         ctx,

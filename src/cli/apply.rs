@@ -24,6 +24,7 @@ pub struct ApplyArgs {
     pub wait: bool,
     pub timeout: Option<Duration>,
     pub fail_fast: bool,
+    pub max_copies_in_flight: Option<usize>,
     pub format: Format,
 }
 
@@ -96,7 +97,7 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             std::process::exit(i32::from(INTERRUPTED));
         });
         let options = ApplyOptions {
-            parallelism: aws.parallelism.max(1),
+            max_in_flight: args.max_copies_in_flight,
             wait: args.wait,
             timeout: args.timeout,
             fail_fast: args.fail_fast,

@@ -121,6 +121,10 @@ pub enum Command {
         /// Start no new copy after the first failure.
         #[arg(long)]
         fail_fast: bool,
+        /// Copies in flight (started, not yet finished) at most; unbounded by default (copies
+        /// run in AWS; the API calls are bounded by --parallelism).
+        #[arg(long, value_name = "N", env = "REKO_PROMOTE_MAX_COPIES_IN_FLIGHT")]
+        max_copies_in_flight: Option<usize>,
         /// Format of the final report (progress goes to stderr).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -371,6 +375,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_wait,
             timeout,
             fail_fast,
+            max_copies_in_flight,
             format,
             aws,
         } => apply::run(
@@ -385,6 +390,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 wait: !no_wait,
                 timeout,
                 fail_fast,
+                max_copies_in_flight,
                 format,
             },
             &aws,

@@ -27,7 +27,7 @@ fn accounts_yaml() -> String {
 
 fn options() -> ApplyOptions {
     ApplyOptions {
-        parallelism: 8,
+        max_in_flight: None,
         timeout: Some(Duration::from_secs(60)),
         backoff: apply::wait::Backoff {
             initial: Duration::from_millis(100),
@@ -308,7 +308,7 @@ async fn a_policy_over_2000_characters_is_split_into_several_named_policies() {
     sb.reset_call_counts();
     // Every copy in flight at once: each polling round asks for all of them, 10 names a call.
     let o = ApplyOptions {
-        parallelism: 64,
+        max_in_flight: None,
         ..options()
     };
     let report = run(&ctx, &desired, &live, &o).await;
@@ -539,7 +539,7 @@ async fn fail_fast_starts_no_copy_after_a_failure() {
         &desired,
         &live,
         &ApplyOptions {
-            parallelism: 1,
+            max_in_flight: Some(1),
             fail_fast: true,
             ..options()
         },
