@@ -751,7 +751,7 @@ fn render(options: &Options, r: &Results, elapsed_s: f64, load_before: &str) -> 
             "`reko-promote plan --format json`, process start to exit. Calls are counted by the \
              sandbox (throttled calls included); \"vs minimum\" lists the operations whose count \
              differs from the batched minimum. Sessions / reads / compute are the plan's own phase \
-             timings (its `plan computed` log line, last repetition); the rest of the wall time is \
+             timings (its `plan computed` log line, last repetition; sessions and reads overlap, one chain per account, so the first figure is when the last session opened and the second when the last read ended, both from the start of the AWS work); the rest of the wall time is \
              process start, manifest load and output.\n"
         );
         let _ = writeln!(

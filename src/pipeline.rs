@@ -49,24 +49,29 @@ pub async fn plan_live(ctx: &AwsContext, desired: &DesiredState) -> LivePlan {
         let (base, needs) = (&base, &needs);
         async move {
             let session = Sessions::open_one(ctx, base, &account).await;
+            let opened = started.elapsed();
             let live = match &session {
                 Ok(session) => read_account(ctx, session, needs).await,
                 Err(e) => LiveState::inaccessible(&account.name, e.to_string()),
             };
-            (account.name, session, live)
+            (account.name, session, live, opened)
         }
     }))
     .await;
     let mut live = LiveState::default();
     let mut by_account = std::collections::BTreeMap::new();
-    for (name, session, part) in chains {
+    let mut slowest_session = std::time::Duration::ZERO;
+    for (name, session, part, opened) in chains {
         live.merge(part);
         by_account.insert(name, session);
+        slowest_session = slowest_session.max(opened);
     }
     let sessions = Sessions { by_account };
     let read = started.elapsed();
     let plan = plan::compute(desired, &live);
+    // Sessions and reads overlap (one chain per account): both are measured from the start.
     tracing::info!(
+        sessions_ms = slowest_session.as_millis() as u64,
         read_ms = read.as_millis() as u64,
         compute_ms = (started.elapsed() - read).as_millis() as u64,
         "plan computed"

@@ -308,7 +308,8 @@ pub fn apply_minimum(shape: Shape) -> BTreeMap<String, u64> {
 }
 
 /// The plan's phase timings from its log (`plan computed sessions_ms=A read_ms=B
-/// compute_ms=C`), when it printed them: (sessions, reads, compute) in ms.
+/// compute_ms=C`), when it printed them: (last session open, all reads done, compute) in ms;
+/// the first two overlap and are both measured from the start of the AWS work.
 pub fn phases(stderr: &[u8]) -> Option<(u64, u64, u64)> {
     let text = String::from_utf8_lossy(stderr);
     let line = text.lines().rev().find(|l| l.contains("plan computed"))?;
