@@ -186,7 +186,9 @@ pub fn load_documents(
             index: PositionIndex::build(&text),
         });
         let meaningful = values.iter().filter(|v| !v.is_null()).count();
-        if meaningful == 0 && !docs.incomplete_for(&display, findings) {
+        // A file whose syntax error is already reported is not also called empty.
+        let already_reported = findings.iter().any(|f| f.file == display);
+        if meaningful == 0 && !already_reported {
             findings.push(
                 Finding::error(Code::EmptyFile, &display, "the file holds no manifest document")
                     .allowed("one or more YAML documents of kind Account or Promotion")
@@ -207,13 +209,6 @@ pub fn load_documents(
         }
     }
     docs
-}
-
-impl Documents {
-    /// Whether `display` already has an error (a syntax error leaves no document to complain of).
-    fn incomplete_for(&self, display: &str, findings: &[Finding]) -> bool {
-        findings.iter().any(|f| f.file == display)
-    }
 }
 
 /// Parses every YAML document of `text`; stops at the first syntax error, reporting it.
@@ -263,7 +258,6 @@ fn load_document(
     schema: &SchemaIndex,
     findings: &mut Vec<Finding>,
 ) {
-    let display = docs.files[at.file].display.clone();
     let generic_label = format!("documents[{}]", at.document);
     let Value::Mapping(mut mapping) = value else {
         findings.push(
@@ -363,7 +357,6 @@ fn load_document(
         (_, Some(n)) => format!("promotions[{n}]"),
         (_, None) => format!("promotions[#{}]", at.document),
     };
-    let _ = display;
     match &kind[..] {
         "Account" => {
             if let Some(doc) =

@@ -95,29 +95,7 @@ impl Checker<'_> {
         settings: &CopySettings,
         region: Option<&str>,
     ) {
-        self.settings_fields(
-            at,
-            label,
-            path,
-            settings.output_config.as_ref(),
-            settings.kms_key_id.as_deref(),
-            settings.tags.as_ref(),
-            region,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub fn settings_fields(
-        &mut self,
-        at: DocRef,
-        label: &str,
-        path: &FieldPath,
-        output: Option<&super::model::OutputConfigSpec>,
-        kms: Option<&str>,
-        tags: Option<&BTreeMap<String, String>>,
-        region: Option<&str>,
-    ) {
-        if let Some(output) = output {
+        if let Some(output) = &settings.output_config {
             let out = path.key("outputConfig");
             if let Some(bucket) = &output.s3_bucket {
                 self.value(
@@ -138,7 +116,7 @@ impl Checker<'_> {
                 );
             }
         }
-        if let Some(kms) = kms {
+        if let Some(kms) = settings.kms_key_id.as_deref() {
             let kms_path = path.key("kmsKeyId");
             if self.value(at, label, &kms_path, kms, constraints::check_kms_key_id)
                 && let (Some(region), Some((key_region, _))) =
@@ -155,7 +133,7 @@ impl Checker<'_> {
                 .allowed = Some(format!("a KMS key in {region} (KMS keys are regional)"));
             }
         }
-        if let Some(tags) = tags {
+        if let Some(tags) = &settings.tags {
             self.tags(at, label, &path.key("tags"), tags);
         }
     }

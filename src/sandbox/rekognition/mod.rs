@@ -563,16 +563,29 @@ impl Ctx<'_> {
         ))
     }
 
+    /// Refuses an ARN (named by `member`) of another account or another region than the
+    /// request's: callers touch only their own account's resources, in one region.
+    fn check_owned(
+        &self,
+        member: &str,
+        arn: &str,
+        account_id: &str,
+        region: &str,
+    ) -> Result<(), ApiError> {
+        if account_id != self.caller.account_id {
+            return Err(self.denied(arn));
+        }
+        if region != self.caller.region {
+            return Err(self.wrong_region(member, region));
+        }
+        Ok(())
+    }
+
     /// A project ARN the caller must own, in the request's region.
     pub fn own_project_arn(&self, member: &str, arn: &str) -> Result<ProjectArn, ApiError> {
         let parsed = ProjectArn::parse(arn)
             .map_err(|e| ApiError::invalid_parameter(format!("{member}: {e}")))?;
-        if parsed.account_id != self.caller.account_id {
-            return Err(self.denied(arn));
-        }
-        if parsed.region != self.caller.region {
-            return Err(self.wrong_region(member, &parsed.region));
-        }
+        self.check_owned(member, arn, &parsed.account_id, &parsed.region)?;
         Ok(parsed)
     }
 
@@ -580,12 +593,7 @@ impl Ctx<'_> {
     pub fn own_version_arn(&self, member: &str, arn: &str) -> Result<ProjectVersionArn, ApiError> {
         let parsed = ProjectVersionArn::parse(arn)
             .map_err(|e| ApiError::invalid_parameter(format!("{member}: {e}")))?;
-        if parsed.account_id != self.caller.account_id {
-            return Err(self.denied(arn));
-        }
-        if parsed.region != self.caller.region {
-            return Err(self.wrong_region(member, &parsed.region));
-        }
+        self.check_owned(member, arn, &parsed.account_id, &parsed.region)?;
         Ok(parsed)
     }
 
