@@ -183,6 +183,31 @@ async fn unknown_operation() {
     assert_eq!(r.status, 400);
 }
 
+/// Asserts that Rekognition (JSON error) and STS (XML error) both refuse `cfg`'s credentials,
+/// with AWS's codes and Rekognition's message.
+async fn refused(cfg: &aws_config::SdkConfig, rekognition: &str, message: &str, sts: &str) {
+    let e = aws_sdk_rekognition::Client::new(cfg)
+        .describe_projects()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), rekognition);
+    assert!(
+        aws_sdk_rekognition::error::ProvideErrorMetadata::message(&e)
+            .unwrap()
+            .contains(message)
+    );
+    let e = aws_sdk_sts::Client::new(cfg)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
+        Some(sts)
+    );
+}
+
 #[tokio::test]
 async fn unknown_key_and_bad_signature() {
     let sb = start().await;
@@ -195,26 +220,13 @@ async fn unknown_key_and_bad_signature() {
         1,
     )
     .await;
-    let e = aws_sdk_rekognition::Client::new(&cfg)
-        .describe_projects()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&e), "UnrecognizedClientException");
-    assert!(
-        aws_sdk_rekognition::error::ProvideErrorMetadata::message(&e)
-            .unwrap()
-            .contains("security token included in the request is invalid")
-    );
-    let e = aws_sdk_sts::Client::new(&cfg)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
-        Some("InvalidClientTokenId")
-    );
+    refused(
+        &cfg,
+        "UnrecognizedClientException",
+        "security token included in the request is invalid",
+        "InvalidClientTokenId",
+    )
+    .await;
 
     let (k, _) = sb.credentials("ml").unwrap();
     let cfg = sdk_config(
@@ -226,26 +238,13 @@ async fn unknown_key_and_bad_signature() {
         1,
     )
     .await;
-    let e = aws_sdk_rekognition::Client::new(&cfg)
-        .describe_projects()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(code(&e), "InvalidSignatureException");
-    assert!(
-        aws_sdk_rekognition::error::ProvideErrorMetadata::message(&e)
-            .unwrap()
-            .contains("The request signature we calculated does not match")
-    );
-    let e = aws_sdk_sts::Client::new(&cfg)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
-        Some("SignatureDoesNotMatch")
-    );
+    refused(
+        &cfg,
+        "InvalidSignatureException",
+        "The request signature we calculated does not match",
+        "SignatureDoesNotMatch",
+    )
+    .await;
 
     // A body changed after signing.
     let (k, s) = sb.credentials("ml").unwrap();
