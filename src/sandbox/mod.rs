@@ -15,6 +15,7 @@ pub mod admin;
 pub mod args;
 pub mod error;
 pub mod faults;
+pub mod iam_policy;
 pub mod rekognition;
 pub mod seed;
 pub mod sigv4;

@@ -107,15 +107,68 @@ pub struct Project {
     pub name: String,
     pub arn: String,
     pub created_millis: u64,
-    pub feature: String,
+    #[serde(default)]
+    pub feature: Feature,
+    /// Set for adapters only (`AutoUpdate` applies to them alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_update: Option<String>,
+    pub auto_update: Option<AutoUpdate>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub versions: BTreeMap<String, Version>,
     #[serde(default)]
     pub policies: BTreeMap<String, Policy>,
+}
+
+/// `CustomizationFeature`: what a project customizes. `ContentModeration` projects hold
+/// adapters, which CopyProjectVersion and project policies do not apply to.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Feature {
+    #[default]
+    CustomLabels,
+    ContentModeration,
+}
+
+impl Feature {
+    /// Every value, in the service model's order.
+    pub const ALL: [Feature; 2] = [Feature::ContentModeration, Feature::CustomLabels];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomLabels => "CUSTOM_LABELS",
+            Self::ContentModeration => "CONTENT_MODERATION",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// `ProjectAutoUpdate`: whether an adapter is retrained automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AutoUpdate {
+    Enabled,
+    Disabled,
+}
+
+impl AutoUpdate {
+    pub const ALL: [AutoUpdate; 2] = [AutoUpdate::Enabled, AutoUpdate::Disabled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
 }
 
 /// `ProjectVersionStatus` values.

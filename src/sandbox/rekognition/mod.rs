@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::state::{Project, Version, VersionStatus, World, millis_to_secs, now_millis};
+use super::state::{Feature, Project, Version, VersionStatus, World, millis_to_secs, now_millis};
 use super::{Caller, Refusal, Shared, faults::FaultEngine};
 use crate::constraints::{self, ProjectArn, ProjectVersionArn};
 use serde::Serialize;
@@ -789,8 +789,9 @@ pub(crate) struct S3ObjectOut<'a> {
 }
 
 impl<'a> VersionOut<'a> {
-    /// The description of `v`; the evaluation is left out while training or after it failed.
-    pub fn new(v: &'a Version) -> Self {
+    /// The description of `v` (of a project customizing `feature`); the evaluation is left out
+    /// while training or after it failed.
+    pub fn new(v: &'a Version, feature: Feature) -> Self {
         let evaluated = !matches!(
             v.status,
             VersionStatus::TrainingInProgress | VersionStatus::TrainingFailed
@@ -822,7 +823,7 @@ impl<'a> VersionOut<'a> {
             max_inference_units: v.max_inference_units,
             source_project_version_arn: v.source_version_arn.as_deref(),
             version_description: v.description.as_deref(),
-            feature: "CUSTOM_LABELS",
+            feature: feature.as_str(),
         }
     }
 }
@@ -836,9 +837,9 @@ pub(crate) fn project_json(p: &Project) -> Value {
     );
     m.insert("Status".into(), json!("CREATED"));
     m.insert("Datasets".into(), json!([]));
-    m.insert("Feature".into(), json!(p.feature));
-    if let Some(a) = &p.auto_update {
-        m.insert("AutoUpdate".into(), json!(a));
+    m.insert("Feature".into(), json!(p.feature.as_str()));
+    if let Some(a) = p.auto_update {
+        m.insert("AutoUpdate".into(), json!(a.as_str()));
     }
     Value::Object(m)
 }
