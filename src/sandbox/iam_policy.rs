@@ -23,6 +23,86 @@ use serde_json::{Map, Value};
 /// The action a project policy governs (and the only one Rekognition accepts in one).
 pub const COPY_PROJECT_VERSION: &str = "rekognition:CopyProjectVersion";
 
+/// Rekognition's actions (the operations of the service model, rekognition-2016-06-27): what an
+/// action pattern of a project policy is expanded against.
+const REKOGNITION_ACTIONS: [&str; 75] = [
+    "AssociateFaces",
+    "CompareFaces",
+    "CopyProjectVersion",
+    "CreateCollection",
+    "CreateDataset",
+    "CreateFaceLivenessSession",
+    "CreateProject",
+    "CreateProjectVersion",
+    "CreateStreamProcessor",
+    "CreateUser",
+    "DeleteCollection",
+    "DeleteDataset",
+    "DeleteFaces",
+    "DeleteProject",
+    "DeleteProjectPolicy",
+    "DeleteProjectVersion",
+    "DeleteStreamProcessor",
+    "DeleteUser",
+    "DescribeCollection",
+    "DescribeDataset",
+    "DescribeProjectVersions",
+    "DescribeProjects",
+    "DescribeStreamProcessor",
+    "DetectCustomLabels",
+    "DetectFaces",
+    "DetectLabels",
+    "DetectModerationLabels",
+    "DetectProtectiveEquipment",
+    "DetectText",
+    "DisassociateFaces",
+    "DistributeDatasetEntries",
+    "GetCelebrityInfo",
+    "GetCelebrityRecognition",
+    "GetContentModeration",
+    "GetFaceDetection",
+    "GetFaceLivenessSessionResults",
+    "GetFaceSearch",
+    "GetLabelDetection",
+    "GetMediaAnalysisJob",
+    "GetPersonTracking",
+    "GetSegmentDetection",
+    "GetTextDetection",
+    "IndexFaces",
+    "ListCollections",
+    "ListDatasetEntries",
+    "ListDatasetLabels",
+    "ListFaces",
+    "ListMediaAnalysisJobs",
+    "ListProjectPolicies",
+    "ListStreamProcessors",
+    "ListTagsForResource",
+    "ListUsers",
+    "PutProjectPolicy",
+    "RecognizeCelebrities",
+    "SearchFaces",
+    "SearchFacesByImage",
+    "SearchUsers",
+    "SearchUsersByImage",
+    "StartCelebrityRecognition",
+    "StartContentModeration",
+    "StartFaceDetection",
+    "StartFaceSearch",
+    "StartLabelDetection",
+    "StartMediaAnalysisJob",
+    "StartPersonTracking",
+    "StartProjectVersion",
+    "StartSegmentDetection",
+    "StartStreamProcessor",
+    "StartTextDetection",
+    "StopProjectVersion",
+    "StopStreamProcessor",
+    "TagResource",
+    "UntagResource",
+    "UpdateDatasetEntries",
+    "UpdateStreamProcessor",
+];
+
 /// The longest document PutProjectPolicy accepts (`ProjectPolicyDocument`, max 2000).
 pub const MAX_PROJECT_POLICY_CHARS: usize = 2000;
 
@@ -252,10 +332,11 @@ pub fn evaluate<'a>(
 /// Reads a document submitted to PutProjectPolicy (or seeded) as Rekognition does: the IAM
 /// grammar, at most [`MAX_PROJECT_POLICY_CHARS`] characters, `Principal` of AWS principals only,
 /// no `NotPrincipal`, `NotAction` or `NotResource` ("prohibited fields" in the Custom Labels
-/// guide), and every action one that covers `rekognition:CopyProjectVersion` ("the only
-/// supported action"; `rekognition:Copy*`, `rekognition:*` and `*` cover it, as IAM wildcards
-/// do). Conditions are accepted as IAM accepts them (see `docs/sandbox.md` for which keys the
-/// sandbox knows).
+/// guide), and every action naming `rekognition:CopyProjectVersion` and nothing else ("the only
+/// supported action is rekognition:CopyProjectVersion"): a wildcard pattern is expanded as IAM
+/// expands it, against Rekognition's actions, so `rekognition:Copy*` is accepted while
+/// `rekognition:*` and `*` (which also grant every other action) are not. Conditions are
+/// accepted as IAM accepts them (see `docs/sandbox.md` for which keys the sandbox knows).
 pub fn project_policy(text: &str) -> Parsed<PolicyDocument> {
     let chars = text.chars().count();
     if chars > MAX_PROJECT_POLICY_CHARS {
@@ -279,10 +360,7 @@ pub fn project_policy(text: &str) -> Parsed<PolicyDocument> {
             }
         }
         if let Scope::Only(actions) = &statement.actions {
-            if let Some(other) = actions
-                .iter()
-                .find(|a| !glob(a, COPY_PROJECT_VERSION, Glob::Action))
-            {
+            if let Some(other) = actions.iter().find(|a| !names_only_copy(a)) {
                 return Err(MalformedPolicyDocument::new(format!(
                     "{at}: the action {other} is not supported; the only supported action is {COPY_PROJECT_VERSION}."
                 )));
@@ -515,6 +593,31 @@ fn strings(value: &Value, element: &str, at: &str) -> Parsed<Vec<String>> {
     }
 }
 
+/// Whether an action pattern grants `rekognition:CopyProjectVersion` and no other action.
+fn names_only_copy(pattern: &str) -> bool {
+    // `*` alone grants every action of every service.
+    let Some((service, name)) = pattern.split_once(':') else {
+        return false;
+    };
+    let copy = &COPY_PROJECT_VERSION["rekognition:".len()..];
+    if !service.eq_ignore_ascii_case("rekognition") {
+        return false;
+    }
+    if !name.contains(['*', '?']) {
+        return name.eq_ignore_ascii_case(copy);
+    }
+    // Only names starting with the pattern's literal head can match it: a cheap first sieve.
+    let head = name.split(['*', '?']).next().unwrap_or_default();
+    glob(name, copy, Glob::Action)
+        && !REKOGNITION_ACTIONS.iter().any(|other| {
+            *other != copy
+                && other
+                    .get(..head.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(head))
+                && glob(name, other, Glob::Action)
+        })
+}
+
 /// `*`, or `service:pattern` with a service prefix of letters, digits and hyphens and an action
 /// name of letters, digits and the wildcards `*` and `?`.
 fn check_action(action: &str) -> Result<(), &'static str> {
@@ -541,10 +644,14 @@ fn check_action(action: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, wildcards allowed in the segments.
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, wildcards allowed in the segments; fewer
+/// segments only where a `*` may stand for the rest (`arn:aws:rekognition:*`).
 fn is_arn_pattern(text: &str) -> bool {
     let parts: Vec<&str> = text.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && !parts[1].is_empty() && !parts[2].is_empty()
+    parts.len() >= 2
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && (parts.len() == 6 || text.contains('*'))
 }
 
 fn parse_principals(value: &Value, element: &str, at: &str) -> Parsed<Vec<Principal>> {
@@ -789,38 +896,51 @@ enum Glob {
 
 /// Whether `text` matches the wildcard `pattern`.
 fn glob(pattern: &str, text: &str, kind: Glob) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
-    let same = |p: char, t: char| match kind {
-        Glob::Action => p.to_lowercase().eq(t.to_lowercase()),
-        Glob::Arn | Glob::Text => p == t,
+    let chars = |s: &str| -> Vec<char> {
+        match kind {
+            Glob::Action => s.chars().flat_map(char::to_lowercase).collect(),
+            Glob::Arn | Glob::Text => s.chars().collect(),
+        }
     };
+    let (pattern, text) = (chars(pattern), chars(text));
+    // The literal head of the pattern must be the text's head; only the rest needs the table.
+    let head = pattern
+        .iter()
+        .zip(&text)
+        .take_while(|(p, t)| !matches!(p, '*' | '?') && p == t)
+        .count();
+    let (pattern, text) = (&pattern[head..], &text[head..]);
+    if !pattern.contains(&'*') && !pattern.contains(&'?') {
+        return pattern == text;
+    }
     let segmented = kind == Glob::Arn;
-    // matched[j]: the pattern read so far matches text[..j].
+    // matched[j]: the pattern read so far matches text[..j]; `next` is the row being built.
     let mut matched = vec![false; text.len() + 1];
+    let mut next = vec![false; text.len() + 1];
     matched[0] = true;
     for (i, &p) in pattern.iter().enumerate() {
-        let mut next = vec![false; text.len() + 1];
         match p {
             '*' => {
                 let crosses = !segmented || pattern.get(i + 1).is_none_or(|&c| c == ':');
                 next[0] = matched[0];
-                for j in 1..=text.len() {
+                for j in 1..text.len() + 1 {
                     next[j] = matched[j] || (next[j - 1] && (crosses || text[j - 1] != ':'));
                 }
             }
             '?' => {
-                for j in 1..=text.len() {
+                next[0] = false;
+                for j in 1..text.len() + 1 {
                     next[j] = matched[j - 1] && !(segmented && text[j - 1] == ':');
                 }
             }
             _ => {
-                for j in 1..=text.len() {
-                    next[j] = matched[j - 1] && same(p, text[j - 1]);
+                next[0] = false;
+                for j in 1..text.len() + 1 {
+                    next[j] = matched[j - 1] && p == text[j - 1];
                 }
             }
         }
-        matched = next;
+        std::mem::swap(&mut matched, &mut next);
     }
     matched[text.len()]
 }
@@ -1192,13 +1312,27 @@ mod tests {
                 ),
                 "limit is 2000",
             ),
+            (
+                format!(r#"{{"Statement":{{{S},"Action":"rekognition:*","Resource":"*"}}}}"#),
+                "only supported action",
+            ),
+            (
+                format!(r#"{{"Statement":{{{S},"Action":"*","Resource":"*"}}}}"#),
+                "only supported action",
+            ),
+            (
+                format!(
+                    r#"{{"Statement":{{{S},"Action":"rekognition:*ProjectVersion","Resource":"*"}}}}"#
+                ),
+                "only supported action",
+            ),
         ] {
             let error = project_policy(&document).unwrap_err();
             assert!(error.message.contains(needle), "{document}: {error}");
         }
         for accepted in [
             format!(
-                r#"{{"Version":"2012-10-17","Id":"x","Statement":{{{S},"Action":"rekognition:*","Resource":"*"}}}}"#
+                r#"{{"Version":"2012-10-17","Id":"x","Statement":{{{S},"Action":"rekognition:CopyProject?ersion","Resource":"*"}}}}"#
             ),
             format!(
                 r#"{{"Statement":[{{"Sid":"A",{S},"Action":["rekognition:copyprojectversion","rekognition:Copy*"],"Resource":["*","{VERSION}"]}}]}}"#
