@@ -120,7 +120,7 @@ pub struct Project {
     pub policies: BTreeMap<String, Policy>,
 }
 
-/// `CustomizationFeature`: what a project customizes. `ContentModeration` projects hold
+/// `CustomizationFeature`: what a project customizes. `CONTENT_MODERATION` projects hold
 /// adapters, which CopyProjectVersion and project policies do not apply to.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
