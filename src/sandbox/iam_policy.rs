@@ -1212,17 +1212,15 @@ mod tests {
                 "Version",
             ),
             (
-                format!(r#"{{"Statement":{{"Principal":"*","Action":"*","Resource":"*"}}}}"#),
+                r#"{"Statement":{"Principal":"*","Action":"*","Resource":"*"}}"#.to_string(),
                 "Effect is required",
             ),
             (
-                format!(
-                    r#"{{"Statement":{{"Effect":"allow","Principal":"*","Action":"*","Resource":"*"}}}}"#
-                ),
+                r#"{"Statement":{"Effect":"allow","Principal":"*","Action":"*","Resource":"*"}}"#.to_string(),
                 "Allow or Deny",
             ),
             (
-                format!(r#"{{"Statement":{{"Effect":"Allow","Action":"*","Resource":"*"}}}}"#),
+                r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.to_string(),
                 "Principal is required",
             ),
             (
@@ -1246,9 +1244,7 @@ mod tests {
                 "NotResource is not allowed",
             ),
             (
-                format!(
-                    r#"{{"Statement":{{"Effect":"Deny","NotPrincipal":"*","Action":"*","Resource":"*"}}}}"#
-                ),
+                r#"{"Statement":{"Effect":"Deny","NotPrincipal":"*","Action":"*","Resource":"*"}}"#.to_string(),
                 "NotPrincipal is not allowed",
             ),
             (
@@ -1274,21 +1270,15 @@ mod tests {
                 "not an ARN",
             ),
             (
-                format!(
-                    r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"bob"}},"Action":"*","Resource":"*"}}}}"#
-                ),
+                r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"bob"},"Action":"*","Resource":"*"}}"#.to_string(),
                 "Invalid principal",
             ),
             (
-                format!(
-                    r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::*:root"}},"Action":"*","Resource":"*"}}}}"#
-                ),
+                r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::*:root"},"Action":"*","Resource":"*"}}"#.to_string(),
                 "Invalid principal",
             ),
             (
-                format!(
-                    r#"{{"Statement":{{"Effect":"Allow","Principal":{{"Service":"rekognition.amazonaws.com"}},"Action":"*","Resource":"*"}}}}"#
-                ),
+                r#"{"Statement":{"Effect":"Allow","Principal":{"Service":"rekognition.amazonaws.com"},"Action":"*","Resource":"*"}}"#.to_string(),
                 "Invalid principal",
             ),
             (
