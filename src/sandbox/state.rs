@@ -2,7 +2,7 @@
 //! Rekognition projects, versions and policies) and its persistence to a `--state` file.
 //!
 //! Everything here is plain data plus a few lookups; the wire formats live in `rekognition/` and
-//! `sts.rs`, the rules about who may touch what in those handlers and in `policy.rs`. Status
+//! `sts.rs`, the rules about who may touch what in those handlers and in `iam_policy.rs`. Status
 //! transitions that take time (training, copying, starting, stopping) are stored as a `Pending`
 //! change with a due time and applied lazily when the version is next read, so that they come out
 //! right after a restart without any timer having to survive it.
