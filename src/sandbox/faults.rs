@@ -59,6 +59,9 @@ pub struct Faults {
     /// Fraction (0..=1) of requests whose operation takes effect but whose response is lost: the
     /// connection is closed with no answer, so the client retries a call that already happened.
     pub lost_response: BTreeMap<String, f64>,
+    /// The next N answers of an operation are lost, whatever the rate (counts down as they are;
+    /// for deterministic tests: "the first CopyProjectVersion's answer is lost, its retry is not").
+    pub lost_response_next: BTreeMap<String, u32>,
     /// Delay added after the operation took effect, before answering (set it beyond the client's
     /// timeout to make the client give up on a call that happened).
     pub slow_response: BTreeMap<String, Latency>,
@@ -84,6 +87,7 @@ impl Default for Faults {
             tps: BTreeMap::new(),
             internal_error_rate: BTreeMap::new(),
             lost_response: BTreeMap::new(),
+            lost_response_next: BTreeMap::new(),
             slow_response: BTreeMap::new(),
             copy_duration_ms: 2000,
             copy_failure_rate: 0.0,
@@ -218,12 +222,47 @@ impl FaultEngine {
 
     /// The fate of the answer to `op`, which has just taken effect.
     pub fn delivery(&self, op: &str) -> Delivery {
+        if self.take_lost_next(op) {
+            return Delivery::Lose;
+        }
         let live = self.live.read().unwrap_or_else(|e| e.into_inner());
         let lost = Faults::for_op(&live.faults.lost_response, op).copied();
         if lost.is_some_and(|rate| rate > 0.0 && rand::rng().random_bool(rate.clamp(0.0, 1.0))) {
             return Delivery::Lose;
         }
         Delivery::Answer(Faults::for_op(&live.faults.slow_response, op).and_then(Latency::draw))
+    }
+
+    /// Counts down `lost_response_next` for `op`; true when this answer is one to lose.
+    fn take_lost_next(&self, op: &str) -> bool {
+        // The write lock only when there is a count to take, as this runs for every answer.
+        if self
+            .live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .faults
+            .lost_response_next
+            .is_empty()
+        {
+            return false;
+        }
+        let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
+        let next = &mut live.faults.lost_response_next;
+        let key = if next.contains_key(op) {
+            op
+        } else {
+            ALL_OPERATIONS
+        };
+        match next.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    next.remove(key);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Throttling, then injected server errors.
@@ -320,8 +359,16 @@ mod tests {
                 jitter_ms: 0,
             },
         );
+        f.lost_response_next.insert("PutProjectPolicy".into(), 2);
         let e = FaultEngine::new(f.clone()).unwrap();
         assert_eq!(e.delivery("CopyProjectVersion"), Delivery::Lose);
+        assert_eq!(e.delivery("PutProjectPolicy"), Delivery::Lose);
+        assert_eq!(e.delivery("PutProjectPolicy"), Delivery::Lose);
+        assert_eq!(
+            e.delivery("PutProjectPolicy"),
+            Delivery::Answer(Some(Duration::from_millis(40)))
+        );
+        assert!(e.get().lost_response_next.is_empty());
         assert_eq!(
             e.delivery("DescribeProjects"),
             Delivery::Answer(Some(Duration::from_millis(40)))

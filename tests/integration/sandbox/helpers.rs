@@ -210,13 +210,17 @@ pub async fn raw_http(
     let mut stream = tokio::net::TcpStream::connect(sb.addr())
         .await
         .expect("connect");
+    // The given `host` if any (a test addressing the sandbox by another name), else its address.
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or_else(|| sb.addr().to_string(), |(_, v)| v.clone());
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        sb.addr(),
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
-        if k != "host" {
+        if !k.eq_ignore_ascii_case("host") {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
     }
