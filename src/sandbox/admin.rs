@@ -53,7 +53,9 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
 pub fn is_loopback_authority(authority: &str) -> bool {
     let host = match authority.strip_prefix('[') {
         Some(rest) => match rest.split_once(']') {
-            Some((host, port)) if port.is_empty() || port.strip_prefix(':').is_some_and(is_port) => {
+            Some((host, port))
+                if port.is_empty() || port.strip_prefix(':').is_some_and(is_port) =>
+            {
                 host
             }
             _ => return false,
@@ -98,11 +100,9 @@ fn refusal(
     }
     if let Some(origin) = headers.get(http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let local = origin
-            .split_once("://")
-            .is_some_and(|(scheme, rest)| {
-                matches!(scheme, "http" | "https") && is_loopback_authority(rest)
-            });
+        let local = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https") && is_loopback_authority(rest)
+        });
         if !local {
             return Some(format!(
                 "the admin endpoint refuses requests from pages of other origins ({origin})"

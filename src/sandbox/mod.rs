@@ -30,8 +30,8 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::State;
+use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
 use rand::Rng;
@@ -376,14 +376,13 @@ async fn deliver(shared: &Shared, extensions: &Extensions, resp: Response) -> Re
     match shared.faults.delivery(op) {
         faults::Delivery::Answer(None) => {}
         faults::Delivery::Answer(Some(delay)) => tokio::time::sleep(delay).await,
-        faults::Delivery::Lose => match extensions.get::<ConnectInfo<Connection>>() {
-            Some(ConnectInfo(connection)) => {
+        // Served in process there is no connection to cut, and the answer is given.
+        faults::Delivery::Lose => {
+            if let Some(ConnectInfo(connection)) = extensions.get::<ConnectInfo<Connection>>() {
                 tracing::debug!("sandbox: {op} took effect; its answer is lost");
                 connection.cut();
             }
-            // Served in process, with no connection to cut: answered.
-            None => {}
-        },
+        }
     }
     resp
 }

@@ -60,7 +60,10 @@ fn rekognition_corpus(sb: &TestSandbox) -> Vec<(&'static str, Value)> {
             "DescribeProjectVersions",
             json!({"ProjectArn": project, "VersionNames": [DEFECT_V2], "MaxResults": 10}),
         ),
-        ("DeleteProjectVersion", json!({"ProjectVersionArn": version})),
+        (
+            "DeleteProjectVersion",
+            json!({"ProjectVersionArn": version}),
+        ),
         (
             "CopyProjectVersion",
             json!({"SourceProjectArn": project, "SourceProjectVersionArn": version,
@@ -157,7 +160,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn apply(mut object: serde_json::Map<String, Value>, m: &Mutation) -> serde_json::Map<String, Value> {
+fn apply(
+    mut object: serde_json::Map<String, Value>,
+    m: &Mutation,
+) -> serde_json::Map<String, Value> {
     let keys: Vec<String> = object.keys().cloned().collect();
     match m {
         Mutation::Remove(i) if !keys.is_empty() => {
@@ -347,10 +353,7 @@ async fn check_one(
                 && !matches!(serde_json::from_slice::<Value>(body), Ok(Value::Object(_)));
             if status != 200 {
                 let code = answer["__type"].as_str().unwrap_or_default();
-                prop_assert!(
-                    !code.is_empty() && answer["Message"].is_string(),
-                    "{text}"
-                );
+                prop_assert!(!code.is_empty() && answer["Message"].is_string(), "{text}");
                 prop_assert_eq!(error_type.as_deref(), Some(code));
             }
             if not_an_object {

@@ -82,8 +82,18 @@ async fn signed_headers_must_include_host_and_x_amz_date() {
     assert_eq!(r.status, 200, "{}", r.body);
 
     // Without host (this used to panic inside verification and drop the connection).
-    let no_host = signing(&["content-type", "x-amz-date", "x-amz-target"], "rekognition");
-    let r = raw_http(&sb, "POST", "/", &request(&sb, false, &no_host, b"{}"), b"{}").await;
+    let no_host = signing(
+        &["content-type", "x-amz-date", "x-amz-target"],
+        "rekognition",
+    );
+    let r = raw_http(
+        &sb,
+        "POST",
+        "/",
+        &request(&sb, false, &no_host, b"{}"),
+        b"{}",
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(
         json_error(&r),
@@ -94,7 +104,14 @@ async fn signed_headers_must_include_host_and_x_amz_date() {
     );
     // Without x-amz-date.
     let no_date = signing(&["content-type", "host", "x-amz-target"], "rekognition");
-    let r = raw_http(&sb, "POST", "/", &request(&sb, false, &no_date, b"{}"), b"{}").await;
+    let r = raw_http(
+        &sb,
+        "POST",
+        "/",
+        &request(&sb, false, &no_date, b"{}"),
+        b"{}",
+    )
+    .await;
     assert_eq!(
         json_error(&r),
         (
@@ -151,7 +168,11 @@ async fn a_correctly_signed_http2_request_verifies() {
         let r = http2_post(&sb, "/", &request(&sb, sts, &signing, body), body).await;
         assert_eq!(r.status, 200, "{service}: {}", r.body);
         if sts {
-            assert!(r.body.contains("<Account>111111111111</Account>"), "{}", r.body);
+            assert!(
+                r.body.contains("<Account>111111111111</Account>"),
+                "{}",
+                r.body
+            );
         } else {
             assert!(r.json()["ProjectDescriptions"].is_array(), "{}", r.body);
         }
@@ -263,7 +284,14 @@ async fn the_admin_endpoint_answers_only_local_requests() {
         format!("127.0.0.1:{port}"),
         format!("[::1]:{port}"),
     ] {
-        let r = raw_http(&sb, "GET", "/_sandbox/health", &[("host".into(), host)], b"").await;
+        let r = raw_http(
+            &sb,
+            "GET",
+            "/_sandbox/health",
+            &[("host".into(), host)],
+            b"",
+        )
+        .await;
         assert_eq!(r.status, 200);
     }
     // Cross-origin writes: a form or text/plain POST (no preflight in a browser), or any foreign

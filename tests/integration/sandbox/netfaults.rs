@@ -29,7 +29,10 @@ async fn start_faulty(faults: Faults) -> TestSandbox {
 async fn role_client_with_retries(sb: &TestSandbox, account: &str) -> Client {
     let session = assume(sb, account).await;
     let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(
-        session.credentials_provider().expect("credentials").as_ref(),
+        session
+            .credentials_provider()
+            .expect("credentials")
+            .as_ref(),
     )
     .await
     .expect("session credentials");
@@ -84,7 +87,9 @@ async fn a_lost_copy_response_is_retried_and_the_retry_answered_as_aws_would() {
 #[tokio::test]
 async fn a_lost_put_project_policy_response_is_retried_and_refused_as_existing() {
     let mut faults = fast_faults();
-    faults.lost_response_next.insert("PutProjectPolicy".into(), 1);
+    faults
+        .lost_response_next
+        .insert("PutProjectPolicy".into(), 1);
     let sb = start_faulty(faults).await;
     let (k, s) = sb.credentials("ml").unwrap();
     let ml = Client::new(&sdk_config(&sb, &k, &s, None, DEFAULT_REGION, 3).await);
@@ -205,11 +210,7 @@ async fn lost_responses_set_at_run_time_close_the_connection_without_an_answer()
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
         .await
         .expect("the connection is closed, not left hanging");
-    assert!(
-        answer.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     assert_eq!(sb.calls_of("DescribeProjects"), 1);
     // Other operations answer.
     rek(&sb, "ml")
