@@ -92,7 +92,8 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
-fn fmt_amz_date(t: SystemTime) -> String {
+/// `t` in the `X-Amz-Date` form, `YYYYMMDDTHHMMSSZ`.
+pub fn fmt_amz_date(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",

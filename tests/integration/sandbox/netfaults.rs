@@ -184,19 +184,8 @@ async fn lost_responses_set_at_run_time_close_the_connection_without_an_answer()
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(sb.faults().lost_response["DescribeProjects"], 1.0);
-    let (k, s) = sb.credentials("ml").unwrap();
     let body = b"{}";
-    let headers = sign(
-        &sb,
-        "rekognition",
-        &k,
-        &s,
-        &[
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", "RekognitionService.DescribeProjects"),
-        ],
-        body,
-    );
+    let headers = rekognition_headers(&sb, "ml", "RekognitionService.DescribeProjects", body);
     let mut stream = tokio::net::TcpStream::connect(sb.addr()).await.unwrap();
     let mut request = format!("POST / HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
     for (k, v) in &headers {

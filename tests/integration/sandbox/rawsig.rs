@@ -85,16 +85,7 @@ pub fn authorization(signing: &Signing<'_>, headers: &[(String, String)], body: 
 
 /// Now as an `x-amz-date` value.
 pub fn amz_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    reko_promote::sandbox::sigv4::fmt_amz_date(std::time::SystemTime::now())
 }
 
 /// Sends `POST path` over HTTP/2 with prior knowledge (no `Host` header: the authority travels as
