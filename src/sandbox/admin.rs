@@ -5,7 +5,8 @@
 //! - `GET /_sandbox/state` → the whole state (due status changes applied)
 //! - `POST /_sandbox/reset` → back to the seed (sessions and call counters cleared)
 //! - `GET /_sandbox/faults`, `PUT /_sandbox/faults` → the fault settings (`Faults` as JSON)
-//! - `GET /_sandbox/calls` → `[{"account", "operation", "count"}]`; `DELETE` clears them
+//! - `GET /_sandbox/calls` → `[{"account", "operation", "count", "lost"}]` (`lost`: answers
+//!   lost by the `lost_response` faults, included in `count`); `DELETE` clears them
 //! - `POST /_sandbox/expire-sessions` → every AssumeRole session expires now
 //!
 //! It hands out every secret, so it answers only what a local tool sends: a request from this
@@ -161,11 +162,7 @@ pub(crate) fn reset(shared: &Shared) -> Result<(), SandboxError> {
     *world = fresh;
     shared.persist(&world);
     drop(world);
-    shared
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
+    shared.clear_counts();
     Ok(())
 }
 
@@ -202,19 +199,20 @@ async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
 
 async fn calls(State(shared): State<Arc<Shared>>) -> Response {
     let counts = shared.call_counts();
+    let lost = shared.lost_counts();
     let list: Vec<_> = counts
         .into_iter()
-        .map(|((account, operation), count)| json!({"account": account, "operation": operation, "count": count}))
+        .map(|(key, count)| {
+            let lost = lost.get(&key).copied().unwrap_or(0);
+            let (account, operation) = key;
+            json!({"account": account, "operation": operation, "count": count, "lost": lost})
+        })
         .collect();
     reply(StatusCode::OK, json!(list))
 }
 
 async fn clear_calls(State(shared): State<Arc<Shared>>) -> Response {
-    shared
-        .counters
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
+    shared.clear_counts();
     reply(StatusCode::OK, json!({"cleared": true}))
 }
 

@@ -107,6 +107,9 @@ pub(crate) struct Shared {
     /// API calls by account, then operation (nested so that counting allocates nothing once
     /// a pair has been seen).
     counters: Mutex<HashMap<String, HashMap<String, u64>>>,
+    /// Calls whose answer was lost by the `lost_response` faults, by (account, operation): a
+    /// subset of `counters`, so a test or chaos run can tell how many retries it provoked.
+    lost: Mutex<BTreeMap<(String, String), u64>>,
     /// Key of the NextToken checksums, so a forged token is refused.
     token_secret: [u8; 32],
 }
@@ -141,6 +144,26 @@ impl Shared {
                 c.insert(account.to_string(), HashMap::from([(op.to_string(), 1)]));
             }
         }
+    }
+
+    fn count_lost(&self, account: &str, op: &str) {
+        let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+        *lost
+            .entry((account.to_string(), op.to_string()))
+            .or_default() += 1;
+    }
+
+    fn lost_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Clears the call counters (lost answers included).
+    fn clear_counts(&self) {
+        self.counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The counters flattened to (account, operation) → calls.
@@ -294,8 +317,12 @@ async fn ensure_request_id(resp: Response) -> Response {
 
 /// Put by the protocol handlers on the response of an operation that ran (got past [`gate`]), so
 /// that the front door applies the faults of what happens after an effect.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Effected(pub &'static str);
+#[derive(Debug, Clone)]
+pub(crate) struct Effected {
+    pub op: &'static str,
+    /// The caller's account, for counting a lost answer.
+    pub account: String,
+}
 
 /// One accepted connection as handlers see it (axum's `ConnectInfo`): the peer, and a duplicate of
 /// its socket, through which a handler can close the connection without answering.
@@ -370,7 +397,7 @@ impl Connected<axum::serve::IncomingStream<'_, SandboxListener>> for Connection 
 
 /// Applies the after-effect faults to the answer of an operation that ran.
 async fn deliver(shared: &Shared, extensions: &Extensions, resp: Response) -> Response {
-    let Some(Effected(op)) = resp.extensions().get::<Effected>().copied() else {
+    let Some(Effected { op, account }) = resp.extensions().get::<Effected>().cloned() else {
         return resp;
     };
     match shared.faults.delivery(op) {
@@ -380,6 +407,7 @@ async fn deliver(shared: &Shared, extensions: &Extensions, resp: Response) -> Re
         faults::Delivery::Lose => {
             if let Some(ConnectInfo(connection)) = extensions.get::<ConnectInfo<Connection>>() {
                 tracing::debug!("sandbox: {op} took effect; its answer is lost");
+                shared.count_lost(&account, op);
                 connection.cut();
             }
         }
@@ -456,6 +484,7 @@ impl Sandbox {
             faults: faults::FaultEngine::new(faults)?,
             state_file: config.state_file.clone(),
             counters: Mutex::new(HashMap::new()),
+            lost: Mutex::new(BTreeMap::new()),
             token_secret: rand::rng().random(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -568,12 +597,14 @@ impl SandboxHandle {
         self.call_counts().values().sum()
     }
 
+    /// Calls whose answer was lost (`lost_response` faults), by (account id, operation); each is
+    /// also in [`SandboxHandle::call_counts`].
+    pub fn lost_responses(&self) -> BTreeMap<(String, String), u64> {
+        self.shared.lost_counts()
+    }
+
     pub fn reset_call_counts(&self) {
-        self.shared
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.shared.clear_counts();
     }
 
     pub fn faults(&self) -> Faults {

@@ -150,7 +150,10 @@ pub(crate) async fn handle(
         Ok(body) => xml_response(StatusCode::OK, body),
         Err(e) => error_response(&e, request_id),
     };
-    resp.extensions_mut().insert(super::Effected(action));
+    resp.extensions_mut().insert(super::Effected {
+        op: action,
+        account: caller.account_id.clone(),
+    });
     resp
 }
 

@@ -149,7 +149,10 @@ pub(crate) async fn handle(
         Ok(Output::Serialized(s)) => json_text_response(StatusCode::OK, s),
         Err(e) => respond_error(&e),
     };
-    resp.extensions_mut().insert(super::Effected(op));
+    resp.extensions_mut().insert(super::Effected {
+        op,
+        account: caller.account_id.clone(),
+    });
     resp
 }
 

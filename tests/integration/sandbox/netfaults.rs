@@ -72,6 +72,17 @@ async fn a_lost_copy_response_is_retried_and_the_retry_answered_as_aws_would() {
     // second copy to the same name.
     assert_eq!(code(&e), "ResourceInUseException", "{e:?}");
     assert_eq!(sb.calls_of("CopyProjectVersion"), 2);
+    assert_eq!(
+        sb.lost_responses(),
+        [(
+            (
+                STAGING_ACCOUNT.to_string(),
+                "CopyProjectVersion".to_string()
+            ),
+            1
+        )]
+        .into()
+    );
     let state = sb.state();
     let project = &state.rekognition[STAGING_ACCOUNT][DEFAULT_REGION].projects[LABEL_READER];
     let copies: Vec<_> = project
@@ -114,6 +125,7 @@ async fn a_lost_put_project_policy_response_is_retried_and_refused_as_existing()
         .expect_err("the retry of a put that happened");
     assert_eq!(code(&e), "ResourceAlreadyExistsException", "{e:?}");
     assert_eq!(sb.calls_of("PutProjectPolicy"), 2);
+    assert_eq!(sb.lost_responses().values().sum::<u64>(), 1);
     let policies = ml
         .list_project_policies()
         .project_arn(&project)
@@ -165,6 +177,7 @@ async fn a_slow_response_hits_the_sdk_operation_timeout_after_the_effect() {
             .contains_key("made-but-unanswered")
     );
     assert_eq!(sb.calls_of("CreateProject"), 1);
+    assert!(sb.lost_responses().is_empty());
     // Other operations are not slowed.
     ml.describe_projects().send().await.unwrap();
 }
@@ -201,6 +214,14 @@ async fn lost_responses_set_at_run_time_close_the_connection_without_an_answer()
         .expect("the connection is closed, not left hanging");
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     assert_eq!(sb.calls_of("DescribeProjects"), 1);
+    let calls = raw_http(&sb, "GET", "/_sandbox/calls", &[], b"")
+        .await
+        .json();
+    assert_eq!(calls[0]["operation"], "DescribeProjects");
+    assert_eq!(
+        (calls[0]["count"].as_u64(), calls[0]["lost"].as_u64()),
+        (Some(1), Some(1))
+    );
     // Other operations answer.
     rek(&sb, "ml")
         .await
