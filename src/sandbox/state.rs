@@ -397,22 +397,29 @@ pub fn load(path: &Path) -> Result<Option<World>, PersistError> {
     }
 }
 
-/// Writes the state atomically: a temporary file beside the target, then a rename, so a crash
-/// leaves either the old or the new state, never half of one.
+/// Writes the state atomically: a uniquely named temporary file beside the target (created
+/// readable by the owner only, as it holds every secret key), then a rename, so a crash leaves
+/// either the old or the new state, never half of one, and no other process can have prepared or
+/// opened the temporary file.
 pub fn save(path: &Path, world: &World) -> Result<(), PersistError> {
+    use std::io::Write;
     let err = |source| PersistError::Write {
         path: path.into(),
         source,
     };
     let bytes = serde_json::to_vec_pretty(world).map_err(|e| err(std::io::Error::other(e)))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sandbox-state-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(&bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }

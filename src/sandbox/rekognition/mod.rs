@@ -105,15 +105,15 @@ pub(crate) async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
-    if !OPERATIONS.contains(&op) {
+    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
+    let Some(&op) = OPERATIONS.iter().find(|o| **o == name) else {
         let shown = if target.is_empty() { "(none)" } else { target };
         return respond_error(&ApiError::client(
             "UnknownOperationException",
             format!("Unknown operation {shown}"),
         ));
-    }
-    let caller = match super::gate(shared, op, method, uri, headers, body).await {
+    };
+    let caller = match super::gate(shared, "rekognition", op, method, uri, headers, body).await {
         Ok(c) => c,
         Err(Refusal::Auth(e)) => return respond_error(&e.to_json_error()),
         Err(Refusal::Throttled) => {
@@ -144,11 +144,16 @@ pub(crate) async fn handle(
         }
         out
     });
-    match result {
+    let mut resp = match result {
         Ok(Output::Value(v)) => json_response(StatusCode::OK, &v),
         Ok(Output::Serialized(s)) => json_text_response(StatusCode::OK, s),
         Err(e) => respond_error(&e),
-    }
+    };
+    resp.extensions_mut().insert(super::Effected {
+        op,
+        account: caller.account_id.clone(),
+    });
+    resp
 }
 
 fn dispatch(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, ApiError> {
