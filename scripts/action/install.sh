@@ -103,7 +103,9 @@ if [ -z "$target" ]; then
     case "$(uname -s)" in
         Linux)
             # The gnu build on glibc systems; the static musl build elsewhere (Alpine, distroless).
-            if ldd --version 2>&1 | grep -qi glibc; then
+            # (ldd's output captured first: `grep -q` exiting early would fail the pipe.)
+            libc="$(ldd --version 2>&1 || true)"
+            if [[ "$libc" == *GLIBC* || "$libc" == *"GNU C Library"* ]]; then
                 target="$arch-unknown-linux-gnu"
             else
                 target="$arch-unknown-linux-musl"
