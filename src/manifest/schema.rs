@@ -98,10 +98,7 @@ pub fn manifest_schema_text() -> String {
 pub fn plan_schema_text() -> String {
     let mut schema = schema_of::<crate::plan::PlanDocument>();
     if let Value::Object(map) = &mut schema {
-        map.insert(
-            "$id".into(),
-            Value::String(release_url("plan.schema.json")),
-        );
+        map.insert("$id".into(), Value::String(release_url("plan.schema.json")));
     }
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
     text.push('\n');
@@ -318,7 +315,10 @@ mod tests {
     #[test]
     fn schema_ids_are_the_release_assets() {
         let repository = env!("CARGO_PKG_REPOSITORY");
-        assert!(repository.starts_with("https://github.com/"), "{repository}");
+        assert!(
+            repository.starts_with("https://github.com/"),
+            "{repository}"
+        );
         let expected = format!(
             "{repository}/releases/download/v{}/manifest.schema.json",
             env!("CARGO_PKG_VERSION")

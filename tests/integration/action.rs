@@ -167,7 +167,11 @@ fn the_action_metadata_follows_the_composite_syntax() {
     }
     for output in keys(&action["outputs"], "outputs") {
         let spec = &action["outputs"][output.as_str()];
-        assert_keys_within(spec, &["description", "value"], &format!("outputs.{output}"));
+        assert_keys_within(
+            spec,
+            &["description", "value"],
+            &format!("outputs.{output}"),
+        );
         assert!(
             spec["value"].is_string(),
             "outputs.{output}: composite outputs need `value`"
@@ -338,7 +342,8 @@ async fn the_install_script_refuses_an_archive_the_sums_do_not_list() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("SHA256SUMS lists no reko-promote-riscv64gc-unknown-linux-gnu-v9.8.7.tar.gz"),
+        stderr
+            .contains("SHA256SUMS lists no reko-promote-riscv64gc-unknown-linux-gnu-v9.8.7.tar.gz"),
         "{stderr}"
     );
     assert!(!dest.path().join("reko-promote").exists());
@@ -361,5 +366,7 @@ fn release_targets_match_the_workflow_and_binstall() {
     assert!(cargo.contains(
         r#"pkg-url = "{ repo }/releases/download/v{ version }/{ name }-{ target }-v{ version }{ archive-suffix }""#
     ));
-    assert!(cargo.contains(r#"bin-dir = "{ name }-{ target }-v{ version }/{ bin }{ binary-ext }""#));
+    assert!(
+        cargo.contains(r#"bin-dir = "{ name }-{ target }-v{ version }/{ bin }{ binary-ext }""#)
+    );
 }
