@@ -4,7 +4,7 @@
 //! served from 127.0.0.1, installs a matching archive and refuses a tampered one.
 //!
 //! The release is made here from a small fake binary (a shell script printing its version),
-//! archived for every Unix target the release workflow builds, with a `SHA256SUMS` written the
+//! archived for every target the release workflow builds (tar.gz, zip for Windows), with a `SHA256SUMS` written the
 //! way `sha256sum` writes it. The Action's GitHub steps (cache, artifacts, API) need GitHub and
 //! are not run here.
 
@@ -21,8 +21,10 @@ use super::support::root;
 
 const VERSION: &str = "9.8.7";
 
-/// The targets of .github/workflows/release.yml archived as tar.gz (Windows' zip is never picked
-/// by the script on this machine).
+/// The Windows target, archived as zip (the script picks it on Windows or when told to).
+const WINDOWS_TARGET: &str = "x86_64-pc-windows-msvc";
+
+/// The targets of .github/workflows/release.yml archived as tar.gz.
 const UNIX_TARGETS: [&str; 6] = [
     "x86_64-unknown-linux-gnu",
     "x86_64-unknown-linux-musl",
@@ -202,7 +204,7 @@ impl FakeRelease {
             dir: tempfile::tempdir().unwrap(),
         };
         let mut sums = String::new();
-        for target in UNIX_TARGETS {
+        for target in UNIX_TARGETS.into_iter().chain([WINDOWS_TARGET]) {
             let archive = release.write_archive(target, &format!("reko-promote {VERSION}"));
             let digest = Sha256::digest(std::fs::read(release.dir.path().join(&archive)).unwrap());
             sums.push_str(&format!("{}  {archive}\n", hex::encode(digest)));
@@ -216,26 +218,44 @@ impl FakeRelease {
         let package = format!("reko-promote-{target}-v{VERSION}");
         let staging = tempfile::tempdir().unwrap();
         std::fs::create_dir(staging.path().join(&package)).unwrap();
-        let binary = staging.path().join(&package).join("reko-promote");
+        let windows = target == WINDOWS_TARGET;
+        let name = if windows {
+            "reko-promote.exe"
+        } else {
+            "reko-promote"
+        };
+        let binary = staging.path().join(&package).join(name);
+        // A script stands in for the binary: it runs here whatever the target.
         std::fs::write(&binary, format!("#!/bin/sh\necho '{says}'\n")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let archive = format!("{package}.tar.gz");
-        let status = std::process::Command::new("tar")
-            .arg("-czf")
-            .arg(self.dir.path().join(&archive))
-            .arg("-C")
-            .arg(staging.path())
-            .arg(&package)
-            .status()
-            .unwrap();
-        assert!(status.success(), "tar failed");
+        let (archive, status) = if windows {
+            let archive = format!("{package}.zip");
+            let status = std::process::Command::new("python3")
+                .args(["-m", "zipfile", "-c"])
+                .arg(self.dir.path().join(&archive))
+                .arg(&package)
+                .current_dir(staging.path())
+                .status();
+            (archive, status)
+        } else {
+            let archive = format!("{package}.tar.gz");
+            let status = std::process::Command::new("tar")
+                .arg("-czf")
+                .arg(self.dir.path().join(&archive))
+                .arg("-C")
+                .arg(staging.path())
+                .arg(&package)
+                .status();
+            (archive, status)
+        };
+        assert!(status.unwrap().success(), "archiving {package} failed");
         archive
     }
 
     /// Replaces every archive by one whose binary says something else, leaving SHA256SUMS.
     fn tamper(&self) {
-        for target in UNIX_TARGETS {
+        for target in UNIX_TARGETS.into_iter().chain([WINDOWS_TARGET]) {
             self.write_archive(target, "tampered");
         }
     }
@@ -307,6 +327,20 @@ async fn the_install_script_installs_a_matching_archive() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_install_script_unpacks_the_windows_zip() {
+    let release = FakeRelease::new();
+    let addr = serve(release.dir.path().to_path_buf()).await;
+    let dest = tempfile::tempdir().unwrap();
+    let output = install(addr, dest.path(), &["--target", WINDOWS_TARGET]).await;
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let ran = std::process::Command::new(dest.path().join("reko-promote.exe"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&ran.stdout).trim(), format!("reko-promote {VERSION}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_install_script_refuses_a_tampered_archive() {
     let release = FakeRelease::new();
     release.tamper();
@@ -355,7 +389,7 @@ fn release_targets_match_the_workflow_and_binstall() {
     let workflow = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
     let listed: BTreeMap<&str, bool> = UNIX_TARGETS
         .iter()
-        .chain(&["x86_64-pc-windows-msvc"])
+        .chain(&[WINDOWS_TARGET])
         .map(|t| (*t, workflow.contains(&format!("target: {t},"))))
         .collect();
     assert!(listed.values().all(|&found| found), "{listed:?}");
