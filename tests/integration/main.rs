@@ -1,6 +1,7 @@
 //! The one integration test binary of reko-promote: each module tests one part end to end.
 //! Helpers shared by the modules live in `support`.
 
+mod action;
 mod apply;
 mod cli;
 mod gitops;
