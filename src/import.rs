@@ -11,6 +11,7 @@
 //! does not compare them). Writing the files is left to the caller (`cli::import`).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
@@ -19,9 +20,15 @@ use crate::aws::{AwsContext, AwsError, Sessions};
 use crate::desired::{Account, DesiredState};
 use crate::state::LiveVersion;
 
-/// The schema modeline written on the first line of every imported manifest.
-pub const MODELINE: &str =
-    "# yaml-language-server: $schema=https://reko-promote.dev/schemas/manifest.schema.json";
+/// The schema modeline written on the first line of every manifest imported into `out_dir`: the
+/// checkout's `schemas/` relative to it when there is one, else this release's schema asset.
+pub fn modeline(out_dir: &Path) -> String {
+    use crate::manifest::schema::{MANIFEST_SCHEMA_FILE, reference_from};
+    format!(
+        "# yaml-language-server: $schema={}",
+        reference_from(out_dir, MANIFEST_SCHEMA_FILE)
+    )
+}
 
 /// Why an import could not run.
 #[derive(Debug, thiserror::Error)]
@@ -232,7 +239,8 @@ async fn all_versions(
 /// are unique across files, and one import per account must not collide with the next), one
 /// destination per destination project, and every version entry stating its output config and
 /// KMS key exactly as AWS reports them (so plan finds no drift).
-pub fn manifests(imported: &Imported) -> BTreeMap<String, String> {
+pub fn manifests(imported: &Imported, out_dir: &Path) -> BTreeMap<String, String> {
+    let modeline = modeline(out_dir);
     let mut by_source: BTreeMap<(String, String), Vec<&ImportedVersion>> = BTreeMap::new();
     for v in &imported.versions {
         by_source
@@ -307,7 +315,7 @@ pub fn manifests(imported: &Imported) -> BTreeMap<String, String> {
         files.insert(
             format!("{name}.yaml"),
             format!(
-                "{MODELINE}\n#\n# Written by `reko-promote import`; review, then commit.\n{yaml}"
+                "{modeline}\n#\n# Written by `reko-promote import`; review, then commit.\n{yaml}"
             ),
         );
     }

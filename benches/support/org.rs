@@ -183,6 +183,8 @@ pub fn seed(shape: Shape) -> Seed {
             region: None,
             name: project_name(p),
             created: None,
+            feature: Default::default(),
+            auto_update: None,
             tags: Default::default(),
             versions: (0..shape.versions_per_project)
                 .map(|v| SeedVersion {
@@ -211,6 +213,8 @@ pub fn seed(shape: Shape) -> Seed {
                 region: None,
                 name: project_name(p),
                 created: None,
+                feature: Default::default(),
+                auto_update: None,
                 tags: Default::default(),
                 versions: Vec::new(),
                 policies: Vec::new(),

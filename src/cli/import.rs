@@ -55,7 +55,7 @@ pub fn run(args: ImportArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         )
         .await
     })?;
-    let files = crate::import::manifests(&imported);
+    let files = crate::import::manifests(&imported, &args.out);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let mut written = Vec::new();

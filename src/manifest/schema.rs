@@ -1,9 +1,13 @@
 //! The manifest's JSON Schema, generated from the `model` types, and look-ups into it.
 //!
 //! `reko-promote schema` prints [`manifest_schema`]; `schemas/manifest.schema.json` is that output,
-//! committed for editors (a test fails when it is stale). The loader reuses the same schemas,
+//! committed for editors (a test fails when it is stale). Each schema's `$id` is the URL of the
+//! copy attached to this version's GitHub release ([`release_url`]); [`reference_from`] is how a
+//! written file points at a schema (relative inside a checkout, else that URL). The loader reuses the same schemas,
 //! through [`SchemaIndex`], to say which fields are allowed where, so error messages can never
 //! disagree with the schema.
+
+use std::path::{Component, Path, PathBuf};
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
@@ -12,13 +16,63 @@ use serde_json::Value;
 use super::model::{AccountManifest, ManifestDocument, PromotionManifest};
 use super::yaml::{FieldPath, Segment};
 
+/// The directory of a checkout that holds the committed schemas.
+pub const SCHEMAS_DIR: &str = "schemas";
+
+/// The file name of the manifest schema, under [`SCHEMAS_DIR`] and among the release assets.
+pub const MANIFEST_SCHEMA_FILE: &str = "manifest.schema.json";
+
+/// Where this version's schema `file_name` is published: every release attaches `schemas/*.json`
+/// as assets (`.github/workflows/release.yml`), so the URL resolves for anyone, and it is each
+/// schema's `$id`. It names the version, so a schema never changes under a manifest that pins it.
+pub fn release_url(file_name: &str) -> String {
+    format!(
+        "{}/releases/download/v{}/{file_name}",
+        env!("CARGO_PKG_REPOSITORY"),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// How a file written into `dir` refers to the schema `file_name`: relative to `dir` when `dir`
+/// lies inside a checkout whose `schemas/` holds it (the nearest such ancestor; editors then read
+/// it offline, at the version the checkout pins), else [`release_url`]. `dir` need not exist yet.
+pub fn reference_from(dir: &Path, file_name: &str) -> String {
+    let Ok(absolute) = std::path::absolute(dir) else {
+        return release_url(file_name);
+    };
+    let absolute = lexically_normal(&absolute);
+    for (depth, ancestor) in absolute.ancestors().enumerate() {
+        if ancestor.join(SCHEMAS_DIR).join(file_name).is_file() {
+            // Forward slashes on every platform: the reference is a URI, not a native path.
+            return format!("{}{SCHEMAS_DIR}/{file_name}", "../".repeat(depth));
+        }
+    }
+    release_url(file_name)
+}
+
+/// `path` without `.` and `..` components (resolved by name, not through symbolic links), so
+/// the count of ancestors up to the checkout matches the `../` an editor follows.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
 /// The JSON Schema of one manifest document (draft-07, the dialect editors support best).
 pub fn manifest_schema() -> Value {
     let mut schema = schema_of::<ManifestDocument>();
     if let Value::Object(map) = &mut schema {
         map.insert(
             "$id".into(),
-            Value::String("https://reko-promote.dev/schemas/manifest.schema.json".into()),
+            Value::String(release_url("manifest.schema.json")),
         );
         map.insert(
             "description".into(),
@@ -44,10 +98,7 @@ pub fn manifest_schema_text() -> String {
 pub fn plan_schema_text() -> String {
     let mut schema = schema_of::<crate::plan::PlanDocument>();
     if let Value::Object(map) = &mut schema {
-        map.insert(
-            "$id".into(),
-            Value::String("https://reko-promote.dev/schemas/plan.schema.json".into()),
-        );
+        map.insert("$id".into(), Value::String(release_url("plan.schema.json")));
     }
     let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
     text.push('\n');
@@ -60,7 +111,7 @@ pub fn sandbox_seed_schema_text() -> String {
     if let Value::Object(map) = &mut schema {
         map.insert(
             "$id".into(),
-            Value::String("https://reko-promote.dev/schemas/sandbox-seed.schema.json".into()),
+            Value::String(release_url("sandbox-seed.schema.json")),
         );
         map.insert(
             "description".into(),
@@ -260,6 +311,52 @@ fn walk<'a>(root: &'a Value, node: &'a Value, path: &FieldPath) -> Option<&'a Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_ids_are_the_release_assets() {
+        let repository = env!("CARGO_PKG_REPOSITORY");
+        assert!(
+            repository.starts_with("https://github.com/"),
+            "{repository}"
+        );
+        let expected = format!(
+            "{repository}/releases/download/v{}/manifest.schema.json",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(manifest_schema()["$id"], Value::String(expected));
+        let plan: Value = serde_json::from_str(&plan_schema_text()).unwrap();
+        assert_eq!(plan["$id"], Value::String(release_url("plan.schema.json")));
+    }
+
+    #[test]
+    fn references_are_relative_inside_a_checkout() {
+        let checkout = tempfile::tempdir().unwrap();
+        std::fs::create_dir(checkout.path().join(SCHEMAS_DIR)).unwrap();
+        std::fs::write(
+            checkout.path().join(SCHEMAS_DIR).join(MANIFEST_SCHEMA_FILE),
+            "{}",
+        )
+        .unwrap();
+        // Not created yet, and spelled with `.` and `..` on the way.
+        let out = checkout.path().join("manifests/./x/../imported/prod");
+        assert_eq!(
+            reference_from(&out, MANIFEST_SCHEMA_FILE),
+            "../../../schemas/manifest.schema.json"
+        );
+        assert_eq!(
+            reference_from(checkout.path(), MANIFEST_SCHEMA_FILE),
+            "schemas/manifest.schema.json"
+        );
+    }
+
+    #[test]
+    fn references_outside_a_checkout_are_the_release_asset() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        assert_eq!(
+            reference_from(&elsewhere.path().join("imported"), MANIFEST_SCHEMA_FILE),
+            release_url(MANIFEST_SCHEMA_FILE)
+        );
+    }
 
     #[test]
     fn fields_are_read_from_the_schema() {

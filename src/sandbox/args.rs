@@ -14,9 +14,14 @@ use super::{SandboxConfig, SandboxHandle, Seed, default_organisation};
 /// Run a local emulator of Rekognition Custom Labels and STS for tests and demos.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SandboxArgs {
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on (port 0 picks a free port). A non-loopback address needs
+    /// --allow-remote.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4566")]
     pub listen: SocketAddr,
+    /// Allow --listen on an address other machines can reach: anyone reaching it can read every
+    /// secret of the sandbox through its admin endpoint's API keys.
+    #[arg(long)]
+    pub allow_remote: bool,
     /// Seed file (YAML): accounts, roles, projects, versions, policies, faults. Without it, the
     /// default organisation (see docs/sandbox.md).
     #[arg(long, value_name = "FILE")]
@@ -36,6 +41,13 @@ pub struct SandboxArgs {
     /// Fraction (0..1) of requests answered with InternalServerError.
     #[arg(long, value_name = "RATE")]
     pub internal_error_rate: Option<f64>,
+    /// Fraction (0..1) of requests whose operation takes effect but whose response is lost: the
+    /// connection is closed with no answer.
+    #[arg(long, value_name = "RATE")]
+    pub lost_response_rate: Option<f64>,
+    /// Delay added after every operation took effect, before answering, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub slow_response_ms: Option<u64>,
     /// How long a CopyProjectVersion takes, in milliseconds (default 2000).
     #[arg(long, value_name = "MS")]
     pub copy_duration_ms: Option<u64>,
@@ -51,12 +63,15 @@ impl Default for SandboxArgs {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            allow_remote: false,
             seed: None,
             state: None,
             latency_ms: None,
             latency_jitter_ms: None,
             tps: None,
             internal_error_rate: None,
+            lost_response_rate: None,
+            slow_response_ms: None,
             copy_duration_ms: None,
             copy_failure_rate: None,
             fail_copy: Vec::new(),
@@ -67,6 +82,9 @@ impl Default for SandboxArgs {
 impl SandboxArgs {
     /// The configuration these options describe: the seed's faults with the flags laid over them.
     pub fn to_config(&self) -> Result<SandboxConfig, SandboxError> {
+        if !self.listen.ip().is_loopback() && !self.allow_remote {
+            return Err(SandboxError::RemoteListen { addr: self.listen });
+        }
         let seed = match &self.seed {
             Some(path) => Seed::from_file(path)?,
             None => default_organisation(),
@@ -89,6 +107,17 @@ impl SandboxArgs {
                 .internal_error_rate
                 .insert(super::faults::ALL_OPERATIONS.into(), rate);
         }
+        if let Some(rate) = self.lost_response_rate {
+            faults
+                .lost_response
+                .insert(super::faults::ALL_OPERATIONS.into(), rate);
+        }
+        if let Some(ms) = self.slow_response_ms {
+            faults.slow_response.insert(
+                super::faults::ALL_OPERATIONS.into(),
+                super::Latency { ms, jitter_ms: 0 },
+            );
+        }
         if let Some(ms) = self.copy_duration_ms {
             faults.copy_duration_ms = ms;
         }
@@ -107,6 +136,16 @@ impl SandboxArgs {
             faults: Some(faults),
         })
     }
+}
+
+/// The warning `reko-promote sandbox` prints (on stderr) when it listens where other machines
+/// can reach it, as `--allow-remote` permits.
+pub fn remote_warning(listen: SocketAddr) -> Option<String> {
+    (!listen.ip().is_loopback()).then(|| {
+        format!(
+            "warning: the sandbox listens on {listen}, reachable from other machines; its keys are printed below and in its docs, so anyone who reaches it can call it as any seeded account (the admin endpoint still answers only local requests)"
+        )
+    })
 }
 
 /// What `reko-promote sandbox` prints once listening.

@@ -115,6 +115,10 @@ pub enum SandboxError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(
+        "refusing to listen on {addr}: it is not a loopback address, and anyone who reaches the sandbox can use its printed keys; pass --allow-remote to listen there anyway"
+    )]
+    RemoteListen { addr: std::net::SocketAddr },
     #[error(transparent)]
     Seed(#[from] super::seed::SeedError),
     #[error(transparent)]

@@ -1,10 +1,12 @@
 //! Fault injection and limits: per-operation latency with jitter, per-account per-operation TPS
-//! token buckets, InternalServerError rates, and the timing and failure of asynchronous copies.
+//! token buckets, InternalServerError rates, the faults of a real network after an operation took
+//! effect (a lost response, a slow response), and the timing and failure of asynchronous copies.
 //!
 //! [`Faults`] is the serialisable settings (seed file `faults:`, `SandboxConfig`, CLI flags, and
 //! `GET/PUT /_sandbox/faults`); [`FaultEngine`] holds the live settings and the bucket state. The
-//! engine only decides (how long to sleep, whether to throttle or fail); answering with the right
-//! error on the wire is left to the protocol handlers.
+//! engine only decides (how long to sleep, whether to throttle, fail or drop the answer); answering
+//! with the right error on the wire is left to the protocol handlers, and closing a connection to
+//! the front door (`mod.rs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, RwLock};
@@ -29,6 +31,21 @@ pub struct Latency {
     pub jitter_ms: u64,
 }
 
+impl Latency {
+    /// One delay drawn from this setting; `None` when it is zero.
+    fn draw(&self) -> Option<Duration> {
+        if self.ms == 0 && self.jitter_ms == 0 {
+            return None;
+        }
+        let jitter = if self.jitter_ms > 0 {
+            rand::rng().random_range(0..=self.jitter_ms)
+        } else {
+            0
+        };
+        Some(Duration::from_millis(self.ms.saturating_add(jitter)))
+    }
+}
+
 /// Fault and timing settings. Maps are keyed by operation name (`DescribeProjectVersions`,
 /// `AssumeRole`, ...) or `*`; a named operation's entry wins over `*`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -39,6 +56,15 @@ pub struct Faults {
     pub tps: BTreeMap<String, f64>,
     /// Fraction (0..=1) of requests answered with InternalServerError.
     pub internal_error_rate: BTreeMap<String, f64>,
+    /// Fraction (0..=1) of requests whose operation takes effect but whose response is lost: the
+    /// connection is closed with no answer, so the client retries a call that already happened.
+    pub lost_response: BTreeMap<String, f64>,
+    /// The next N answers of an operation are lost, whatever the rate (counts down as they are;
+    /// for deterministic tests: "the first CopyProjectVersion's answer is lost, its retry is not").
+    pub lost_response_next: BTreeMap<String, u32>,
+    /// Delay added after the operation took effect, before answering (set it beyond the client's
+    /// timeout to make the client give up on a call that happened).
+    pub slow_response: BTreeMap<String, Latency>,
     /// How long CopyProjectVersion stays COPYING_IN_PROGRESS.
     pub copy_duration_ms: u64,
     /// Fraction (0..=1) of copies that end COPYING_FAILED.
@@ -60,6 +86,9 @@ impl Default for Faults {
             latency: BTreeMap::new(),
             tps: BTreeMap::new(),
             internal_error_rate: BTreeMap::new(),
+            lost_response: BTreeMap::new(),
+            lost_response_next: BTreeMap::new(),
+            slow_response: BTreeMap::new(),
             copy_duration_ms: 2000,
             copy_failure_rate: 0.0,
             copy_fail_versions: Vec::new(),
@@ -84,11 +113,16 @@ pub enum FaultsError {
 
 impl Faults {
     fn compile(&self) -> Result<Vec<Regex>, FaultsError> {
-        for (op, rate) in &self.internal_error_rate {
-            if !(0.0..=1.0).contains(rate) {
-                return Err(FaultsError::Range(format!(
-                    "internal_error_rate.{op}: {rate} is not between 0 and 1"
-                )));
+        for (field, rates) in [
+            ("internal_error_rate", &self.internal_error_rate),
+            ("lost_response", &self.lost_response),
+        ] {
+            for (op, rate) in rates {
+                if !(0.0..=1.0).contains(rate) {
+                    return Err(FaultsError::Range(format!(
+                        "{field}.{op}: {rate} is not between 0 and 1"
+                    )));
+                }
             }
         }
         if !(0.0..=1.0).contains(&self.copy_failure_rate) {
@@ -143,6 +177,15 @@ pub enum Verdict {
     InternalError,
 }
 
+/// What happens to the answer of an operation that took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Answer, after this delay if any.
+    Answer(Option<Duration>),
+    /// Close the connection without answering.
+    Lose,
+}
+
 impl FaultEngine {
     pub fn new(faults: Faults) -> Result<Self, FaultsError> {
         let copy_fail = faults.compile()?;
@@ -174,16 +217,52 @@ impl FaultEngine {
     /// The latency to add before answering `op`.
     pub fn latency(&self, op: &str) -> Option<Duration> {
         let live = self.live.read().unwrap_or_else(|e| e.into_inner());
-        let l = Faults::for_op(&live.faults.latency, op)?;
-        if l.ms == 0 && l.jitter_ms == 0 {
-            return None;
+        Faults::for_op(&live.faults.latency, op).and_then(Latency::draw)
+    }
+
+    /// The fate of the answer to `op`, which has just taken effect.
+    pub fn delivery(&self, op: &str) -> Delivery {
+        if self.take_lost_next(op) {
+            return Delivery::Lose;
         }
-        let jitter = if l.jitter_ms > 0 {
-            rand::rng().random_range(0..=l.jitter_ms)
+        let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+        let lost = Faults::for_op(&live.faults.lost_response, op).copied();
+        if lost.is_some_and(|rate| rate > 0.0 && rand::rng().random_bool(rate.clamp(0.0, 1.0))) {
+            return Delivery::Lose;
+        }
+        Delivery::Answer(Faults::for_op(&live.faults.slow_response, op).and_then(Latency::draw))
+    }
+
+    /// Counts down `lost_response_next` for `op`; true when this answer is one to lose.
+    fn take_lost_next(&self, op: &str) -> bool {
+        // The write lock only when there is a count to take, as this runs for every answer.
+        if self
+            .live
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .faults
+            .lost_response_next
+            .is_empty()
+        {
+            return false;
+        }
+        let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
+        let next = &mut live.faults.lost_response_next;
+        let key = if next.contains_key(op) {
+            op
         } else {
-            0
+            ALL_OPERATIONS
         };
-        Some(Duration::from_millis(l.ms + jitter))
+        match next.get_mut(key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                if *n == 0 {
+                    next.remove(key);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Throttling, then injected server errors.
@@ -267,6 +346,41 @@ mod tests {
         // Other accounts and operations have their own buckets.
         assert!(matches!(e.admit("2", "DescribeProjects"), Verdict::Proceed));
         assert!(matches!(e.admit("1", "CreateProject"), Verdict::Proceed));
+    }
+
+    #[test]
+    fn lost_and_slow_responses_per_operation() {
+        let mut f = Faults::default();
+        f.lost_response.insert("CopyProjectVersion".into(), 1.0);
+        f.slow_response.insert(
+            ALL_OPERATIONS.into(),
+            Latency {
+                ms: 40,
+                jitter_ms: 0,
+            },
+        );
+        f.lost_response_next.insert("PutProjectPolicy".into(), 2);
+        let e = FaultEngine::new(f.clone()).unwrap();
+        assert_eq!(e.delivery("CopyProjectVersion"), Delivery::Lose);
+        assert_eq!(e.delivery("PutProjectPolicy"), Delivery::Lose);
+        assert_eq!(e.delivery("PutProjectPolicy"), Delivery::Lose);
+        assert_eq!(
+            e.delivery("PutProjectPolicy"),
+            Delivery::Answer(Some(Duration::from_millis(40)))
+        );
+        assert!(e.get().lost_response_next.is_empty());
+        assert_eq!(
+            e.delivery("DescribeProjects"),
+            Delivery::Answer(Some(Duration::from_millis(40)))
+        );
+        f.lost_response.insert("*".into(), 1.5);
+        assert!(FaultEngine::new(f).is_err());
+        assert_eq!(
+            FaultEngine::new(Faults::default())
+                .unwrap()
+                .delivery("CopyProjectVersion"),
+            Delivery::Answer(None)
+        );
     }
 
     #[test]

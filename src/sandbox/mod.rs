@@ -6,7 +6,8 @@
 //! This file is the public face ([`Sandbox::start`], [`SandboxConfig`], [`SandboxHandle`],
 //! [`run_foreground`]) and the HTTP front door: it routes each request to STS (awsQuery: form
 //! bodies, XML answers) or Rekognition (awsJson 1.1: `X-Amz-Target`), authenticates it with
-//! SigV4, counts it, and applies injected faults before the protocol handler runs. The operations
+//! SigV4, counts it, and applies injected faults before the protocol handler runs and after it
+//! (a slow answer, or a connection closed with no answer). The operations
 //! themselves live in `rekognition/` and `sts.rs`, the model in `state.rs`, the seed in `seed.rs`,
 //! the admin endpoint in `admin.rs`. Wiring the CLI subcommand is left to the CLI module, which
 //! only needs [`SandboxArgs`] and [`run_foreground`].
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod args;
 pub mod error;
 pub mod faults;
+pub mod iam_policy;
 pub mod rekognition;
 pub mod seed;
 pub mod sigv4;
@@ -30,7 +32,8 @@ use std::time::SystemTime;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri};
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, Uri};
 use axum::response::Response;
 use rand::Rng;
 use tokio::sync::oneshot;
@@ -105,6 +108,9 @@ pub(crate) struct Shared {
     /// API calls by account, then operation (nested so that counting allocates nothing once
     /// a pair has been seen).
     counters: Mutex<HashMap<String, HashMap<String, u64>>>,
+    /// Calls whose answer was lost by the `lost_response` faults, by (account, operation): a
+    /// subset of `counters`, so a test or chaos run can tell how many retries it provoked.
+    lost: Mutex<BTreeMap<(String, String), u64>>,
     /// Key of the NextToken checksums, so a forged token is refused.
     token_secret: [u8; 32],
 }
@@ -141,6 +147,26 @@ impl Shared {
         }
     }
 
+    fn count_lost(&self, account: &str, op: &str) {
+        let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+        *lost
+            .entry((account.to_string(), op.to_string()))
+            .or_default() += 1;
+    }
+
+    fn lost_counts(&self) -> BTreeMap<(String, String), u64> {
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Clears the call counters (lost answers included).
+    fn clear_counts(&self) {
+        self.counters
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.lost.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// The counters flattened to (account, operation) → calls.
     fn call_counts(&self) -> BTreeMap<(String, String), u64> {
         let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
@@ -156,11 +182,10 @@ impl Shared {
     fn authenticate(
         &self,
         auth: &sigv4::AuthHeader,
-        method: &Method,
-        uri: &Uri,
-        headers: &HeaderMap,
-        body: &[u8],
+        service: &str,
+        request: &sigv4::ReceivedRequest<'_>,
     ) -> Result<Caller, AuthError> {
+        let headers = request.headers;
         let now = SystemTime::now();
         let (secret, mut caller) = {
             let world = self.world();
@@ -215,8 +240,7 @@ impl Shared {
                 auth.region
             )));
         }
-        let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        sigv4::verify(auth, &secret, method.as_str(), pq, headers, body, now)?;
+        sigv4::verify(auth, &secret, service, request, now)?;
         caller.region = auth.region.clone();
         Ok(caller)
     }
@@ -229,9 +253,11 @@ pub(crate) enum Refusal {
     InternalError,
 }
 
-/// Authenticates, counts, delays and admits one API request for `op`.
+/// Authenticates, counts, delays and admits one API request for `op` of `service` (the SigV4
+/// signing name: `rekognition`, `sts`).
 pub(crate) async fn gate(
     shared: &Shared,
+    service: &str,
     op: &str,
     method: &Method,
     uri: &Uri,
@@ -239,8 +265,14 @@ pub(crate) async fn gate(
     body: &[u8],
 ) -> Result<Caller, Refusal> {
     let auth = sigv4::parse_authorization(headers).map_err(Refusal::Auth)?;
+    let request = sigv4::ReceivedRequest {
+        method: method.as_str(),
+        uri,
+        headers,
+        body,
+    };
     let caller = shared
-        .authenticate(&auth, method, uri, headers, body)
+        .authenticate(&auth, service, &request)
         .map_err(Refusal::Auth)?;
     shared.count(&caller.account_id, op);
     if let Some(delay) = shared.faults.latency(op) {
@@ -284,12 +316,113 @@ async fn ensure_request_id(resp: Response) -> Response {
     }
 }
 
+/// Put by the protocol handlers on the response of an operation that ran (got past [`gate`]), so
+/// that the front door applies the faults of what happens after an effect.
+#[derive(Debug, Clone)]
+pub(crate) struct Effected {
+    pub op: &'static str,
+    /// The caller's account, for counting a lost answer.
+    pub account: String,
+}
+
+/// One accepted connection as handlers see it (axum's `ConnectInfo`): the peer, and a duplicate of
+/// its socket, through which a handler can close the connection without answering.
+#[derive(Debug, Clone)]
+pub(crate) struct Connection {
+    peer: SocketAddr,
+    socket: Option<Arc<std::net::TcpStream>>,
+}
+
+impl Connection {
+    pub(crate) fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// Shuts the socket down both ways: the client sees the connection end with no answer, and
+    /// the server's own write of the answer fails, so nothing of it is sent.
+    fn cut(&self) {
+        if let Some(socket) = &self.socket {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// axum's TCP listener, giving each connection a [`Connection`].
+struct SandboxListener(tokio::net::TcpListener);
+
+impl axum::serve::Listener for SandboxListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = Connection;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            // axum's own accept retries and logs accept errors.
+            let (stream, peer) = axum::serve::Listener::accept(&mut self.0).await;
+            match duplicate(stream) {
+                Ok((stream, socket)) => {
+                    return (
+                        stream,
+                        Connection {
+                            peer,
+                            socket: Some(Arc::new(socket)),
+                        },
+                    );
+                }
+                Err(e) => tracing::warn!("sandbox: dropping a connection from {peer}: {e}"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(Connection {
+            peer: self.0.local_addr()?,
+            socket: None,
+        })
+    }
+}
+
+/// The stream, and a second handle on its socket (a duplicated descriptor).
+fn duplicate(
+    stream: tokio::net::TcpStream,
+) -> std::io::Result<(tokio::net::TcpStream, std::net::TcpStream)> {
+    let std_stream = stream.into_std()?;
+    let second = std_stream.try_clone()?;
+    Ok((tokio::net::TcpStream::from_std(std_stream)?, second))
+}
+
+impl Connected<axum::serve::IncomingStream<'_, SandboxListener>> for Connection {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, SandboxListener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// Applies the after-effect faults to the answer of an operation that ran.
+async fn deliver(shared: &Shared, extensions: &Extensions, resp: Response) -> Response {
+    let Some(Effected { op, account }) = resp.extensions().get::<Effected>().cloned() else {
+        return resp;
+    };
+    match shared.faults.delivery(op) {
+        faults::Delivery::Answer(None) => {}
+        faults::Delivery::Answer(Some(delay)) => tokio::time::sleep(delay).await,
+        // Served in process there is no connection to cut, and the answer is given.
+        faults::Delivery::Lose => {
+            if let Some(ConnectInfo(connection)) = extensions.get::<ConnectInfo<Connection>>() {
+                tracing::debug!("sandbox: {op} took effect; its answer is lost");
+                shared.count_lost(&account, op);
+                connection.cut();
+            }
+        }
+    }
+    resp
+}
+
 /// Every API request (everything outside `/_sandbox/`).
 async fn api(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: Extensions,
     body: Bytes,
 ) -> Response {
     let request_id = new_request_id();
@@ -312,7 +445,17 @@ async fn api(
     } else {
         rekognition::handle(&shared, &request_id, &method, &uri, &headers, &body).await
     };
+    let resp = deliver(&shared, &extensions, resp).await;
     with_request_id(resp, &request_id)
+}
+
+/// The whole HTTP surface: the admin endpoint and the API.
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .nest("/_sandbox", admin::router())
+        .fallback(api)
+        .layer(axum::middleware::map_response(ensure_request_id))
+        .with_state(shared)
 }
 
 /// Starts sandboxes.
@@ -342,6 +485,7 @@ impl Sandbox {
             faults: faults::FaultEngine::new(faults)?,
             state_file: config.state_file.clone(),
             counters: Mutex::new(HashMap::new()),
+            lost: Mutex::new(BTreeMap::new()),
             token_secret: rand::rng().random(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -351,14 +495,14 @@ impl Sandbox {
                 source,
             })?;
         let addr = listener.local_addr()?;
-        let app = Router::new()
-            .nest("/_sandbox", admin::router())
-            .fallback(api)
-            .layer(axum::middleware::map_response(ensure_request_id))
-            .with_state(shared.clone());
+        let app = router(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
+        let listener = SandboxListener(listener);
+        let service = app
+            .clone()
+            .into_make_service_with_connect_info::<Connection>();
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let serve = axum::serve(listener, service).with_graceful_shutdown(async {
                 let _ = rx.await;
             });
             if let Err(e) = serve.await {
@@ -368,6 +512,7 @@ impl Sandbox {
         Ok(SandboxHandle {
             addr,
             shared,
+            app,
             shutdown: Some(tx),
             task: Some(task),
         })
@@ -378,6 +523,8 @@ impl Sandbox {
 pub struct SandboxHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// The same router the server runs, for [`SandboxHandle::call`].
+    app: Router,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -390,6 +537,17 @@ impl SandboxHandle {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Serves one request in process, through the same router as the network (fuzzing calls
+    /// the request parsers this way, with no socket in between). There is no connection, so a
+    /// lost response is answered anyway.
+    pub async fn call(&self, request: http::Request<axum::body::Body>) -> Response {
+        use tower::ServiceExt;
+        match self.app.clone().oneshot(request).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        }
     }
 
     /// The seed the sandbox started from (and resets to).
@@ -440,12 +598,14 @@ impl SandboxHandle {
         self.call_counts().values().sum()
     }
 
+    /// Calls whose answer was lost (`lost_response` faults), by (account id, operation); each is
+    /// also in [`SandboxHandle::call_counts`].
+    pub fn lost_responses(&self) -> BTreeMap<(String, String), u64> {
+        self.shared.lost_counts()
+    }
+
     pub fn reset_call_counts(&self) {
-        self.shared
-            .counters
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.shared.clear_counts();
     }
 
     pub fn faults(&self) -> Faults {
@@ -502,6 +662,9 @@ pub async fn run_foreground(args: SandboxArgs) -> Result<(), SandboxError> {
     let config = args.to_config()?;
     let region = config.seed.region.clone();
     let handle = Sandbox::start(config).await?;
+    if let Some(warning) = args::remote_warning(handle.addr()) {
+        eprintln!("{warning}");
+    }
     print!("{}", args::banner(&handle, &region));
     use std::io::Write;
     let _ = std::io::stdout().flush();

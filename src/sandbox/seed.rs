@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::faults::Faults;
+use super::iam_policy;
 use super::state::{
-    Account, Pending, Policy, Project, Role, S3Object, Version, VersionStatus, World,
+    Account, AutoUpdate, Feature, Pending, Policy, Project, Role, S3Object, Version, VersionStatus,
+    World,
 };
 use crate::constraints;
 
@@ -114,6 +116,13 @@ pub struct SeedProject {
     /// RFC 3339; fixes the ARN's creation millis (default: 2026-10-01T00:00:00Z).
     #[serde(default)]
     pub created: Option<String>,
+    /// What the project customizes: `CUSTOM_LABELS` (default) or `CONTENT_MODERATION` (an
+    /// adapter project, which CopyProjectVersion and project policies do not apply to).
+    #[serde(default)]
+    pub feature: Feature,
+    /// Adapters only: whether they are retrained automatically (default `DISABLED`).
+    #[serde(default)]
+    pub auto_update: Option<AutoUpdate>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
@@ -279,8 +288,19 @@ impl Seed {
                 name: p.name.clone(),
                 arn: arn.clone(),
                 created_millis: created,
-                feature: "CUSTOM_LABELS".into(),
-                auto_update: None,
+                feature: p.feature,
+                auto_update: match (p.feature, p.auto_update) {
+                    (Feature::CustomLabels, None) => None,
+                    (Feature::CustomLabels, Some(_)) => {
+                        return Err(bad(format!(
+                            "project `{}`: auto_update applies only to CONTENT_MODERATION projects",
+                            p.name
+                        )));
+                    }
+                    (Feature::ContentModeration, auto) => {
+                        Some(auto.unwrap_or(AutoUpdate::Disabled))
+                    }
+                },
                 tags: p.tags.clone(),
                 versions: BTreeMap::new(),
                 policies: BTreeMap::new(),
@@ -305,7 +325,13 @@ impl Seed {
                     other => serde_json::to_string(other)
                         .map_err(|e| bad(format!("policy `{}`: {e}", pol.name)))?,
                 };
-                crate::policy::PolicyDocument::parse(&document)
+                if p.feature != Feature::CustomLabels {
+                    return Err(bad(format!(
+                        "project `{}`: policies apply only to CUSTOM_LABELS projects",
+                        p.name
+                    )));
+                }
+                iam_policy::project_policy(&document)
                     .map_err(|e| bad(format!("policy `{}`: {e}", pol.name)))?;
                 project.policies.insert(
                     pol.name.clone(),
@@ -429,6 +455,8 @@ pub fn default_organisation() -> Seed {
         region: None,
         name: name.into(),
         created: Some(TARGET_PROJECTS_CREATED.into()),
+        feature: Feature::CustomLabels,
+        auto_update: None,
         tags: BTreeMap::new(),
         versions: vec![],
         policies: vec![],
@@ -477,6 +505,8 @@ pub fn default_organisation() -> Seed {
                 region: None,
                 name: DEFECT_DETECTOR.into(),
                 created: Some(ML_PROJECTS_CREATED.into()),
+                feature: Feature::CustomLabels,
+                auto_update: None,
                 tags: BTreeMap::new(),
                 versions: vec![
                     version(
@@ -505,6 +535,8 @@ pub fn default_organisation() -> Seed {
                 region: None,
                 name: LABEL_READER.into(),
                 created: Some(ML_PROJECTS_CREATED.into()),
+                feature: Feature::CustomLabels,
+                auto_update: None,
                 tags: BTreeMap::new(),
                 versions: vec![version(
                     LABEL_V1,

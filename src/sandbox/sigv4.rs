@@ -2,8 +2,10 @@
 //!
 //! The Authorization header is parsed here; the expected signature is computed by `aws-sigv4` (the
 //! same signer the SDK uses) from the request as received: method, path and query, exactly the
-//! headers the client listed in `SignedHeaders`, and the SHA-256 of the body. The two signatures
-//! are compared in constant time. Finding the secret for an access key (long-term or session) is
+//! headers the client listed in `SignedHeaders` (which must include `host` and `x-amz-date`, the
+//! host being the `Host` header or HTTP/2's `:authority`), and the SHA-256 of the body. The
+//! credential scope's service and date must match the request. The two signatures are compared in
+//! constant time. Finding the secret for an access key (long-term or session) is
 //! done by the caller (`mod.rs`) against the world, since that needs the state lock and this does
 //! not.
 
@@ -90,7 +92,8 @@ fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(t.unix_timestamp()).ok()?))
 }
 
-fn fmt_amz_date(t: SystemTime) -> String {
+/// `t` in the `X-Amz-Date` form, `YYYYMMDDTHHMMSSZ`.
+pub fn fmt_amz_date(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
     format!(
         "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
@@ -103,17 +106,49 @@ fn fmt_amz_date(t: SystemTime) -> String {
     )
 }
 
-/// Checks the signature of a request whose signer's secret is known.
+/// A request as received, for signature checking.
+pub struct ReceivedRequest<'a> {
+    pub method: &'a str,
+    pub uri: &'a http::Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl ReceivedRequest<'_> {
+    /// The authority the client addressed: the `Host` header (HTTP/1.1) or, when there is none,
+    /// the request target's authority (HTTP/2 `:authority`, which hyper puts in the URI).
+    pub fn authority(&self) -> Option<&str> {
+        match self.headers.get(http::header::HOST) {
+            Some(v) => v.to_str().ok(),
+            None => self.uri.authority().map(|a| a.as_str()),
+        }
+    }
+}
+
+/// Checks the signature of a request to `service` whose signer's secret is known. Never panics,
+/// whatever the headers: every malformed part is an [`AuthError`].
 pub fn verify(
     auth: &AuthHeader,
     secret: &SigningSecret,
-    method: &str,
-    path_and_query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    service: &str,
+    request: &ReceivedRequest<'_>,
     now: SystemTime,
 ) -> Result<(), AuthError> {
-    let amz_date = headers
+    if auth.service != service {
+        return Err(AuthError::BadSignature(format!(
+            "Credential should be scoped to correct service: '{service}'. "
+        )));
+    }
+    // Both are needed for the signature to bind the request to this endpoint and to a moment; AWS
+    // refuses a signature that leaves either out before looking at it.
+    let signs = |name: &str| auth.signed_headers.iter().any(|h| h == name);
+    if !signs("host") {
+        return Err(AuthError::Incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    let amz_date = request
+        .headers
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
@@ -122,13 +157,19 @@ pub fn verify(
                     .into(),
             )
         })?;
+    if !signs("x-amz-date") {
+        return Err(AuthError::Incomplete(
+            "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
     let when = parse_amz_date(amz_date)
         .ok_or_else(|| AuthError::BadSignature(format!("Invalid X-Amz-Date: {amz_date}")))?;
-    if !amz_date.starts_with(&auth.date) {
+    // Compared whole: an empty or partial scope date is not a prefix match.
+    let day = amz_date.get(..8).unwrap_or(amz_date);
+    if auth.date != day {
         return Err(AuthError::BadSignature(format!(
-            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{day}', from '{amz_date}'.",
             auth.date,
-            amz_date.get(..8).unwrap_or(amz_date)
         )));
     }
     let skew = now
@@ -148,21 +189,35 @@ pub fn verify(
             if when < now { "-" } else { "+" }
         )));
     }
+    let authority = request.authority().ok_or_else(mismatch)?;
 
-    // Exactly the headers the client signed, in the form they arrived; x-amz-date and
-    // x-amz-security-token are (re)inserted by the signer from the params below.
-    let mut pairs: Vec<(String, String)> = Vec::with_capacity(auth.signed_headers.len());
-    for name in &auth.signed_headers {
-        for value in headers.get_all(name.as_str()) {
-            let value = value.to_str().map_err(|_| mismatch())?;
-            pairs.push((name.clone(), value.to_string()));
+    // Exactly the headers the client signed, in the form they arrived (each name once); `host` is
+    // the authority the request was sent to, whichever HTTP version carried it, so the signer never
+    // has to guess it. x-amz-date and x-amz-security-token are (re)inserted by the signer from the
+    // params below.
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(auth.signed_headers.len());
+    for (i, name) in auth.signed_headers.iter().enumerate() {
+        if auth.signed_headers[..i].contains(name) {
+            continue;
+        }
+        if name == "host" {
+            pairs.push(("host", authority));
+            continue;
+        }
+        for value in request.headers.get_all(name.as_str()) {
+            pairs.push((name, value.to_str().map_err(|_| mismatch())?));
         }
     }
-    let payload_hash = hex::encode(Sha256::digest(body));
+    let path_and_query = request
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    let payload_hash = hex::encode(Sha256::digest(request.body));
     let signable = SignableRequest::new(
-        method,
+        request.method,
         path_and_query,
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        pairs.into_iter(),
         SignableBody::Precomputed(payload_hash),
     )
     .map_err(|_| mismatch())?;

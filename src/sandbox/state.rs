@@ -2,7 +2,7 @@
 //! Rekognition projects, versions and policies) and its persistence to a `--state` file.
 //!
 //! Everything here is plain data plus a few lookups; the wire formats live in `rekognition/` and
-//! `sts.rs`, the rules about who may touch what in those handlers and in `policy.rs`. Status
+//! `sts.rs`, the rules about who may touch what in those handlers and in `iam_policy.rs`. Status
 //! transitions that take time (training, copying, starting, stopping) are stored as a `Pending`
 //! change with a due time and applied lazily when the version is next read, so that they come out
 //! right after a restart without any timer having to survive it.
@@ -107,15 +107,68 @@ pub struct Project {
     pub name: String,
     pub arn: String,
     pub created_millis: u64,
-    pub feature: String,
+    #[serde(default)]
+    pub feature: Feature,
+    /// Set for adapters only (`AutoUpdate` applies to them alone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub auto_update: Option<String>,
+    pub auto_update: Option<AutoUpdate>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub versions: BTreeMap<String, Version>,
     #[serde(default)]
     pub policies: BTreeMap<String, Policy>,
+}
+
+/// `CustomizationFeature`: what a project customizes. `CONTENT_MODERATION` projects hold
+/// adapters, which CopyProjectVersion and project policies do not apply to.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Feature {
+    #[default]
+    CustomLabels,
+    ContentModeration,
+}
+
+impl Feature {
+    /// Every value, in the service model's order.
+    pub const ALL: [Feature; 2] = [Feature::ContentModeration, Feature::CustomLabels];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomLabels => "CUSTOM_LABELS",
+            Self::ContentModeration => "CONTENT_MODERATION",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+}
+
+/// `ProjectAutoUpdate`: whether an adapter is retrained automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AutoUpdate {
+    Enabled,
+    Disabled,
+}
+
+impl AutoUpdate {
+    pub const ALL: [AutoUpdate; 2] = [AutoUpdate::Enabled, AutoUpdate::Disabled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
 }
 
 /// `ProjectVersionStatus` values.
@@ -344,22 +397,29 @@ pub fn load(path: &Path) -> Result<Option<World>, PersistError> {
     }
 }
 
-/// Writes the state atomically: a temporary file beside the target, then a rename, so a crash
-/// leaves either the old or the new state, never half of one.
+/// Writes the state atomically: a uniquely named temporary file beside the target (created
+/// readable by the owner only, as it holds every secret key), then a rename, so a crash leaves
+/// either the old or the new state, never half of one, and no other process can have prepared or
+/// opened the temporary file.
 pub fn save(path: &Path, world: &World) -> Result<(), PersistError> {
+    use std::io::Write;
     let err = |source| PersistError::Write {
         path: path.into(),
         source,
     };
     let bytes = serde_json::to_vec_pretty(world).map_err(|e| err(std::io::Error::other(e)))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // tempfile creates the file with mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sandbox-state-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(&bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
 }

@@ -107,7 +107,7 @@ pub(crate) async fn handle(
     let params: Vec<(String, String)> = form_urlencoded::parse(source).into_owned().collect();
     let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let action = param("Action").unwrap_or("");
-    if !OPERATIONS.contains(&action) {
+    let Some(&action) = OPERATIONS.iter().find(|o| **o == action) else {
         let e = ApiError::client(
             "InvalidAction",
             format!(
@@ -116,7 +116,7 @@ pub(crate) async fn handle(
             ),
         );
         return error_response(&e, request_id);
-    }
+    };
     if param("Version") != Some("2011-06-15") {
         let e = ApiError::client(
             "InvalidAction",
@@ -127,7 +127,7 @@ pub(crate) async fn handle(
         );
         return error_response(&e, request_id);
     }
-    let caller = match super::gate(shared, action, method, uri, headers, body).await {
+    let caller = match super::gate(shared, "sts", action, method, uri, headers, body).await {
         Ok(c) => c,
         Err(Refusal::Auth(e)) => return error_response(&e.to_query_error(), request_id),
         Err(Refusal::Throttled) => {
@@ -146,10 +146,15 @@ pub(crate) async fn handle(
         "AssumeRole" => assume_role(shared, &caller, &param, request_id),
         _ => Ok(get_caller_identity(&caller, request_id)),
     };
-    match result {
+    let mut resp = match result {
         Ok(body) => xml_response(StatusCode::OK, body),
         Err(e) => error_response(&e, request_id),
-    }
+    };
+    resp.extensions_mut().insert(super::Effected {
+        op: action,
+        account: caller.account_id.clone(),
+    });
+    resp
 }
 
 fn get_caller_identity(caller: &Caller, request_id: &str) -> Vec<u8> {

@@ -455,7 +455,10 @@ async fn import_of_applied_copies_plans_nothing_to_do() {
         );
         for entry in std::fs::read_dir(&out).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            assert!(text.starts_with(reko_promote::import::MODELINE), "{text}");
+            assert!(
+                text.starts_with(&reko_promote::import::modeline(&out)),
+                "{text}"
+            );
         }
         let output = reko(Some(sb))
             .args(["plan", "--format", "json", "--detailed-exitcode"])

@@ -1,12 +1,14 @@
 //! The one integration test binary of reko-promote: each module tests one part end to end.
 //! Helpers shared by the modules live in `support`.
 
+mod action;
 mod apply;
 mod cli;
 mod gitops;
 mod manifests;
 mod plan_live;
 mod plan_logic;
+mod policy_agreement;
 mod reference_model;
 mod sandbox;
 mod support;

@@ -7,16 +7,32 @@
 //! in the same region (else InvalidParameterException: copies never cross regions); source version
 //! ARN inside the source project; for another account's source, a project policy that allows the
 //! caller (else AccessDeniedException, also when the source project does not exist, so that
-//! nothing about a foreign account leaks); then existence, copyability and the name being free.
-//! Policy evaluation itself is `policy.rs`.
+//! nothing about a foreign account leaks); then existence, the source being a Custom Labels
+//! project, copyability, the destination being a Custom Labels project and the name being free.
+//! Policy evaluation itself is the sandbox's own, `sandbox/iam_policy.rs`.
+//!
+//! Adapters (CONTENT_MODERATION projects): the API reference says "Copying project versions is
+//! supported only for Custom Labels models" without naming the error. The sandbox answers
+//! InvalidParameterException, the error the service model gives CopyProjectVersion for a request
+//! whose parameters the operation cannot act on (the only other candidates, AccessDenied and
+//! ResourceNotFound, would misstate the cause).
 
 use serde_json::{Value, json};
 
 use super::{Ctx, Input, KMS, NAME, PROJECT_ARN, VERSION_ARN, version_arn, version_not_found};
-use crate::constraints::{ProjectArn, ProjectVersionArn};
-use crate::policy::{self, Caller, Decision, PolicyDocument};
+use crate::constraints::{self, ProjectArn, ProjectVersionArn};
 use crate::sandbox::error::ApiError;
-use crate::sandbox::state::{Pending, Version, VersionStatus};
+use crate::sandbox::iam_policy::{self, COPY_PROJECT_VERSION, Request, Requester, Verdict};
+use crate::sandbox::state::{Feature, Pending, Project, Version, VersionStatus};
+
+/// The refusal of a copy from or into an adapter project.
+fn adapter_refused(side: &str, project: &Project) -> ApiError {
+    ApiError::invalid_parameter(format!(
+        "The {side} project {} is a {} adapter project; CopyProjectVersion copies only Custom Labels models.",
+        project.arn,
+        project.feature.as_str()
+    ))
+}
 
 pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let src_project = input.string("SourceProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
@@ -65,25 +81,40 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
             .project_mut(&src.account_id, &src.region, &src.project)
             .filter(|p| p.arn == src_project_s);
         if src.account_id != ctx.caller.account_id {
-            let who = Caller {
+            let requester = Requester {
+                partition: constraints::partition_of_region(&ctx.caller.region).to_string(),
                 account_id: ctx.caller.account_id.clone(),
-                iam_arn: Some(ctx.caller.iam_arn.clone()),
+                identity_arn: ctx.caller.iam_arn.clone(),
                 session_arn: ctx.caller.is_session.then(|| ctx.caller.arn.clone()),
+            };
+            let request = Request {
+                requester: &requester,
+                action: COPY_PROJECT_VERSION,
+                resource: &src_version_s,
+                region: &ctx.caller.region,
             };
             let verdict = project.as_ref().map(|p| {
                 // Stored policies were checked when put; one that no longer parses (a
                 // hand-edited state file) allows nothing but does not void the others.
-                let documents: Vec<PolicyDocument> = p
+                let documents: Vec<iam_policy::PolicyDocument> = p
                     .policies
                     .values()
-                    .filter_map(|pol| PolicyDocument::parse(&pol.document).ok())
+                    .filter_map(|pol| iam_policy::project_policy(&pol.document).ok())
                     .collect();
-                policy::evaluate(&documents, &who, policy::COPY_ACTION, &src_version_s)
+                iam_policy::evaluate(&documents, &request)
             });
-            if verdict != Some(Decision::Allowed) {
+            let because = match verdict {
+                Some(Verdict::Allow) => None,
+                Some(Verdict::ExplicitDeny) => {
+                    Some("with an explicit deny in a resource-based policy")
+                }
+                Some(Verdict::ImplicitDeny) | None => Some(
+                    "because no resource-based policy allows the rekognition:CopyProjectVersion action",
+                ),
+            };
+            if let Some(because) = because {
                 return Err(ApiError::access_denied(format!(
-                    "User: {} is not authorized to perform: rekognition:CopyProjectVersion on resource: {src_version_s} \
-                     because no project policy allows the rekognition:CopyProjectVersion action",
+                    "User: {} is not authorized to perform: rekognition:CopyProjectVersion on resource: {src_version_s} {because}",
                     ctx.caller.arn
                 )));
             }
@@ -91,6 +122,9 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
         let Some(project) = project else {
             return Err(super::project_not_found(&src_project_s));
         };
+        if project.feature != Feature::CustomLabels {
+            return Err(adapter_refused("source", project));
+        }
         project
             .versions
             .get_mut(&src_v.version)
@@ -114,6 +148,9 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
     ctx.check_kms_region(kms.as_deref())?;
     let (duration, failure) = ctx.faults.copy_outcome(&name);
     let dst_project = ctx.project_mut(&dst)?;
+    if dst_project.feature != Feature::CustomLabels {
+        return Err(adapter_refused("destination", dst_project));
+    }
     if dst_project.versions.contains_key(&name) {
         return Err(ApiError::in_use(format!(
             "The version name {name} is already used in project {}.",

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::state::{Project, Version, VersionStatus, World, millis_to_secs, now_millis};
+use super::state::{Feature, Project, Version, VersionStatus, World, millis_to_secs, now_millis};
 use super::{Caller, Refusal, Shared, faults::FaultEngine};
 use crate::constraints::{self, ProjectArn, ProjectVersionArn};
 use serde::Serialize;
@@ -105,15 +105,15 @@ pub(crate) async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let op = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
-    if !OPERATIONS.contains(&op) {
+    let name = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
+    let Some(&op) = OPERATIONS.iter().find(|o| **o == name) else {
         let shown = if target.is_empty() { "(none)" } else { target };
         return respond_error(&ApiError::client(
             "UnknownOperationException",
             format!("Unknown operation {shown}"),
         ));
-    }
-    let caller = match super::gate(shared, op, method, uri, headers, body).await {
+    };
+    let caller = match super::gate(shared, "rekognition", op, method, uri, headers, body).await {
         Ok(c) => c,
         Err(Refusal::Auth(e)) => return respond_error(&e.to_json_error()),
         Err(Refusal::Throttled) => {
@@ -144,11 +144,16 @@ pub(crate) async fn handle(
         }
         out
     });
-    match result {
+    let mut resp = match result {
         Ok(Output::Value(v)) => json_response(StatusCode::OK, &v),
         Ok(Output::Serialized(s)) => json_text_response(StatusCode::OK, s),
         Err(e) => respond_error(&e),
-    }
+    };
+    resp.extensions_mut().insert(super::Effected {
+        op,
+        account: caller.account_id.clone(),
+    });
+    resp
 }
 
 fn dispatch(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, ApiError> {
@@ -789,8 +794,9 @@ pub(crate) struct S3ObjectOut<'a> {
 }
 
 impl<'a> VersionOut<'a> {
-    /// The description of `v`; the evaluation is left out while training or after it failed.
-    pub fn new(v: &'a Version) -> Self {
+    /// The description of `v` (of a project customizing `feature`); the evaluation is left out
+    /// while training or after it failed.
+    pub fn new(v: &'a Version, feature: Feature) -> Self {
         let evaluated = !matches!(
             v.status,
             VersionStatus::TrainingInProgress | VersionStatus::TrainingFailed
@@ -822,7 +828,7 @@ impl<'a> VersionOut<'a> {
             max_inference_units: v.max_inference_units,
             source_project_version_arn: v.source_version_arn.as_deref(),
             version_description: v.description.as_deref(),
-            feature: "CUSTOM_LABELS",
+            feature: feature.as_str(),
         }
     }
 }
@@ -836,9 +842,9 @@ pub(crate) fn project_json(p: &Project) -> Value {
     );
     m.insert("Status".into(), json!("CREATED"));
     m.insert("Datasets".into(), json!([]));
-    m.insert("Feature".into(), json!(p.feature));
-    if let Some(a) = &p.auto_update {
-        m.insert("AutoUpdate".into(), json!(a));
+    m.insert("Feature".into(), json!(p.feature.as_str()));
+    if let Some(a) = p.auto_update {
+        m.insert("AutoUpdate".into(), json!(a.as_str()));
     }
     Value::Object(m)
 }

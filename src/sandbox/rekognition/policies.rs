@@ -4,16 +4,19 @@
 //! PolicyRevisionId (giving one for a policy that does not exist is
 //! InvalidPolicyRevisionIdException); updating an existing policy needs its current revision id
 //! (a missing one is ResourceAlreadyExistsException, a stale one InvalidPolicyRevisionIdException);
-//! each put yields a new revision id. At most 5 policies per project (LimitExceededException),
-//! documents of at most 2,000 characters checked by `policy.rs`.
+//! each put yields a new revision id. At most 5 policies per project (LimitExceededException).
+//! Documents (at most 2,000 characters) are checked by the sandbox's own `iam_policy.rs`, and
+//! refused with MalformedPolicyDocumentException. Policies "only apply to Custom Labels
+//! projects" (PutProjectPolicy's documentation): putting one on an adapter project is an
+//! InvalidParameterException.
 
 use serde_json::{Value, json};
 
 use super::{Ctx, Input, POLICY_NAME, PROJECT_ARN, REVISION, page};
-use crate::policy::PolicyDocument;
 use crate::sandbox::error::ApiError;
+use crate::sandbox::iam_policy::{self, MalformedPolicyDocument};
 use crate::sandbox::seed::revision_id;
-use crate::sandbox::state::{Policy, millis_to_secs};
+use crate::sandbox::state::{Feature, Policy, millis_to_secs};
 
 /// Project policies allowed per project.
 pub const MAX_POLICIES: usize = 5;
@@ -35,11 +38,18 @@ pub(super) fn put(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErro
     input.finish()?;
     let arn = ctx.own_project_arn("ProjectArn", &arn.unwrap_or_default())?;
     let (name, document) = (name.unwrap_or_default(), document.unwrap_or_default());
-    if let Err(e) = PolicyDocument::parse(&document) {
-        return Err(ApiError::client("MalformedPolicyDocumentException", e.0));
+    if let Err(e) = iam_policy::project_policy(&document) {
+        return Err(ApiError::client(MalformedPolicyDocument::CODE, e.message));
     }
     let now = ctx.now;
     let project = ctx.project_mut(&arn)?;
+    if project.feature != Feature::CustomLabels {
+        return Err(ApiError::invalid_parameter(format!(
+            "The project {} is a {} adapter project; project policies apply only to Custom Labels projects.",
+            project.arn,
+            project.feature.as_str()
+        )));
+    }
     let new_revision = revision_id(&format!(
         "{}/{name}/{now}/{document}/{}",
         project.arn,

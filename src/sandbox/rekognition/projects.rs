@@ -3,6 +3,13 @@
 //! Projects are created at once in status CREATED (Custom Labels projects need no provisioning) and
 //! deleted at once; deleting a project that still has versions is refused, as AWS requires the
 //! versions to be deleted first. Versions and policies are handled in their own files.
+//!
+//! `Feature` follows the service model: CUSTOM_LABELS unless CONTENT_MODERATION is asked for (an
+//! adapter project). `AutoUpdate` is "required for Content Moderation, applicable only to
+//! adapters" (CreateProjectRequest's documentation; the Terraform and Pulumi providers word it
+//! "must be set when feature is CONTENT_MODERATION, but do not set otherwise"), so either misuse
+//! is an InvalidParameterException. DescribeProjects without `Features` lists CUSTOM_LABELS
+//! projects only ("If no value is specified, CUSTOM_LABELS is used as a default").
 
 use std::collections::BTreeMap;
 
@@ -10,22 +17,39 @@ use serde_json::{Value, json};
 
 use super::{Ctx, Input, NAME, PROJECT_ARN, page, project_arn, project_json};
 use crate::sandbox::error::ApiError;
-use crate::sandbox::state::Project;
+use crate::sandbox::state::{AutoUpdate, Feature, Project};
 
-const FEATURES: &[&str] = &["CONTENT_MODERATION", "CUSTOM_LABELS"];
+/// The `CustomizationFeature` values, as validation messages list them.
+fn feature_names() -> Vec<&'static str> {
+    Feature::ALL.iter().map(|f| f.as_str()).collect()
+}
 
 pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let name = input.string("ProjectName", true, 1, 255, Some(NAME))?;
-    let feature = input.enumeration("Feature", FEATURES)?;
-    let auto_update = input.enumeration("AutoUpdate", &["ENABLED", "DISABLED"])?;
+    let feature = input.enumeration("Feature", &feature_names())?;
+    let auto_update_names: Vec<&str> = AutoUpdate::ALL.iter().map(|a| a.as_str()).collect();
+    let auto_update = input.enumeration("AutoUpdate", &auto_update_names)?;
     let tags = input.tags("Tags", false)?;
     input.finish()?;
     let name = name.unwrap_or_default();
-    let feature = feature.unwrap_or_else(|| "CUSTOM_LABELS".into());
-    if auto_update.is_some() && feature != "CONTENT_MODERATION" {
-        return Err(ApiError::invalid_parameter(
-            "AutoUpdate can only be set for projects with the CONTENT_MODERATION feature.",
-        ));
+    // Both were checked against their enum values by `finish`.
+    let feature = feature
+        .as_deref()
+        .and_then(Feature::parse)
+        .unwrap_or_default();
+    let auto_update = auto_update.as_deref().and_then(AutoUpdate::parse);
+    match (feature, auto_update) {
+        (Feature::ContentModeration, None) => {
+            return Err(ApiError::invalid_parameter(
+                "AutoUpdate is required for projects with the CONTENT_MODERATION feature.",
+            ));
+        }
+        (Feature::CustomLabels, Some(_)) => {
+            return Err(ApiError::invalid_parameter(
+                "AutoUpdate can only be set for projects with the CONTENT_MODERATION feature.",
+            ));
+        }
+        _ => {}
     }
     let (account, region) = (ctx.caller.account_id.clone(), ctx.caller.region.clone());
     let created = ctx.now;
@@ -42,9 +66,8 @@ pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
             name,
             arn: arn.clone(),
             created_millis: created,
-            feature: feature.clone(),
-            auto_update: (feature == "CONTENT_MODERATION")
-                .then(|| auto_update.unwrap_or_else(|| "DISABLED".into())),
+            feature,
+            auto_update,
             tags: tags.unwrap_or_default(),
             versions: BTreeMap::new(),
             policies: BTreeMap::new(),
@@ -60,14 +83,20 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, Ap
     let names = input.string_list("ProjectNames", false, 1, 10, 1, 255, Some(NAME))?;
     let features = input.string_list("Features", false, 1, 2, 0, 64, None)?;
     input.finish()?;
-    if let Some(fs) = &features {
-        if let Some(bad) = fs.iter().find(|f| !FEATURES.contains(&f.as_str())) {
-            return Err(ApiError::validation(format!(
-                "1 validation error detected: Value '{bad}' at 'features' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                FEATURES.join(", ")
-            )));
-        }
-    }
+    let features: Vec<Feature> = match &features {
+        None => vec![Feature::CustomLabels],
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                Feature::parse(name).ok_or_else(|| {
+                    ApiError::validation(format!(
+                        "1 validation error detected: Value '{name}' at 'features' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                        feature_names().join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
     let mut projects: Vec<&Project> = ctx
         .world
         .region(&ctx.caller.account_id, &ctx.caller.region)
@@ -76,9 +105,7 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, Ap
     if let Some(names) = &names {
         projects.retain(|p| names.contains(&p.name));
     }
-    if let Some(fs) = &features {
-        projects.retain(|p| fs.contains(&p.feature));
-    }
+    projects.retain(|p| features.contains(&p.feature));
     // Newest first, as the console and the API list them.
     projects.sort_by(|a, b| {
         b.created_millis

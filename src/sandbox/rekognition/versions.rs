@@ -102,6 +102,7 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, A
     let arn = ctx.own_project_arn("ProjectArn", &arn_s)?;
     let (now, secret) = (ctx.now, ctx.token_secret);
     let project = ctx.project_mut(&arn)?;
+    let feature = project.feature;
     let mut versions: Vec<&mut Version> = project
         .versions
         .values_mut()
@@ -116,7 +117,10 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, A
     for v in versions.iter_mut() {
         v.settle(now);
     }
-    let items: Vec<VersionOut<'_>> = versions.iter().map(|v| VersionOut::new(v)).collect();
+    let items: Vec<VersionOut<'_>> = versions
+        .iter()
+        .map(|v| VersionOut::new(v, feature))
+        .collect();
     let scope = format!("DescribeProjectVersions|{arn_s}|{names:?}");
     let (start, end, next) = page_bounds(
         secret,

@@ -210,13 +210,17 @@ pub async fn raw_http(
     let mut stream = tokio::net::TcpStream::connect(sb.addr())
         .await
         .expect("connect");
+    // The given `host` if any (a test addressing the sandbox by another name), else its address.
+    let host = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+        .map_or_else(|| sb.addr().to_string(), |(_, v)| v.clone());
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        sb.addr(),
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
-        if k != "host" {
+        if !k.eq_ignore_ascii_case("host") {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
     }
@@ -290,8 +294,19 @@ pub async fn raw_rekognition(
     target: &str,
     body: &str,
 ) -> RawResponse {
+    let headers = rekognition_headers(sb, name, target, body.as_bytes());
+    raw_http(sb, "POST", "/", &headers, body.as_bytes()).await
+}
+
+/// The signed headers of a Rekognition request with `target` and `body`, as account `name`.
+pub fn rekognition_headers(
+    sb: &SandboxHandle,
+    name: &str,
+    target: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
     let (k, s) = sb.credentials(name).expect("seeded account");
-    let headers = sign(
+    sign(
         sb,
         "rekognition",
         &k,
@@ -300,9 +315,18 @@ pub async fn raw_rekognition(
             ("content-type", "application/x-amz-json-1.1"),
             ("x-amz-target", target),
         ],
-        body.as_bytes(),
-    );
-    raw_http(sb, "POST", "/", &headers, body.as_bytes()).await
+        body,
+    )
+}
+
+/// Panics unless the sandbox still answers an ordinary SDK call (after hostile input).
+pub async fn assert_still_serving(sb: &SandboxHandle) {
+    rek(sb, "ml")
+        .await
+        .describe_projects()
+        .send()
+        .await
+        .expect("the sandbox still serves");
 }
 
 /// The error code of an SDK error.

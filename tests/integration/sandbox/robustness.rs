@@ -43,13 +43,7 @@ async fn every_operation_survives_malformed_bodies() {
             assert!(r.header("x-amzn-requestid").is_some());
         }
     }
-    // The server is still serving.
-    rek(&sb, "ml")
-        .await
-        .describe_projects()
-        .send()
-        .await
-        .unwrap();
+    assert_still_serving(&sb).await;
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn admin_endpoint() {
         &sb,
         "PUT",
         "/_sandbox/faults",
-        &[],
+        &[("content-type".into(), "application/json".into())],
         br#"{"copy_failure_rate": 7}"#,
     )
     .await;
@@ -113,7 +113,15 @@ async fn admin_endpoint() {
         .send()
         .await
         .unwrap();
-    let r = raw_http(&sb, "POST", "/_sandbox/reset", &[], b"").await;
+    // Admin writes carry a JSON content type (hardening.rs has why).
+    let r = raw_http(
+        &sb,
+        "POST",
+        "/_sandbox/reset",
+        &[("content-type".into(), "application/json".into())],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert!(
         !sb.state().rekognition["111111111111"]["eu-west-1"]
