@@ -26,6 +26,7 @@ pub mod sts;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -99,6 +100,17 @@ impl Caller {
     }
 }
 
+/// Faults injected so far, by kind (each one a request that reached an operation's handler).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InjectedFaults {
+    /// Answered ThrottlingException (`tps`).
+    pub throttled: u64,
+    /// Answered InternalServerError (`internal_error_rate`).
+    pub internal_errors: u64,
+    /// Took effect, answer lost (`lost_response`, `lost_response_next`).
+    pub lost_responses: u64,
+}
+
 /// State shared by the server tasks and the handle.
 pub(crate) struct Shared {
     world: Mutex<World>,
@@ -111,6 +123,10 @@ pub(crate) struct Shared {
     /// Calls whose answer was lost by the `lost_response` faults, by (account, operation): a
     /// subset of `counters`, so a test or chaos run can tell how many retries it provoked.
     lost: Mutex<BTreeMap<(String, String), u64>>,
+    /// Requests refused by the `tps` faults (ThrottlingException).
+    throttled: AtomicU64,
+    /// Requests answered InternalServerError by the `internal_error_rate` faults.
+    internal_errors: AtomicU64,
     /// Key of the NextToken checksums, so a forged token is refused.
     token_secret: [u8; 32],
 }
@@ -165,6 +181,8 @@ impl Shared {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         self.lost.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.throttled.store(0, Ordering::Relaxed);
+        self.internal_errors.store(0, Ordering::Relaxed);
     }
 
     /// The counters flattened to (account, operation) → calls.
@@ -280,8 +298,14 @@ pub(crate) async fn gate(
     }
     match shared.faults.admit(&caller.account_id, op) {
         faults::Verdict::Proceed => Ok(caller),
-        faults::Verdict::Throttle => Err(Refusal::Throttled),
-        faults::Verdict::InternalError => Err(Refusal::InternalError),
+        faults::Verdict::Throttle => {
+            shared.throttled.fetch_add(1, Ordering::Relaxed);
+            Err(Refusal::Throttled)
+        }
+        faults::Verdict::InternalError => {
+            shared.internal_errors.fetch_add(1, Ordering::Relaxed);
+            Err(Refusal::InternalError)
+        }
     }
 }
 
@@ -486,6 +510,8 @@ impl Sandbox {
             state_file: config.state_file.clone(),
             counters: Mutex::new(HashMap::new()),
             lost: Mutex::new(BTreeMap::new()),
+            throttled: AtomicU64::new(0),
+            internal_errors: AtomicU64::new(0),
             token_secret: rand::rng().random(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -602,6 +628,15 @@ impl SandboxHandle {
     /// also in [`SandboxHandle::call_counts`].
     pub fn lost_responses(&self) -> BTreeMap<(String, String), u64> {
         self.shared.lost_counts()
+    }
+
+    /// How many faults the sandbox injected since the counters were last reset.
+    pub fn injected_faults(&self) -> InjectedFaults {
+        InjectedFaults {
+            throttled: self.shared.throttled.load(Ordering::Relaxed),
+            internal_errors: self.shared.internal_errors.load(Ordering::Relaxed),
+            lost_responses: self.shared.lost_counts().values().sum(),
+        }
     }
 
     pub fn reset_call_counts(&self) {

@@ -1,6 +1,7 @@
 //! The reference-model property test: generated organisations, manifests, pre-existing live
 //! state and fault schedules; the real `reko-promote` binary applies against the sandbox (killed
-//! with SIGKILL at random moments, re-run until it converges), and after convergence an
+//! with SIGKILL at random moments, re-run until it converges, under throttling, 500s and lost
+//! responses), and after convergence an
 //! independent model of what must be true is checked against what the sandbox holds, read back
 //! through the AWS SDK as a user would.
 //!
@@ -122,6 +123,8 @@ struct Scenario {
 struct RunFaults {
     tps: Option<f64>,
     internal_error_rate: f64,
+    /// Operations take effect, their answers are lost (the SDK retries a call that happened).
+    lost_response_rate: f64,
     latency_ms: u64,
     /// SIGKILL the n-th run after this many milliseconds.
     kills: Vec<u64>,
@@ -162,6 +165,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
     let faults = (
         prop_oneof![2 => Just(None), 1 => Just(Some(4.0))],
         prop_oneof![Just(0.0), Just(0.05), Just(0.15)],
+        prop_oneof![Just(0.0), Just(0.1)],
         prop_oneof![Just(0u64), Just(5u64)],
         prop::collection::vec(0u64..1200, 0..=2),
     );
@@ -244,7 +248,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                         before.insert((d, v), b);
                     }
                 }
-                let (tps, internal_error_rate, latency_ms, kills) = faults;
+                let (tps, internal_error_rate, lost_response_rate, latency_ms, kills) = faults;
                 Scenario {
                     versions,
                     destinations,
@@ -256,6 +260,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                     faults: RunFaults {
                         tps,
                         internal_error_rate,
+                        lost_response_rate,
                         latency_ms,
                         kills,
                     },
@@ -958,6 +963,11 @@ async fn check_case(s: &Scenario, sb: &TestSandbox, log: &mut Log) -> Result<(),
             .internal_error_rate
             .insert("*".into(), s.faults.internal_error_rate);
     }
+    if s.faults.lost_response_rate > 0.0 {
+        faults
+            .lost_response
+            .insert("*".into(), s.faults.lost_response_rate);
+    }
     if s.faults.latency_ms > 0 {
         faults.latency.insert(
             "*".into(),
@@ -1013,6 +1023,7 @@ async fn check_case(s: &Scenario, sb: &TestSandbox, log: &mut Log) -> Result<(),
     calm.tps.clear();
     calm.internal_error_rate.clear();
     calm.latency.clear();
+    calm.lost_response.clear();
     sb.set_faults(calm).unwrap();
 
     let final_plan = run(sb, dir.path(), &plan_args, None).await;
