@@ -51,6 +51,17 @@ impl Budget {
     }
 }
 
+/// How a statement names a destination account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum PrincipalForm {
+    /// `arn:PARTITION:iam::ACCOUNT:root` (30 characters).
+    #[default]
+    AccountRoot,
+    /// The bare 12-digit account ID, which IAM reads as the same account root: less than half
+    /// the characters, so about twice the accounts fit (services may store it as the root ARN).
+    AccountId,
+}
+
 /// What to pack: the managed grants of one source project.
 #[derive(Debug, Clone, Copy)]
 pub struct PackRequest<'a> {
@@ -59,6 +70,7 @@ pub struct PackRequest<'a> {
     pub grants: &'a Grants,
     pub scope: PolicyScope,
     pub budget: Budget,
+    pub principal: PrincipalForm,
     /// The managed policies are named `<prefix>-1`, `<prefix>-2`, …
     pub name_prefix: &'a str,
 }
@@ -264,7 +276,7 @@ pub fn pack(request: &PackRequest<'_>) -> Result<Vec<ManagedPolicy>, PackError> 
         }
     }
 
-    let packed = pack_groups(&groups(partition, &parsed, request.scope));
+    let packed = pack_groups(&groups(partition, &parsed, request.scope, request.principal));
     if packed.len() <= available {
         return Ok(packed
             .iter()
@@ -278,7 +290,9 @@ pub fn pack(request: &PackRequest<'_>) -> Result<Vec<ManagedPolicy>, PackError> 
     let remedy = PolicyScope::ALL
         .into_iter()
         .filter(|wider| *wider > request.scope)
-        .find(|wider| pack_groups(&groups(partition, &parsed, *wider)).len() <= available)
+        .find(|wider| {
+            pack_groups(&groups(partition, &parsed, *wider, request.principal)).len() <= available
+        })
         .map_or(Remedy::FewerAccounts, Remedy::WidenScope);
     Err(PackError::Overflow {
         project: source.name.clone(),
@@ -316,7 +330,7 @@ pub fn lower_bound_policies(request: &PackRequest<'_>) -> usize {
         .collect();
     let sizes = Sizes::get();
     // In a document, each statement costs itself plus a comma, but one comma fewer in all.
-    let statements: usize = groups(partition, &parsed, request.scope)
+    let statements: usize = groups(partition, &parsed, request.scope, request.principal)
         .iter()
         .map(|g| sizes.statement(1, &g.principals, &g.resources) + 1)
         .sum();
@@ -335,6 +349,7 @@ fn groups(
     partition: &str,
     grants: &BTreeMap<&str, Vec<ProjectVersionArn>>,
     scope: PolicyScope,
+    principal: PrincipalForm,
 ) -> Vec<Group> {
     let mut by_resources: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
     for (account, versions) in grants {
@@ -343,7 +358,10 @@ fn groups(
         by_resources
             .entry(resources)
             .or_default()
-            .push(policy::account_principal(partition, account));
+            .push(match principal {
+                PrincipalForm::AccountRoot => policy::account_principal(partition, account),
+                PrincipalForm::AccountId => account.to_string(),
+            });
     }
     by_resources
         .into_iter()
@@ -1027,6 +1045,7 @@ mod tests {
                 hand_written_policies: hand_written,
                 hand_written_characters: 0,
             },
+            principal: PrincipalForm::AccountRoot,
             name_prefix: "reko-promote-managed",
         }
     }

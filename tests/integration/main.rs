@@ -7,5 +7,6 @@ mod gitops;
 mod manifests;
 mod plan_live;
 mod plan_logic;
+mod policy_pack;
 mod sandbox;
 mod support;
