@@ -267,11 +267,18 @@ fn check_policy_scopes(
                 &format!("promotions[{}]", promotion.name),
                 &path_of(promotion),
                 format!(
-                    "policyScope `{}` for source project `{}` of account `{}`, but promotion \
-                     `{}` ({}) manages the same project's policies with policyScope `{}`",
-                    scope.manifest_name(),
+                    "promotion `{}` manages the policies of source project `{}` of account `{}` \
+                     with policyScope `{}`{}, but promotion `{}` ({}) manages them with \
+                     policyScope `{}`",
+                    promotion.name,
                     source.2,
                     promotion.source.account,
+                    scope.manifest_name(),
+                    if promotion.source.policy_scope.is_none() {
+                        " (the default)"
+                    } else {
+                        ""
+                    },
                     first.name,
                     docs.describe_location(first_at, &path_of(first)),
                     first_scope.manifest_name()

@@ -398,3 +398,100 @@ fn capacity_of_five_policies_by_scope() {
             > 2 * figures[&(PrincipalForm::AccountRoot, PolicyScope::Project, 1, true)]
     );
 }
+
+/// The shapes issue 12's acceptance tests name, as the packer sees them (one source project,
+/// every account receiving the same versions): which fit and which are blocked.
+#[test]
+fn issue_12_shapes() {
+    let project = "label-reader";
+    let source = source(project);
+    let grants_of = |accounts: usize, versions: usize| -> Grants {
+        let set: BTreeSet<String> = (0..versions)
+            .map(|v| version_arn(project, &format!("label-reader.v{v:02}"), 1_700_000_000_000))
+            .collect();
+        (0..accounts)
+            .map(|a| (format!("{:012}", 200_000_000_000usize + a), set.clone()))
+            .collect()
+    };
+    let outcome = |accounts, versions, scope, principal, hand_written| {
+        let grants = grants_of(accounts, versions);
+        let result = pack(&PackRequest {
+            principal,
+            ..request(&source, &grants, scope, hand_written)
+        });
+        let text = match &result {
+            Ok(policies) => format!("fits in {} policies", policies.len()),
+            Err(error) => error.to_string(),
+        };
+        println!("{accounts} accounts x {versions} versions, {scope:?}, {principal:?}, {hand_written} hand-written: {text}");
+        result
+    };
+    use PolicyScope::{Project, Versions};
+    use PrincipalForm::{AccountId, AccountRoot};
+    // 200 accounts x 10 versions beside one hand-written policy: blocked with exact ARNs and
+    // account roots (the remedy names `project`), fits with the project pattern.
+    let blocked = outcome(200, 10, Versions, AccountRoot, 1).unwrap_err();
+    assert!(matches!(
+        blocked,
+        PackError::Overflow { ref overflow, .. } if overflow.remedy == Remedy::WidenScope(Project)
+    ));
+    assert!(outcome(200, 10, Project, AccountRoot, 1).is_ok());
+    // With bare account IDs the exact ARNs fit.
+    assert!(outcome(200, 10, Versions, AccountId, 1).is_ok());
+    // 600 accounts do not fit 5 policies of 2,000 characters even with the project pattern.
+    for principal in [AccountRoot, AccountId] {
+        let blocked = outcome(600, 10, Project, principal, 0).unwrap_err();
+        assert!(matches!(
+            blocked,
+            PackError::Overflow { ref overflow, .. } if overflow.remedy == Remedy::FewerAccounts
+        ));
+    }
+}
+
+#[test]
+fn policy_scope_reaches_every_placement_of_its_source() {
+    let promotion = |name: &str, source: &str, destination: &str| {
+        format!(
+            "apiVersion: reko-promote/v1\nkind: Promotion\nname: {name}\nregion: eu-west-1\n\
+             source: {source}\nversions: [{{ version: v1 }}]\n\
+             destinations: {{ {destination}: {{ account: {destination}, project: {name} }} }}\n"
+        )
+    };
+    let (_dir, path) = crate::support::manifests(&[(
+        "promotions.yaml",
+        [
+            promotion(
+                "to-staging",
+                "{ account: ml, project: defect-detector, managePolicy: true, policyScope: versionNames }",
+                "staging",
+            ),
+            promotion(
+                "to-prod",
+                "{ account: ml, project: defect-detector, managePolicy: true, policyScope: versionNames }",
+                "prod",
+            ),
+            // Not managed: its scope shapes nothing, so it may differ.
+            promotion(
+                "to-prod-other",
+                "{ account: ml, project: other, policyScope: project }",
+                "prod",
+            ),
+        ]
+        .join("---\n"),
+    )]);
+    let desired = crate::support::desired_from(&[crate::support::rel("tests/manifests/common"), path]);
+    let scopes: BTreeMap<&str, PolicyScope> = desired
+        .placements
+        .iter()
+        .map(|p| (p.promotion.as_str(), p.policy_scope))
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            ("to-prod", PolicyScope::VersionNames),
+            ("to-prod-other", PolicyScope::Project),
+            ("to-staging", PolicyScope::VersionNames),
+        ]
+        .into()
+    );
+}
