@@ -253,7 +253,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
                     document: p.document_json.clone(),
                 })
                 .collect();
-            let steps = write_steps(&live, &smaller, case.hand_written).expect("an order");
+            let steps = write_steps(&live, &smaller, case.hand_written, "reko-promote-managed").expect("an order");
             let first_delete = steps
                 .iter()
                 .position(|s| matches!(s, WriteStep::Delete { .. }))
