@@ -516,8 +516,10 @@ fn policy_scope(c: &mut Checker<'_>, at: DocRef, label: &str, path: &FieldPath, 
         })
         .collect();
     finding.allowed = Some(allowed.join(", "));
-    if let Some(best) = closest(value, PolicyScope::ALL.into_iter().map(PolicyScope::manifest_name))
-    {
+    if let Some(best) = closest(
+        value,
+        PolicyScope::ALL.into_iter().map(PolicyScope::manifest_name),
+    ) {
         finding.hint = Some(format!("did you mean `{best}`?"));
     }
 }

@@ -7,14 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+use reko_promote::constraints::ProjectVersionArn;
 use reko_promote::desired::{PolicyScope, ProjectRef};
 use reko_promote::policy::{Caller, Decision, PolicyDocument, evaluate};
 use reko_promote::policy_pack::{
     Budget, Grants, LivePolicy, ManagedPolicy, PackError, PackRequest, PrincipalForm, Remedy,
-    WriteStep,
-    lower_bound_policies, pack, scoped_resource, write_steps,
+    WriteStep, lower_bound_policies, pack, scoped_resource, write_steps,
 };
-use reko_promote::constraints::ProjectVersionArn;
 
 const MAX_CHARS: usize = 2000;
 /// No generated account is this one.
@@ -30,9 +29,7 @@ fn source(project: &str) -> ProjectRef {
 }
 
 fn version_arn(project: &str, name: &str, created: u64) -> String {
-    format!(
-        "arn:aws:rekognition:eu-west-1:111111111111:project/{project}/version/{name}/{created}"
-    )
+    format!("arn:aws:rekognition:eu-west-1:111111111111:project/{project}/version/{name}/{created}")
 }
 
 fn request<'a>(
@@ -89,7 +86,10 @@ fn case() -> impl Strategy<Value = Case> {
             1..=700,
         ),
         scope(),
-        prop_oneof![Just(PrincipalForm::AccountRoot), Just(PrincipalForm::AccountId)],
+        prop_oneof![
+            Just(PrincipalForm::AccountRoot),
+            Just(PrincipalForm::AccountId)
+        ],
         0usize..=4,
     )
         .prop_map(
@@ -102,7 +102,9 @@ fn case() -> impl Strategy<Value = Case> {
                     })
                     .collect();
                 let pick = |set: &BTreeSet<usize>| -> Vec<String> {
-                    set.iter().map(|i| versions[i % pool_size].clone()).collect()
+                    set.iter()
+                        .map(|i| versions[i % pool_size].clone())
+                        .collect()
                 };
                 let mut seen = BTreeSet::new();
                 let accounts = accounts
@@ -210,7 +212,11 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
                     })
                 })
                 .collect();
-            prop_assert_eq!(expand(&policies, case.principal), expected, "exactly the input");
+            prop_assert_eq!(
+                expand(&policies, case.principal),
+                expected,
+                "exactly the input"
+            );
 
             let documents: Vec<PolicyDocument> = policies
                 .iter()
@@ -253,7 +259,8 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
                     document: p.document_json.clone(),
                 })
                 .collect();
-            let steps = write_steps(&live, &smaller, case.hand_written, "reko-promote-managed").expect("an order");
+            let steps = write_steps(&live, &smaller, case.hand_written, "reko-promote-managed")
+                .expect("an order");
             let first_delete = steps
                 .iter()
                 .position(|s| matches!(s, WriteStep::Delete { .. }))
@@ -271,12 +278,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
             prop_assert!(overflow.needed_characters <= overflow.needed_policies * MAX_CHARS);
             // The packer is close to the bound: at most twice it, plus one.
             prop_assert!(overflow.needed_policies <= 2 * lower_bound + 1);
-            let wider = |scope: PolicyScope| {
-                pack(&PackRequest {
-                    scope,
-                    ..request
-                })
-            };
+            let wider = |scope: PolicyScope| pack(&PackRequest { scope, ..request });
             match overflow.remedy {
                 Remedy::WidenScope(scope) => {
                     prop_assert!(scope > case.scope);
@@ -366,7 +368,11 @@ fn capacity_of_five_policies_by_scope() {
                     "{principal:?} policyScope {:<12} {versions:>2} versions per account, {}: \
                      {accounts} accounts",
                     scope.manifest_name(),
-                    if shared { "the same for all" } else { "distinct" },
+                    if shared {
+                        "the same for all"
+                    } else {
+                        "distinct"
+                    },
                 );
                 figures.insert((principal, scope, versions, shared), accounts);
             }
@@ -423,7 +429,9 @@ fn issue_12_shapes() {
             Ok(policies) => format!("fits in {} policies", policies.len()),
             Err(error) => error.to_string(),
         };
-        println!("{accounts} accounts x {versions} versions, {scope:?}, {principal:?}, {hand_written} hand-written: {text}");
+        println!(
+            "{accounts} accounts x {versions} versions, {scope:?}, {principal:?}, {hand_written} hand-written: {text}"
+        );
         result
     };
     use PolicyScope::{Project, Versions};
@@ -479,7 +487,8 @@ fn policy_scope_reaches_every_placement_of_its_source() {
         ]
         .join("---\n"),
     )]);
-    let desired = crate::support::desired_from(&[crate::support::rel("tests/manifests/common"), path]);
+    let desired =
+        crate::support::desired_from(&[crate::support::rel("tests/manifests/common"), path]);
     let scopes: BTreeMap<&str, PolicyScope> = desired
         .placements
         .iter()
