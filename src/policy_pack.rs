@@ -74,6 +74,26 @@ pub struct PackRequest<'a> {
     pub name_prefix: &'a str,
 }
 
+impl<'a> PackRequest<'a> {
+    /// A request with account-root principals.
+    pub fn new(
+        source: &'a ProjectRef,
+        grants: &'a Grants,
+        scope: PolicyScope,
+        budget: Budget,
+        name_prefix: &'a str,
+    ) -> Self {
+        PackRequest {
+            source,
+            grants,
+            scope,
+            budget,
+            principal: PrincipalForm::AccountRoot,
+            name_prefix,
+        }
+    }
+}
+
 /// One managed policy to be carried by the source project.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ManagedPolicy {
@@ -251,36 +271,7 @@ pub fn scoped_resource(scope: PolicyScope, version: &ProjectVersionArn) -> Strin
 pub fn pack(request: &PackRequest<'_>) -> Result<Vec<ManagedPolicy>, PackError> {
     let source = request.source;
     let partition = constraints::partition_of_region(&source.region);
-    let mut parsed: BTreeMap<&str, Vec<ProjectVersionArn>> = BTreeMap::new();
-    for (account, versions) in request.grants {
-        if let Err(violation) = constraints::check_account_id(account) {
-            return Err(PackError::InvalidAccount {
-                account: account.clone(),
-                allowed: violation.allowed,
-            });
-        }
-        let mut arns = Vec::with_capacity(versions.len());
-        for arn in versions {
-            let foreign = || PackError::ForeignVersion {
-                arn: arn.clone(),
-                project: source.name.clone(),
-                account_id: source.account_id.clone(),
-                region: source.region.clone(),
-            };
-            let version = ProjectVersionArn::parse(arn).map_err(|_| foreign())?;
-            if version.partition != partition
-                || version.region != source.region
-                || version.account_id != source.account_id
-                || version.project != source.name
-            {
-                return Err(foreign());
-            }
-            arns.push(version);
-        }
-        if !arns.is_empty() {
-            parsed.insert(account, arns);
-        }
-    }
+    let parsed = checked_grants(request)?;
     let available = request.budget.available_policies();
     for index in 0..available.max(1) {
         let name = policy_name(request.name_prefix, index);
@@ -330,32 +321,59 @@ pub fn pack(request: &PackRequest<'_>) -> Result<Vec<ManagedPolicy>, PackError> 
     })
 }
 
+/// The grants parsed, each version checked to belong to the source project; accounts with no
+/// version left out.
+fn checked_grants<'a>(
+    request: &PackRequest<'a>,
+) -> Result<BTreeMap<&'a str, Vec<ProjectVersionArn>>, PackError> {
+    let source = request.source;
+    let partition = constraints::partition_of_region(&source.region);
+    let mut parsed = BTreeMap::new();
+    for (account, versions) in request.grants {
+        if let Err(violation) = constraints::check_account_id(account) {
+            return Err(PackError::InvalidAccount {
+                account: account.clone(),
+                allowed: violation.allowed,
+            });
+        }
+        let mut arns = Vec::with_capacity(versions.len());
+        for arn in versions {
+            let foreign = || PackError::ForeignVersion {
+                arn: arn.clone(),
+                project: source.name.clone(),
+                account_id: source.account_id.clone(),
+                region: source.region.clone(),
+            };
+            let version = ProjectVersionArn::parse(arn).map_err(|_| foreign())?;
+            if version.partition != partition
+                || version.region != source.region
+                || version.account_id != source.account_id
+                || version.project != source.name
+            {
+                return Err(foreign());
+            }
+            arns.push(version);
+        }
+        if !arns.is_empty() {
+            parsed.insert(account.as_str(), arns);
+        }
+    }
+    Ok(parsed)
+}
+
 /// A lower bound on the policies any packing of these grants needs, by the packer's statement
 /// model (each group of accounts sharing one resource set written at least once, whole, in
 /// documents filled to the brim): when it exceeds the policies available, no packing fits.
-pub fn lower_bound_policies(request: &PackRequest<'_>) -> usize {
+pub fn lower_bound_policies(request: &PackRequest<'_>) -> Result<usize, PackError> {
     let partition = constraints::partition_of_region(&request.source.region);
-    let parsed: BTreeMap<&str, Vec<ProjectVersionArn>> = request
-        .grants
-        .iter()
-        .filter(|(_, versions)| !versions.is_empty())
-        .map(|(account, versions)| {
-            (
-                account.as_str(),
-                versions
-                    .iter()
-                    .filter_map(|arn| ProjectVersionArn::parse(arn).ok())
-                    .collect(),
-            )
-        })
-        .collect();
+    let parsed = checked_grants(request)?;
     let sizes = Sizes::get();
     // In a document, each statement costs itself plus a comma, but one comma fewer in all.
     let statements: usize = groups(partition, &parsed, request.scope, request.principal)
         .iter()
         .map(|g| sizes.statement(1, &g.principals, &g.resources) + 1)
         .sum();
-    statements.div_ceil(MAX_DOCUMENT_CHARS + 1 - sizes.document)
+    Ok(statements.div_ceil(MAX_DOCUMENT_CHARS + 1 - sizes.document))
 }
 
 /// Accounts that receive one resource set: one statement (before splitting).
@@ -744,8 +762,11 @@ pub fn write_steps(
     let mut written: BTreeSet<String> = BTreeSet::new();
     let mut parked: BTreeSet<String> = BTreeSet::new();
     let mut widened: BTreeSet<String> = BTreeSet::new();
-    let revision_of = |name: &str, written: &BTreeSet<String>| {
-        if written.contains(name) {
+    // None: the policy is not on the project (any more), so the write creates it.
+    let revision_of = |name: &str, state: &State, written: &BTreeSet<String>| {
+        if !state.contains(name) {
+            None
+        } else if written.contains(name) {
             Some(Revision::LastWritten)
         } else {
             live_revision
@@ -777,7 +798,7 @@ pub fn write_steps(
             steps.push(WriteStep::Put {
                 name: name.to_string(),
                 document: targets[name].to_string(),
-                revision: revision_of(name, &written),
+                revision: revision_of(name, &state, &written),
                 transitional: false,
             });
             state = state.with(name, Some(targets[name]));
@@ -794,12 +815,13 @@ pub fn write_steps(
             .find(|name| state.with(name, None).covers_all(&protected))
             .map(str::to_string);
         if let Some(name) = removable {
-            let revision = revision_of(&name, &written).expect("a live or written policy");
+            let revision = revision_of(&name, &state, &written).expect("a policy on the project");
             steps.push(WriteStep::Delete {
                 name: name.clone(),
                 revision,
             });
             state = state.with(&name, None);
+            written.remove(&name);
             continue;
         }
         let widening = (transitions_left > 0)
@@ -822,7 +844,7 @@ pub fn write_steps(
         steps.push(WriteStep::Put {
             name: name.clone(),
             document: document.clone(),
-            revision: revision_of(&name, &written),
+            revision: revision_of(&name, &state, &written),
             transitional: true,
         });
         state = state.with(&name, Some(&document));
@@ -834,7 +856,7 @@ pub fn write_steps(
         .map(str::to_string)
         .collect();
     for name in leftover {
-        let revision = revision_of(&name, &written).expect("a live or written policy");
+        let revision = revision_of(&name, &state, &written).expect("a policy on the project");
         steps.push(WriteStep::Delete { name, revision });
     }
     Ok(steps)
@@ -921,6 +943,21 @@ impl State {
     }
 }
 
+/// The grants that a pending write or a delete may drop because its policy alone holds them, by
+/// that policy.
+fn at_risk(
+    state: &State,
+    targets: &BTreeMap<&str, &str>,
+    protected: &BTreeSet<Pair>,
+    pending: &[&str],
+) -> BTreeMap<String, BTreeSet<Pair>> {
+    let mut at_risk = state.sole_holders(protected);
+    at_risk.retain(|holder, _| {
+        pending.contains(&holder.as_str()) || !targets.contains_key(holder.as_str())
+    });
+    at_risk
+}
+
 /// A transitional write that unblocks another: a policy already on the project (its pending
 /// target first, else its current document) widened with the grants another blocked policy alone
 /// holds, when the result fits one document and changes something.
@@ -930,11 +967,7 @@ fn transition(
     protected: &BTreeSet<Pair>,
     pending: &[&str],
 ) -> Option<(String, String)> {
-    // Only what a pending write or a delete would drop matters.
-    let mut at_risk = state.sole_holders(protected);
-    at_risk.retain(|holder, _| {
-        pending.contains(&holder.as_str()) || !targets.contains_key(holder.as_str())
-    });
+    let at_risk = at_risk(state, targets, protected, pending);
     // Hosts: the pending policies first (their target plus what they would drop), then any.
     let hosts: Vec<&str> = pending
         .iter()
@@ -966,7 +999,7 @@ fn transition(
 }
 
 /// A transitional policy of its own for a free slot, under the first `<prefix>-N` name not on the
-/// project: the grants that pending writes would drop while they alone hold them (as many as fit
+/// project: the grants that pending writes or deletes would drop while they alone hold them (as many as fit
 /// one document), so those writes no longer drop them.
 fn parking(
     state: &State,
@@ -978,17 +1011,13 @@ fn parking(
     let name = (0..MAX_POLICIES_PER_PROJECT)
         .map(|i| policy_name(name_prefix, i))
         .find(|name| !state.contains(name))?;
-    let at_risk = state.sole_holders(protected);
     let mut dropped: Vec<Pair> = Vec::new();
-    for holder in pending {
-        let Some(pairs) = at_risk.get(*holder) else {
-            continue;
-        };
+    for (holder, pairs) in at_risk(state, targets, protected, pending) {
         let kept: BTreeSet<Pair> = targets
-            .get(holder)
+            .get(holder.as_str())
             .map(|target| pairs_of(target).into_iter().collect())
             .unwrap_or_default();
-        dropped.extend(pairs.iter().filter(|pair| !kept.contains(*pair)).cloned());
+        dropped.extend(pairs.into_iter().filter(|pair| !kept.contains(pair)));
     }
     let fitting = |pairs: &[Pair]| single_document(&pairs.iter().cloned().collect());
     // The most leading pairs that fit one document.
@@ -1128,17 +1157,11 @@ mod tests {
         scope: PolicyScope,
         hand_written: usize,
     ) -> PackRequest<'a> {
-        PackRequest {
-            source,
-            grants,
-            scope,
-            budget: Budget {
-                hand_written_policies: hand_written,
-                hand_written_characters: 0,
-            },
-            principal: PrincipalForm::AccountRoot,
-            name_prefix: PREFIX,
-        }
+        let budget = Budget {
+            hand_written_policies: hand_written,
+            hand_written_characters: 0,
+        };
+        PackRequest::new(source, grants, scope, budget, PREFIX)
     }
 
     const PREFIX: &str = "reko-promote-managed";
@@ -1260,6 +1283,7 @@ mod tests {
         assert!(
             overflow.needed_policies
                 >= lower_bound_policies(&request(&source, &grants, PolicyScope::Versions, 1))
+                    .unwrap()
         );
         // Ten versions to everyone: one pattern per name is as large as the ARNs; the project
         // pattern is the one that fits.
@@ -1385,7 +1409,9 @@ mod tests {
         let mut written = BTreeSet::new();
         for step in steps {
             let expected_revision = |name: &str, written: &BTreeSet<String>| {
-                if written.contains(name) {
+                if !state.contains(name) {
+                    None
+                } else if written.contains(name) {
                     Some(Revision::LastWritten)
                 } else {
                     live.iter()
@@ -1409,6 +1435,7 @@ mod tests {
                     assert!(state.contains(name));
                     assert_eq!(Some(revision.clone()), expected_revision(name, &written));
                     state = state.with(name, None);
+                    written.remove(name);
                 }
             }
             assert!(

@@ -38,17 +38,11 @@ fn request<'a>(
     scope: PolicyScope,
     hand_written: usize,
 ) -> PackRequest<'a> {
-    PackRequest {
-        source,
-        grants,
-        scope,
-        budget: Budget {
-            hand_written_policies: hand_written,
-            hand_written_characters: 0,
-        },
-        principal: PrincipalForm::AccountRoot,
-        name_prefix: "reko-promote-managed",
-    }
+    let budget = Budget {
+        hand_written_policies: hand_written,
+        hand_written_characters: 0,
+    };
+    PackRequest::new(source, grants, scope, budget, "reko-promote-managed")
 }
 
 /// A generated case: a source project, a pool of versions, and per account either one of a few
@@ -191,7 +185,7 @@ fn check_case(case: &Case) -> Result<(), TestCaseError> {
         &result
     );
 
-    let lower_bound = lower_bound_policies(&request);
+    let lower_bound = lower_bound_policies(&request).expect("valid grants");
     match result {
         Ok(policies) => {
             prop_assert!(policies.len() <= available);
