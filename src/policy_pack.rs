@@ -44,6 +44,14 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// The budget left by `policies` hand-written policies of `characters` characters in all.
+    pub fn hand_written(policies: usize, characters: usize) -> Self {
+        Budget {
+            hand_written_policies: policies,
+            hand_written_characters: characters,
+        }
+    }
+
     /// The policies left for managed documents.
     pub fn available_policies(&self) -> usize {
         MAX_POLICIES_PER_PROJECT.saturating_sub(self.hand_written_policies)
@@ -824,12 +832,16 @@ pub fn write_steps(
             written.remove(&name);
             continue;
         }
-        let widening = (transitions_left > 0)
-            .then(|| transition(&state, &targets, &protected, &pending))
-            .flatten();
+        let stuck = Stuck {
+            state: &state,
+            targets: &targets,
+            protected: &protected,
+            pending: &pending,
+        };
+        let widening = (transitions_left > 0).then(|| stuck.transition()).flatten();
         let transitional = widening.or_else(|| {
             let parking = (transitions_left > 0 && slot_free)
-                .then(|| parking(&state, &targets, &protected, &pending, name_prefix))
+                .then(|| stuck.parking(name_prefix))
                 .flatten()?;
             parked.insert(parking.0.clone());
             Some(parking)
@@ -943,95 +955,93 @@ impl State {
     }
 }
 
-/// The grants that a pending write or a delete may drop because its policy alone holds them, by
-/// that policy.
-fn at_risk(
-    state: &State,
-    targets: &BTreeMap<&str, &str>,
-    protected: &BTreeSet<Pair>,
-    pending: &[&str],
-) -> BTreeMap<String, BTreeSet<Pair>> {
-    let mut at_risk = state.sole_holders(protected);
-    at_risk.retain(|holder, _| {
-        pending.contains(&holder.as_str()) || !targets.contains_key(holder.as_str())
-    });
-    at_risk
+/// Where a write sequence is stuck: the policies on the project, the targets, the grants to keep
+/// and the writes still pending.
+struct Stuck<'s, 'a> {
+    state: &'s State,
+    targets: &'s BTreeMap<&'a str, &'a str>,
+    protected: &'s BTreeSet<Pair>,
+    pending: &'s [&'a str],
 }
 
-/// A transitional write that unblocks another: a policy already on the project (its pending
-/// target first, else its current document) widened with the grants another blocked policy alone
-/// holds, when the result fits one document and changes something.
-fn transition(
-    state: &State,
-    targets: &BTreeMap<&str, &str>,
-    protected: &BTreeSet<Pair>,
-    pending: &[&str],
-) -> Option<(String, String)> {
-    let at_risk = at_risk(state, targets, protected, pending);
-    // Hosts: the pending policies first (their target plus what they would drop), then any.
-    let hosts: Vec<&str> = pending
-        .iter()
-        .copied()
-        .filter(|name| state.contains(name))
-        .chain(state.names())
-        .collect();
-    for host in hosts {
-        for (holder, pairs) in &at_risk {
-            let base = if holder == host {
-                match targets.get(host) {
-                    Some(target) => *target,
-                    None => continue,
+impl Stuck<'_, '_> {
+    /// The grants that a pending write or a delete may drop because its policy alone holds
+    /// them, by that policy.
+    fn at_risk(&self) -> BTreeMap<String, BTreeSet<Pair>> {
+        let mut at_risk = self.state.sole_holders(self.protected);
+        at_risk.retain(|holder, _| {
+            self.pending.contains(&holder.as_str()) || !self.targets.contains_key(holder.as_str())
+        });
+        at_risk
+    }
+
+    /// A transitional write that unblocks another: a policy already on the project (its pending
+    /// target first, else its current document) widened with the grants another blocked policy
+    /// alone holds, when the result fits one document and changes something.
+    fn transition(&self) -> Option<(String, String)> {
+        let state = self.state;
+        let at_risk = self.at_risk();
+        // Hosts: the pending policies first (their target plus what they would drop), then any.
+        let hosts: Vec<&str> = self
+            .pending
+            .iter()
+            .copied()
+            .filter(|name| state.contains(name))
+            .chain(state.names())
+            .collect();
+        for host in hosts {
+            for (holder, pairs) in &at_risk {
+                let base = if holder == host {
+                    match self.targets.get(host) {
+                        Some(target) => *target,
+                        None => continue,
+                    }
+                } else {
+                    state.document(host).expect("hosts are on the project")
+                };
+                let mut union: BTreeSet<Pair> = pairs_of(base).into_iter().collect();
+                union.extend(pairs.iter().cloned());
+                if let Some(document) = single_document(&union)
+                    && state.document(host) != Some(document.as_str())
+                    && state.with(host, Some(&document)).covers_all(self.protected)
+                {
+                    return Some((host.to_string(), document));
                 }
-            } else {
-                state.document(host).expect("hosts are on the project")
-            };
-            let mut union: BTreeSet<Pair> = pairs_of(base).into_iter().collect();
-            union.extend(pairs.iter().cloned());
-            if let Some(document) = single_document(&union)
-                && state.document(host) != Some(document.as_str())
-                && state.with(host, Some(&document)).covers_all(protected)
-            {
-                return Some((host.to_string(), document));
             }
         }
+        None
     }
-    None
-}
 
-/// A transitional policy of its own for a free slot, under the first `<prefix>-N` name not on the
-/// project: the grants that pending writes or deletes would drop while they alone hold them (as many as fit
-/// one document), so those writes no longer drop them.
-fn parking(
-    state: &State,
-    targets: &BTreeMap<&str, &str>,
-    protected: &BTreeSet<Pair>,
-    pending: &[&str],
-    name_prefix: &str,
-) -> Option<(String, String)> {
-    let name = (0..MAX_POLICIES_PER_PROJECT)
-        .map(|i| policy_name(name_prefix, i))
-        .find(|name| !state.contains(name))?;
-    let mut dropped: Vec<Pair> = Vec::new();
-    for (holder, pairs) in at_risk(state, targets, protected, pending) {
-        let kept: BTreeSet<Pair> = targets
-            .get(holder.as_str())
-            .map(|target| pairs_of(target).into_iter().collect())
-            .unwrap_or_default();
-        dropped.extend(pairs.into_iter().filter(|pair| !kept.contains(pair)));
-    }
-    let fitting = |pairs: &[Pair]| single_document(&pairs.iter().cloned().collect());
-    // The most leading pairs that fit one document.
-    let (mut low, mut high) = (0, dropped.len());
-    while low < high {
-        let mid = (low + high).div_ceil(2);
-        if fitting(&dropped[..mid]).is_some() {
-            low = mid;
-        } else {
-            high = mid - 1;
+    /// A transitional policy of its own for a free slot, under the first `<prefix>-N` name not
+    /// on the project: the grants that pending writes or deletes would drop while they alone
+    /// hold them (as many as fit one document), so those writes no longer drop them.
+    fn parking(&self, name_prefix: &str) -> Option<(String, String)> {
+        let name = (0..MAX_POLICIES_PER_PROJECT)
+            .map(|i| policy_name(name_prefix, i))
+            .find(|name| !self.state.contains(name))?;
+        let mut dropped: Vec<Pair> = Vec::new();
+        for (holder, pairs) in self.at_risk() {
+            let kept: BTreeSet<Pair> = self
+                .targets
+                .get(holder.as_str())
+                .map(|target| pairs_of(target).into_iter().collect())
+                .unwrap_or_default();
+            dropped.extend(pairs.into_iter().filter(|pair| !kept.contains(pair)));
         }
+        let fitting = |pairs: &[Pair]| single_document(&pairs.iter().cloned().collect());
+        // The most leading pairs that fit one document.
+        let (mut low, mut high) = (0, dropped.len());
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            if fitting(&dropped[..mid]).is_some() {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        let document = (low > 0).then(|| fitting(&dropped[..low])).flatten()?;
+        Some((name, document))
     }
-    let document = (low > 0).then(|| fitting(&dropped[..low])).flatten()?;
-    Some((name, document))
 }
 
 /// `pairs` as one compact document, when they fit one.
@@ -1157,10 +1167,7 @@ mod tests {
         scope: PolicyScope,
         hand_written: usize,
     ) -> PackRequest<'a> {
-        let budget = Budget {
-            hand_written_policies: hand_written,
-            hand_written_characters: 0,
-        };
+        let budget = Budget::hand_written(hand_written, 0);
         PackRequest::new(source, grants, scope, budget, PREFIX)
     }
 
@@ -1353,10 +1360,7 @@ mod tests {
             assert!(!is_packed_policy_name("p", other), "{other}");
         }
         let capacity = Capacity::of(
-            &Budget {
-                hand_written_policies: 1,
-                hand_written_characters: 300,
-            },
+            &Budget::hand_written(1, 300),
             &pack(&request(&source, &uniform(1, 1), PolicyScope::Versions, 1)).unwrap(),
         );
         assert_eq!(capacity.policies_used, 2);

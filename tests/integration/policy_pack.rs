@@ -38,10 +38,7 @@ fn request<'a>(
     scope: PolicyScope,
     hand_written: usize,
 ) -> PackRequest<'a> {
-    let budget = Budget {
-        hand_written_policies: hand_written,
-        hand_written_characters: 0,
-    };
+    let budget = Budget::hand_written(hand_written, 0);
     PackRequest::new(source, grants, scope, budget, "reko-promote-managed")
 }
 
