@@ -1173,6 +1173,14 @@ mod tests {
 
     const PREFIX: &str = "reko-promote-managed";
 
+    /// Every (account, version ARN) pair of `grants`.
+    fn exact_pairs(grants: &Grants) -> BTreeSet<Pair> {
+        grants
+            .iter()
+            .flat_map(|(a, vs)| vs.iter().map(move |v| (a.clone(), v.clone())))
+            .collect()
+    }
+
     /// Every (account, resource) pair the documents write.
     fn granted(policies: &[ManagedPolicy]) -> BTreeSet<Pair> {
         policies
@@ -1213,11 +1221,7 @@ mod tests {
             sids,
             [Some("RekoPromote1".into()), Some("RekoPromote2".into())]
         );
-        let expected: BTreeSet<Pair> = grants
-            .iter()
-            .flat_map(|(a, vs)| vs.iter().map(move |v| (a.clone(), v.clone())))
-            .collect();
-        assert_eq!(granted(&policies), expected);
+        assert_eq!(granted(&policies), exact_pairs(&grants));
     }
 
     #[test]
@@ -1253,11 +1257,7 @@ mod tests {
             assert_eq!(policy.name, format!("reko-promote-managed-{}", i + 1));
             assert!(policy.document_json.len() <= MAX_DOCUMENT_CHARS);
         }
-        let expected: BTreeSet<Pair> = grants
-            .iter()
-            .flat_map(|(a, vs)| vs.iter().map(move |v| (a.clone(), v.clone())))
-            .collect();
-        assert_eq!(granted(&policies), expected);
+        assert_eq!(granted(&policies), exact_pairs(&grants));
     }
 
     #[test]
