@@ -8,7 +8,8 @@
 //! a statement too large for one document is split by accounts (or, when one account's
 //! resources alone overflow, by resources). The resources follow the source's `policyScope`:
 //! exact version ARNs, `…/version/NAME/*`, or `…/version/*`; the principals are always the listed
-//! accounts' roots, never `*`. The output is deterministic (same grants → byte-identical
+//! accounts (their roots, or bare account IDs with [`PrincipalForm::AccountId`]), never `*`.
+//! The output is deterministic (same grants → byte-identical
 //! documents under the same names `<prefix>-1`, `<prefix>-2`, …), so a re-plan is a no-op. When
 //! the grants cannot fit, the error carries the arithmetic and the remedy (the narrowest wider
 //! scope that fits, or fewer accounts).
@@ -16,7 +17,8 @@
 //! [`write_steps`] orders the writes (create, update, delete, with the revision id each needs)
 //! that turn the live managed documents into the packed ones so that no grant the new set keeps
 //! is ever absent in between: widening writes first, transitional documents to break cycles,
-//! deletes last.
+//! deletes last. When the project is full (at most one free slot) and its documents nearly so, a
+//! repack that moves many grants can have no such order: [`NoSafeOrder`] says so.
 //!
 //! Pure: reading and writing policies through the API, deciding which live policies are managed,
 //! and keeping grants of copies still in progress are the caller's (plan and apply).
