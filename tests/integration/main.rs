@@ -9,5 +9,6 @@ mod manifests;
 mod plan_live;
 mod plan_logic;
 mod policy_agreement;
+mod policy_pack;
 mod sandbox;
 mod support;
