@@ -64,6 +64,61 @@ pub struct Origin {
     pub line: Option<usize>,
 }
 
+/// What the managed project policies of a source project grant each destination account
+/// (`source.policyScope`): least privilege by default, wider only when a manifest says so. Every
+/// scope grants the listed destination accounts only, never a `*` principal.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum PolicyScope {
+    // The exact version ARNs each account receives.
+    #[default]
+    Versions,
+    // Every version of the names each account receives (`…/version/NAME/*`).
+    VersionNames,
+    // Every version of the source project (`…/version/*`).
+    Project,
+}
+
+impl PolicyScope {
+    /// Every scope, narrowest first.
+    pub const ALL: [PolicyScope; 3] = [
+        PolicyScope::Versions,
+        PolicyScope::VersionNames,
+        PolicyScope::Project,
+    ];
+
+    /// The value manifests write (`versions`, `versionNames`, `project`).
+    pub fn manifest_name(self) -> &'static str {
+        match self {
+            PolicyScope::Versions => "versions",
+            PolicyScope::VersionNames => "versionNames",
+            PolicyScope::Project => "project",
+        }
+    }
+
+    /// The scope a manifest value names, if any.
+    pub fn from_manifest_name(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.manifest_name() == value)
+    }
+
+    fn is_default(&self) -> bool {
+        *self == PolicyScope::default()
+    }
+}
+
 /// One source version that must exist in one destination project under one version name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Placement {
@@ -83,6 +138,9 @@ pub struct Placement {
     pub source_version_arn: Option<String>,
     /// Whether apply manages the source project's policies for this copy.
     pub manage_policy: bool,
+    /// How widely the managed policies of the source project grant (`source.policyScope`).
+    #[serde(default, skip_serializing_if = "PolicyScope::is_default")]
+    pub policy_scope: PolicyScope,
     /// The account that owns the destination project, and makes the copy.
     pub destination_account: String,
     /// The destination project.

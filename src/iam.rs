@@ -512,6 +512,7 @@ mod tests {
             source_version: "v1".into(),
             source_version_arn: None,
             manage_policy: false,
+            policy_scope: Default::default(),
             destination_account: destination.into(),
             destination_project: project(id(destination), "dst"),
             version_name: "v1".into(),

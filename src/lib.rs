@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
+pub mod policy_pack;
 pub mod render;
 pub mod sandbox;
 pub mod signal;

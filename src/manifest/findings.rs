@@ -63,6 +63,8 @@ pub enum Code {
     DuplicateVersion,
     /// One source version sent twice to one destination project with different settings.
     ConflictingPlacement,
+    /// Two promotions managing one source project's policies with different `policyScope`s.
+    ConflictingPolicyScope,
     /// Two different source versions landing under one destination version name.
     VersionNameCollision,
     /// A source and destination in different regions.

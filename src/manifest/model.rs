@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::desired::PolicyScope;
+
 /// The `apiVersion` every document carries.
 pub const API_VERSION: &str = "reko-promote/v1";
 
@@ -163,6 +165,15 @@ pub struct SourceSpec {
     /// that a policy allows each cross-account copy and shows the statement that is missing.
     #[serde(default)]
     pub manage_policy: bool,
+    /// How widely the policies written with `managePolicy: true` grant each destination account:
+    /// `versions` (the default) the exact version ARNs it receives; `versionNames` every version
+    /// of those names (`.../version/NAME/*`); `project` every version of the source project
+    /// (`.../version/*`). Always to the listed destination accounts only, never to `*`. Widen it
+    /// when the grants do not fit AWS's 5 policies of 2,000 characters per project. Every
+    /// promotion with `managePolicy: true` from one source project must give the same scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<PolicyScope>")]
+    pub policy_scope: Option<String>,
 }
 
 /// One source version to promote.

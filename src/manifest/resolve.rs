@@ -5,11 +5,15 @@
 //! the destination, the version entry. Scalars (`outputConfig.s3Bucket`,
 //! `outputConfig.s3KeyPrefix`, `kmsKeyId`) override one by one; `tags` merge, a later level's
 //! value winning for the same key. The result is the sorted `DesiredState` later stages read.
+//! Every promotion with `managePolicy: true` from one source project must give it one
+//! `policyScope` (its managed policies are packed together).
 
 use std::collections::BTreeMap;
 
 use crate::constraints::{self, ProjectArn, ProjectVersionArn};
-use crate::desired::{Account, DesiredState, Origin, OutputConfig, Placement, ProjectRef};
+use crate::desired::{
+    Account, DesiredState, Origin, OutputConfig, Placement, PolicyScope, ProjectRef,
+};
 
 use super::findings::{Code, Finding, Severity};
 use super::load::{DocRef, Documents};
@@ -173,6 +177,7 @@ fn placements_of(
                     source_version: source_version.clone(),
                     source_version_arn: source_version_arn.clone(),
                     manage_policy: promotion.source.manage_policy,
+                    policy_scope: scope_of(promotion),
                     destination_account: dest_account.name.clone(),
                     destination_project: ProjectRef {
                         account_id: dest_account.account_id.clone(),
@@ -209,6 +214,84 @@ fn project_name(value: &str) -> (String, Option<String>) {
     }
 }
 
+/// The policy scope of a checked promotion (`validate` refused unknown names).
+fn scope_of(promotion: &PromotionManifest) -> PolicyScope {
+    promotion
+        .source
+        .policy_scope
+        .as_deref()
+        .and_then(PolicyScope::from_manifest_name)
+        .unwrap_or_default()
+}
+
+/// The managed policies of one source project are packed together, so every promotion that
+/// manages them must give one scope: a promotion widening them would widen every other
+/// promotion's grants too. Reports each promotion that disagrees with the first one seen.
+fn check_policy_scopes(
+    docs: &Documents,
+    accounts: &AccountTable<'_>,
+    usable: &[(DocRef, &PromotionManifest)],
+    findings: &mut Vec<Finding>,
+) {
+    let path_of = |promotion: &PromotionManifest| {
+        let source = FieldPath::root().key("source");
+        if promotion.source.policy_scope.is_some() {
+            source.key("policyScope")
+        } else {
+            source
+        }
+    };
+    let mut first_by_source: BTreeMap<(String, String, String), (DocRef, &PromotionManifest)> =
+        BTreeMap::new();
+    for &(at, promotion) in usable {
+        if !promotion.source.manage_policy {
+            continue;
+        }
+        let source = (
+            accounts[&promotion.source.account].1.account_id.clone(),
+            promotion.region.clone(),
+            project_name(&promotion.source.project).0,
+        );
+        let Some(&(first_at, first)) = first_by_source.get(&source) else {
+            first_by_source.insert(source, (at, promotion));
+            continue;
+        };
+        let (scope, first_scope) = (scope_of(promotion), scope_of(first));
+        if scope == first_scope {
+            continue;
+        }
+        findings.push(
+            docs.finding(
+                Code::ConflictingPolicyScope,
+                at,
+                &format!("promotions[{}]", promotion.name),
+                &path_of(promotion),
+                format!(
+                    "promotion `{}` manages the policies of source project `{}` of account `{}` \
+                     with policyScope `{}`{}, but promotion `{}` ({}) manages them with \
+                     policyScope `{}`",
+                    promotion.name,
+                    source.2,
+                    promotion.source.account,
+                    scope.manifest_name(),
+                    if promotion.source.policy_scope.is_none() {
+                        " (the default)"
+                    } else {
+                        ""
+                    },
+                    first.name,
+                    docs.describe_location(first_at, &path_of(first)),
+                    first_scope.manifest_name()
+                ),
+            )
+            .allowed(
+                "one policyScope on every promotion with `managePolicy: true` from one source \
+                 project (its policies are packed together)",
+            ),
+        );
+    }
+}
+
 /// Builds the desired state from the checked documents; `usable` says which promotions passed
 /// their own checks. Cross-placement problems are reported as findings.
 pub fn resolve(
@@ -217,6 +300,7 @@ pub fn resolve(
     usable: &[(DocRef, &PromotionManifest)],
     findings: &mut Vec<Finding>,
 ) -> DesiredState {
+    check_policy_scopes(docs, accounts, usable, findings);
     let mut located = Vec::new();
     for (at, promotion) in usable {
         placements_of(docs, *at, promotion, accounts, &mut located, findings);

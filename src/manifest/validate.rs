@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::constraints::{self, ConstraintViolation};
+use crate::desired::PolicyScope;
 
 use super::findings::{Code, Finding};
 use super::load::{DocRef, Documents, closest};
@@ -349,6 +350,9 @@ pub fn check_promotion(
         region,
         false,
     );
+    if let Some(scope) = &promotion.source.policy_scope {
+        policy_scope(&mut c, at, &label, &source_path.key("policyScope"), scope);
+    }
     if let Some(defaults) = &promotion.defaults {
         c.settings(at, &label, &root.key("defaults"), defaults, region);
     }
@@ -486,6 +490,38 @@ pub fn check_promotion(
     !c.findings[before..]
         .iter()
         .any(|f| f.severity == super::findings::Severity::Error)
+}
+
+/// `source.policyScope`: one of the scopes' manifest names.
+fn policy_scope(c: &mut Checker<'_>, at: DocRef, label: &str, path: &FieldPath, value: &str) {
+    if PolicyScope::from_manifest_name(value).is_some() {
+        return;
+    }
+    let finding = c.error(
+        Code::InvalidValue,
+        at,
+        label,
+        path,
+        format!("unknown policyScope `{value}`"),
+    );
+    let allowed: Vec<String> = PolicyScope::ALL
+        .into_iter()
+        .map(|scope| {
+            let grants = match scope {
+                PolicyScope::Versions => "the exact version ARNs, the default",
+                PolicyScope::VersionNames => "`.../version/NAME/*`",
+                PolicyScope::Project => "`.../version/*`",
+            };
+            format!("`{}` ({grants})", scope.manifest_name())
+        })
+        .collect();
+    finding.allowed = Some(allowed.join(", "));
+    if let Some(best) = closest(
+        value,
+        PolicyScope::ALL.into_iter().map(PolicyScope::manifest_name),
+    ) {
+        finding.hint = Some(format!("did you mean `{best}`?"));
+    }
 }
 
 fn account_ref<'a>(

@@ -9,6 +9,7 @@ mod manifests;
 mod plan_live;
 mod plan_logic;
 mod policy_agreement;
+mod policy_pack;
 mod reference_model;
 mod sandbox;
 mod support;

@@ -16,6 +16,7 @@ const EXPECTED: &[(&str, &[Code])] = &[
         &[Code::InvalidValue, Code::InvalidType, Code::ArnMismatch],
     ),
     ("arn-mismatch", &[Code::ArnMismatch]),
+    ("conflicting-policy-scope", &[Code::ConflictingPolicyScope]),
     ("conflicting-settings", &[Code::ConflictingPlacement]),
     ("cross-region", &[Code::CrossRegion]),
     (
@@ -34,6 +35,7 @@ const EXPECTED: &[(&str, &[Code])] = &[
     ("missing-output-config", &[Code::MissingOutputConfig]),
     ("not-a-mapping", &[Code::NotAMapping]),
     ("output-config", &[Code::InvalidValue]),
+    ("policy-scope", &[Code::InvalidValue]),
     ("region", &[Code::InvalidValue]),
     ("reserved-field", &[Code::ReservedField]),
     ("self-copy", &[Code::VersionNameCollision]),
