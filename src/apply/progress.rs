@@ -2,8 +2,9 @@
 //! bar), and without one (CI logs) one plain line per event with an RFC 3339 UTC timestamp,
 //! e.g. `2026-11-23T10:00:00Z copy started staging/defect-detector/defect-detector-v2`.
 //!
-//! It only displays what the orchestration tells it; the final summary is `report`'s. Output
-//! goes to stderr so that stdout can carry the report (`--format json`).
+//! It only displays what the orchestration tells it; the words of reasons and errors are
+//! `render::apply`'s, the final summary too. Output goes to stderr so that stdout can carry the
+//! report (`--format json`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,7 +13,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::report::now_rfc3339;
+use super::policies::PolicyError;
+use super::report::{PlacementReport, now_rfc3339};
 
 /// Something that happened during a run.
 #[derive(Debug, Clone)]
@@ -25,7 +27,7 @@ pub enum Event {
     },
     PolicyFailed {
         project_arn: String,
-        error: String,
+        error: PolicyError,
     },
     CopyStarted {
         placement: String,
@@ -40,14 +42,10 @@ pub enum Event {
     CopyCompleted {
         placement: String,
     },
-    CopyFailed {
-        placement: String,
-        message: String,
-    },
-    NotCopied {
-        placement: String,
-        why: String,
-    },
+    /// The copy failed; the report says how.
+    CopyFailed(PlacementReport),
+    /// Not copied; the report says why.
+    NotCopied(PlacementReport),
     Interrupted {
         in_flight: usize,
     },
@@ -141,10 +139,15 @@ impl Progress {
                             _ => "copying (started earlier)",
                         });
                     }
-                    Event::CopyCompleted { placement }
-                    | Event::CopyFailed { placement, .. }
-                    | Event::NotCopied { placement, .. } => {
-                        if let Some(bar) = bars.remove(placement) {
+                    Event::CopyCompleted { .. } | Event::CopyFailed(_) | Event::NotCopied(_) => {
+                        let placement = match event {
+                            Event::CopyCompleted { placement } => placement.clone(),
+                            Event::CopyFailed(report) | Event::NotCopied(report) => {
+                                super::report::destination_label(&report.target)
+                            }
+                            _ => String::new(),
+                        };
+                        if let Some(bar) = bars.remove(&placement) {
                             bar.finish_and_clear();
                         }
                         overall.inc(1);
@@ -177,6 +180,8 @@ impl Progress {
 }
 
 fn describe(event: &Event) -> String {
+    use crate::render::apply::{placement_reason, policy_error};
+    let label = |report: &PlacementReport| super::report::destination_label(&report.target);
     match event {
         Event::PolicyWritten {
             account,
@@ -188,7 +193,7 @@ fn describe(event: &Event) -> String {
             if *created { "created" } else { "updated" }
         ),
         Event::PolicyFailed { project_arn, error } => {
-            format!("policy failed on {project_arn}: {error}")
+            format!("policy failed on {project_arn}: {}", policy_error(error))
         }
         Event::CopyStarted { placement } => format!("copy started {placement}"),
         Event::CopyJoined { placement } => {
@@ -196,8 +201,16 @@ fn describe(event: &Event) -> String {
         }
         Event::Waiting { placement } => format!("waiting for copy in progress {placement}"),
         Event::CopyCompleted { placement } => format!("copy completed {placement}"),
-        Event::CopyFailed { placement, message } => format!("copy failed {placement}: {message}"),
-        Event::NotCopied { placement, why } => format!("not copied {placement}: {why}"),
+        Event::CopyFailed(report) => {
+            format!(
+                "copy failed {}: {}",
+                label(report),
+                placement_reason(report)
+            )
+        }
+        Event::NotCopied(report) => {
+            format!("not copied {}: {}", label(report), placement_reason(report))
+        }
         Event::Interrupted { in_flight } => {
             format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
         }
