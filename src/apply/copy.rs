@@ -34,14 +34,15 @@ pub fn check_policy(
     entry: &PlanEntry,
     role_arn: Option<String>,
     policies: &[LivePolicy],
-) -> Result<(), ReportReason> {
-    let version_arn = entry
-        .source
-        .version_arn
-        .clone()
-        .ok_or(ReportReason::Incomplete {
-            missing: Missing::SourceVersionArn,
-        })?;
+) -> Result<(), Box<ReportReason>> {
+    let version_arn =
+        entry
+            .source
+            .version_arn
+            .clone()
+            .ok_or(Box::new(ReportReason::Incomplete {
+                missing: Missing::SourceVersionArn,
+            }))?;
     let documents: Vec<PolicyDocument> = policies
         .iter()
         .filter_map(|p| PolicyDocument::parse(&p.document).ok())
@@ -53,13 +54,13 @@ pub fn check_policy(
     };
     match policy::evaluate(&documents, &caller, policy::COPY_ACTION, &version_arn) {
         Decision::Allowed => Ok(()),
-        decision => Err(ReportReason::PolicyNoLongerAllows { decision }),
+        decision => Err(Box::new(ReportReason::PolicyNoLongerAllows { decision })),
     }
 }
 
 /// The CopyProjectVersion request of a plan entry.
-pub fn request(entry: &PlanEntry) -> Result<CopyRequest, ReportReason> {
-    let missing = |missing| ReportReason::Incomplete { missing };
+pub fn request(entry: &PlanEntry) -> Result<CopyRequest, Box<ReportReason>> {
+    let missing = |missing| Box::new(ReportReason::Incomplete { missing });
     Ok(CopyRequest {
         source_project_arn: entry
             .source
@@ -97,10 +98,14 @@ pub async fn start(
     session: &AccountSession,
     entry: &PlanEntry,
 ) -> Result<Started, NotStarted> {
-    let request = request(entry).map_err(NotStarted::Failed)?;
+    let request = request(entry).map_err(|why| NotStarted::Failed(*why))?;
     let site = CallSite::from(&session.account);
     let client = session.rekognition(&entry.region);
-    let failed = |error| NotStarted::Failed(ReportReason::CallFailed { error });
+    let failed = |error| {
+        NotStarted::Failed(ReportReason::CallFailed {
+            error: Box::new(error),
+        })
+    };
     match copy_project_version(ctx, &client, site, &request).await {
         Ok(version_arn) => Ok(Started::Started { version_arn }),
         Err(e) if e.kind == ErrorKind::InUse => {

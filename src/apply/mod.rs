@@ -111,7 +111,7 @@ pub async fn apply(
             entry,
             outcome,
             ReportReason::Planned {
-                reason: entry.reason.clone(),
+                reason: Box::new(entry.reason.clone()),
             },
         );
         if outcome != Outcome::AlreadyThere {
@@ -298,18 +298,22 @@ impl Run<'_> {
 
     /// The last checks before a copy: the managed policy it depends on was written, and the
     /// source project's policies, read again, still allow it.
-    fn copy_allowed(&self, entry: &PlanEntry, role: Option<String>) -> Result<(), PlacementReport> {
+    fn copy_allowed(
+        &self,
+        entry: &PlanEntry,
+        role: Option<String>,
+    ) -> Result<(), Box<PlacementReport>> {
         if let Some(project_arn) = &entry.source.project_arn
             && let Some(error) = self.failed_policies.get(project_arn)
             && entry.manage_policy
         {
-            return Err(self.fail(
+            return Err(Box::new(self.fail(
                 entry,
                 Outcome::Failed,
                 ReportReason::ManagedPolicyFailed {
-                    error: error.clone(),
+                    error: Box::new(error.clone()),
                 },
-            ));
+            )));
         }
         if !entry.cross_account {
             return Ok(());
@@ -317,21 +321,21 @@ impl Run<'_> {
         let arn = entry.source.project_arn.as_deref().unwrap_or_default();
         match self.source_policies.get(arn) {
             Some(Ok(policies)) => copy::check_policy(entry, role, policies)
-                .map_err(|why| self.fail(entry, Outcome::Blocked, why)),
-            Some(Err(error)) => Err(self.fail(
+                .map_err(|why| Box::new(self.fail(entry, Outcome::Blocked, *why))),
+            Some(Err(error)) => Err(Box::new(self.fail(
                 entry,
                 Outcome::Failed,
                 ReportReason::PoliciesUnreadable {
-                    error: error.clone(),
+                    error: Box::new(error.clone()),
                 },
-            )),
-            None => Err(self.fail(
+            ))),
+            None => Err(Box::new(self.fail(
                 entry,
                 Outcome::Failed,
                 ReportReason::Incomplete {
                     missing: report::Missing::SourceProjectArn,
                 },
-            )),
+            ))),
         }
     }
 
@@ -341,7 +345,13 @@ impl Run<'_> {
         let session = match self.sessions.get(&entry.target.account.name) {
             Ok(session) => session.clone(),
             Err(error) => {
-                return self.fail(entry, Outcome::Unknown, ReportReason::NoSession { error });
+                return self.fail(
+                    entry,
+                    Outcome::Unknown,
+                    ReportReason::NoSession {
+                        error: Box::new(error),
+                    },
+                );
             }
         };
         let Some(dest_project_arn) = entry.target.project_arn.clone() else {
@@ -373,7 +383,7 @@ impl Run<'_> {
                 return self.fail(entry, Outcome::Skipped, ReportReason::NotStarted { cause });
             }
             if let Err(report) = self.copy_allowed(entry, session.account.role_arn.clone()) {
-                return report;
+                return *report;
             }
             let started_by = match copy::start(self.ctx, &session, entry).await {
                 Ok(copy::Started::Started { version_arn }) => {
@@ -459,7 +469,9 @@ impl Run<'_> {
             Ok(Ok(wait::Final::Unreadable(error))) => self.fail(
                 entry,
                 Outcome::Unknown,
-                ReportReason::StatusUnreadable { error },
+                ReportReason::StatusUnreadable {
+                    error: Box::new(error),
+                },
             ),
             // The poller stopped (it only does when apply drops it): report what is known.
             Ok(Err(_)) => result,

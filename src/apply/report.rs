@@ -102,7 +102,7 @@ pub enum Missing {
 )]
 pub enum ReportReason {
     /// Not acted on: the plan's reason.
-    Planned { reason: Reason },
+    Planned { reason: Box<Reason> },
     /// The copy completed (COPYING_COMPLETED or later).
     Copied { started_by: StartedBy },
     /// Started, not waited for (`--no-wait`).
@@ -114,25 +114,25 @@ pub enum ReportReason {
     /// Not waited for (`--no-wait`): a copy the plan found in progress.
     NotWaited,
     /// No session in the destination account.
-    NoSession { error: SessionError },
+    NoSession { error: Box<SessionError> },
     /// The plan entry lacks what the call needs.
     Incomplete { missing: Missing },
     /// The managed policy this copy depends on could not be written.
-    ManagedPolicyFailed { error: PolicyError },
+    ManagedPolicyFailed { error: Box<PolicyError> },
     /// Read again just before copying, the source project's policies no longer allow it.
     PolicyNoLongerAllows { decision: Decision },
     /// The source project's policies could not be read again.
-    PoliciesUnreadable { error: SourcePolicyError },
+    PoliciesUnreadable { error: Box<SourcePolicyError> },
     /// The name was taken meanwhile by a version from another source.
     NameTaken { actual_source: Option<String> },
     /// CopyProjectVersion (or the read that follows a name in use) failed.
-    CallFailed { error: AwsError },
+    CallFailed { error: Box<AwsError> },
     /// The copy ended COPYING_FAILED.
     CopyFailed { status_message: Option<String> },
     /// The version disappeared while being copied (deleted?).
     Gone,
     /// The copy's status could not be read, several rounds in a row.
-    StatusUnreadable { error: AwsError },
+    StatusUnreadable { error: Box<AwsError> },
 }
 
 /// Why a source project's policies could not be read again.

@@ -90,7 +90,7 @@ pub enum SessionError {
         account: String,
         account_id: String,
         role: String,
-        error: AwsError,
+        error: Box<AwsError>,
     },
     /// AssumeRole answered with an identity in another account than the one declared.
     #[error(
@@ -129,7 +129,7 @@ pub enum SessionError {
     NoCredentials {
         account: String,
         account_id: String,
-        error: AwsError,
+        error: Box<AwsError>,
     },
     /// No session was opened for the account in this run.
     #[error("no session was opened for account {account}")]
@@ -267,7 +267,7 @@ async fn assume(
         account: account.name.clone(),
         account_id: account.account_id.clone(),
         role: role.to_string(),
-        error,
+        error: Box::new(error),
     })?;
     let actual_account = assumed_role_account(&assumed.assumed_role_arn);
     if actual_account.as_deref() != Some(account.account_id.as_str()) {
@@ -317,7 +317,7 @@ async fn ambient(
     let no_credentials = |error: AwsError| SessionError::NoCredentials {
         account: account.name.clone(),
         account_id: account.account_id.clone(),
-        error,
+        error: Box::new(error),
     };
     let credentials = base.credentials_provider().ok_or_else(|| {
         no_credentials(AwsError {

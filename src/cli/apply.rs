@@ -105,7 +105,7 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         // A saved plan passed the check: what runs is exactly its entries and grants, not a
         // list computed again.
         let plan = saved.as_ref().unwrap_or(&live.plan);
-        let progress = Progress::auto(plan.entries.len());
+        let progress = Progress::auto(plan.entries.len(), crate::render::apply::event_line);
         let report = apply::apply(&ctx, &live.sessions, plan, &options, &progress, interrupt).await;
         match args.format {
             Format::Text => write!(

@@ -230,12 +230,12 @@ pub enum Reason {
     /// An account could not be acted in.
     AccountUnreadable {
         account: String,
-        problem: AccountProblem,
+        problem: Box<AccountProblem>,
     },
     /// A project's state could not be read.
     ProjectUnreadable {
         side: Side,
-        error: AwsError,
+        error: Box<AwsError>,
     },
     NotRead {
         what: NotRead,

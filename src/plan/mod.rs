@@ -178,7 +178,7 @@ fn decide(
         if let Some(problem) = live.inaccessible.get(account) {
             return Reason::AccountUnreadable {
                 account: account.clone(),
-                problem: problem.clone(),
+                problem: Box::new(problem.clone()),
             };
         }
     }
@@ -188,7 +188,7 @@ fn decide(
         if let Some(error) = live.read_errors.get(key) {
             return Reason::ProjectUnreadable {
                 side,
-                error: error.clone(),
+                error: Box::new(error.clone()),
             };
         }
     }

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::apply::Event;
 use crate::apply::policies::PolicyError;
 use crate::apply::report::{
     ApplyReport, Missing, Outcome, PlacementReport, PolicyOutcome, ReportReason, StartedBy,
@@ -196,4 +197,42 @@ pub fn text(report: &ApplyReport) -> String {
         }
     );
     out
+}
+
+/// The words of one progress event (`apply::Progress` shows them).
+pub fn event_line(event: &Event) -> String {
+    let label = |report: &PlacementReport| destination_label(&report.target);
+    match event {
+        Event::PolicyWritten {
+            account,
+            project_arn,
+            name,
+            created,
+        } => format!(
+            "policy {} {name} on {project_arn} ({account})",
+            if *created { "created" } else { "updated" }
+        ),
+        Event::PolicyFailed { project_arn, error } => {
+            format!("policy failed on {project_arn}: {}", policy_error(error))
+        }
+        Event::CopyStarted { placement } => format!("copy started {placement}"),
+        Event::CopyJoined { placement } => {
+            format!("copy already started by another run {placement}; waiting for it")
+        }
+        Event::Waiting { placement } => format!("waiting for copy in progress {placement}"),
+        Event::CopyCompleted { placement } => format!("copy completed {placement}"),
+        Event::CopyFailed(report) => {
+            format!(
+                "copy failed {}: {}",
+                label(report),
+                placement_reason(report)
+            )
+        }
+        Event::NotCopied(report) => {
+            format!("not copied {}: {}", label(report), placement_reason(report))
+        }
+        Event::Interrupted { in_flight } => {
+            format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
+        }
+    }
 }

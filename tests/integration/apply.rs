@@ -479,8 +479,8 @@ async fn two_applies_at_once_copy_each_version_once() {
         sb.call_counts()
     );
     for report in [&a, &b] {
-        assert!(report.succeeded(true), "{}", text(&report));
-        assert_eq!(report.summary.copied, 3, "{}", text(&report));
+        assert!(report.succeeded(true), "{}", text(report));
+        assert_eq!(report.summary.copied, 3, "{}", text(report));
     }
     let state = sb.state();
     for (account, n) in [(seed::STAGING_ACCOUNT, 2), (seed::PROD_ACCOUNT, 1)] {

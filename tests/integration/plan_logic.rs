@@ -69,7 +69,7 @@ fn qa_problem() -> AccountProblem {
         account: "qa".into(),
         account_id: "555555555555".into(),
         role: "arn:aws:iam::555555555555:role/reko-promote".into(),
-        error: AwsError {
+        error: Box::new(AwsError {
             operation: Operation::AssumeRole,
             account: "qa".into(),
             account_id: "555555555555".into(),
@@ -78,7 +78,7 @@ fn qa_problem() -> AccountProblem {
             message: "User: arn:aws:sts::444444444444:assumed-role/ci/run is not authorized to perform: sts:AssumeRole".into(),
             request_id: Some("req-1".into()),
             kind: ErrorKind::AccessDenied,
-        },
+        }),
     })
 }
 
