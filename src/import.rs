@@ -31,13 +31,13 @@ pub const MODELINE: &str =
 /// Why an import could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("account {0:?} is not declared in the manifests")]
+    #[error("account `{0}` is not declared in the manifests")]
     UnknownAccount(String),
     #[error("{0}")]
     Session(SessionError),
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("project {project:?} does not exist in account {account} ({region})")]
+    #[error("project `{project}` does not exist in account {account} ({region})")]
     NoProject {
         account: String,
         project: String,

@@ -250,7 +250,11 @@ impl Statement {
         if let Some(sid) = &self.sid {
             object.insert("Sid".into(), Value::String(sid.clone()));
         }
-        object.insert("Effect".into(), Value::String(format!("{:?}", self.effect)));
+        let effect = match self.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        };
+        object.insert("Effect".into(), Value::String(effect.into()));
         let principal = if self.principals == ["*"] {
             Value::String("*".into())
         } else {

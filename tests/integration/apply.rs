@@ -846,3 +846,164 @@ async fn the_timeout_stops_waiting_and_reports_the_copies_still_in_progress() {
     assert!(stdout.contains("--timeout ran out"), "{stdout}");
     assert_eq!(copies_in_progress(&sb), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_whose_source_version_was_replaced_is_refused_with_zero_writes() {
+    // Issue 10, item 1: the source account deletes the planned version and trains a new one
+    // under the same name; the reviewed plan must not copy it.
+    let sb = helpers::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let plan_s = plan.to_str().unwrap().to_string();
+    reko(&sb)
+        .args(["plan", "--out", &plan_s, "manifests"])
+        .assert()
+        .success();
+    let planned_arn = helpers::seeded_version_arn(
+        &sb,
+        seed::ML_ACCOUNT,
+        seed::DEFECT_DETECTOR,
+        seed::DEFECT_V2,
+    );
+
+    let ml = helpers::rek_as_role(&sb, seed::ML_ACCOUNT).await;
+    let project = seed::default_project_arn(seed::ML_ACCOUNT, seed::DEFECT_DETECTOR);
+    ml.delete_project_version()
+        .project_version_arn(&planned_arn)
+        .send()
+        .await
+        .unwrap();
+    ml.create_project_version()
+        .project_arn(&project)
+        .version_name(seed::DEFECT_V2)
+        .output_config(
+            aws_sdk_rekognition::types::OutputConfig::builder()
+                .s3_bucket("someone-elses-bucket")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let trained = helpers::eventually(Duration::from_secs(30), || async {
+        version_status(
+            &sb,
+            seed::ML_ACCOUNT,
+            seed::DEFECT_DETECTOR,
+            seed::DEFECT_V2,
+        ) == Some(VersionStatus::TrainingCompleted)
+    })
+    .await;
+    assert!(trained);
+    let replaced_arn = helpers::seeded_version_arn(
+        &sb,
+        seed::ML_ACCOUNT,
+        seed::DEFECT_DETECTOR,
+        seed::DEFECT_V2,
+    );
+    assert_ne!(planned_arn, replaced_arn);
+
+    sb.reset_call_counts();
+    let assert = reko(&sb)
+        .args(["apply", "--plan", &plan_s, "manifests"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("stale")
+            && stderr.contains(&format!(
+                "source version {planned_arn} then, {replaced_arn} now"
+            ))
+            && stderr.contains("defect-detector/prod/defect-detector-v2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    for write in ["PutProjectPolicy", "CopyProjectVersion"] {
+        assert_eq!(sb.calls_of(write), 0, "{write}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_run_says_so_and_never_withdraws_a_grant() {
+    // Issue 10, item 4: naming manifest files (not the directory) is a partial run.
+    let sb = helpers::start().await;
+    // A full apply grants staging two versions and prod one.
+    reko(&sb)
+        .args(["apply", "--auto-approve", "manifests"])
+        .assert()
+        .success();
+    let granted = |sb: &SandboxHandle| {
+        let state = sb.state();
+        let policies = &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects
+            [seed::DEFECT_DETECTOR]
+            .policies;
+        PolicyDocument::parse(&policies["reko-promote-222222222222"].document)
+            .unwrap()
+            .statements[0]
+            .resources
+            .len()
+    };
+    assert_eq!(granted(&sb), 2);
+    // Files naming only v2: the run sees part of the manifests.
+    let dir = tempfile::tempdir().unwrap();
+    let promotion =
+        std::fs::read_to_string(crate::support::root().join("manifests/defect-detector.yaml"))
+            .unwrap();
+    let narrowed: String = promotion
+        .replace(
+            "  - version: defect-detector.2026-11-01T10.00.00\n    versionName: defect-detector-v1\n    to: [staging]\n",
+            "",
+        );
+    assert_ne!(narrowed, promotion);
+    let file = dir.path().join("defect-detector.yaml");
+    std::fs::write(&file, narrowed).unwrap();
+    let file_s = file.to_str().unwrap().to_string();
+    let json = reko(&sb)
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "manifests/accounts.yaml",
+            &file_s,
+        ])
+        .output()
+        .unwrap();
+    let planned: PlanDocument = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(planned.scope.partial, "{:?}", planned.scope);
+    assert_eq!(planned.summary.policies, 0, "nothing is withdrawn");
+    reko(&sb)
+        .args(["plan", "manifests/accounts.yaml", &file_s])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "Partial run (manifest files named (manifests/accounts.yaml",
+        ));
+    sb.reset_call_counts();
+    reko(&sb)
+        .args([
+            "apply",
+            "--auto-approve",
+            "manifests/accounts.yaml",
+            &file_s,
+        ])
+        .assert()
+        .success();
+    assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
+    assert_eq!(granted(&sb), 2, "the partial run kept the grant of v1");
+    // The whole directory again: a full run, which prunes what no manifest names any more.
+    let full = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::root().join("manifests/accounts.yaml"),
+        full.path().join("accounts.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(&file, full.path().join("defect-detector.yaml")).unwrap();
+    reko(&sb)
+        .args(["apply", "--auto-approve", full.path().to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(
+        granted(&sb),
+        1,
+        "a full run grants exactly what the manifests name"
+    );
+}

@@ -684,3 +684,67 @@ async fn adapters_as_source_or_destination_are_blocked() {
     }
     assert!(planned.grants.is_empty(), "{:?}", planned.grants);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_whose_session_lands_in_another_account_is_unknown() {
+    // Issue 10, item 3: prod's role answers with a session of staging's account. The plan must
+    // not read staging's projects as prod's, nor apply copy anything into "prod".
+    let sb = helpers::start_with(SandboxConfig {
+        faults: Some(Faults {
+            misrouted_roles: [(
+                seed::role_arn(seed::PROD_ACCOUNT),
+                seed::STAGING_ACCOUNT.into(),
+            )]
+            .into(),
+            ..helpers::fast_faults()
+        }),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let desired = desired_from(&[rel("manifests")]);
+    let ctx = context(&sb, 50, 8).await;
+    let live = reko_promote::pipeline::plan_live(&ctx, &desired, &RunScope::full()).await;
+    let planned = &live.plan;
+    let prod = find(planned, "prod", "defect-detector-v2");
+    assert_eq!(prod.action, Action::Unknown, "{}", text(planned));
+    let words = reko_promote::render::plan::entry_reason(prod);
+    assert!(
+        words.contains("lands in account 222222222222")
+            && words.contains("arn:aws:sts::222222222222:assumed-role/reko-promote/"),
+        "{words}"
+    );
+    assert_eq!(
+        find(planned, "staging", "defect-detector-v2").action,
+        Action::Copy
+    );
+    assert!(
+        planned
+            .grants
+            .iter()
+            .all(|g| !g.grants.contains_key(seed::PROD_ACCOUNT)),
+        "{:?}",
+        planned.grants
+    );
+    sb.reset_call_counts();
+    let report = reko_promote::apply::apply(
+        &ctx,
+        &live.sessions,
+        planned,
+        &reko_promote::apply::ApplyOptions::default(),
+        &reko_promote::apply::Progress::silent(),
+        reko_promote::apply::never_interrupted(),
+    )
+    .await;
+    assert!(!report.succeeded(true));
+    // Only staging's two copies: nothing was done with prod's misrouted session.
+    assert_eq!(
+        sb.calls_of("CopyProjectVersion"),
+        2,
+        "{:?}",
+        sb.call_counts()
+    );
+    let state = sb.state();
+    let staging =
+        &state.rekognition[seed::STAGING_ACCOUNT][DEFAULT_REGION].projects[seed::DEFECT_DETECTOR];
+    assert_eq!(staging.versions.len(), 2, "{:?}", staging.versions.keys());
+}
