@@ -716,16 +716,23 @@ async fn an_injected_copy_failure_is_reported_with_its_status_message_as_json() 
     assert!(line.is_match(&stderr), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_saved_plan_is_refused_without_writing() {
-    let sb = helpers::start().await;
+/// `plan --out` of the repository manifests into a new temporary directory: (the directory,
+/// the plan file, its path as text).
+fn saved_plan(sb: &SandboxHandle) -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let plan_s = plan.to_str().unwrap().to_string();
-    reko(&sb)
+    reko(sb)
         .args(["plan", "--out", &plan_s, "manifests"])
         .assert()
         .success();
+    (dir, plan, plan_s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_saved_plan_is_refused_without_writing() {
+    let sb = helpers::start().await;
+    let (dir, plan, plan_s) = saved_plan(&sb);
 
     // The live state moves: someone adds a policy to the source project.
     helpers::rek_as_role(&sb, seed::ML_ACCOUNT)
@@ -852,13 +859,7 @@ async fn a_saved_plan_whose_source_version_was_replaced_is_refused_with_zero_wri
     // Issue 10, item 1: the source account deletes the planned version and trains a new one
     // under the same name; the reviewed plan must not copy it.
     let sb = helpers::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let plan = dir.path().join("plan.json");
-    let plan_s = plan.to_str().unwrap().to_string();
-    reko(&sb)
-        .args(["plan", "--out", &plan_s, "manifests"])
-        .assert()
-        .success();
+    let (_dir, _plan, plan_s) = saved_plan(&sb);
     let planned_arn = helpers::seeded_version_arn(
         &sb,
         seed::ML_ACCOUNT,

@@ -454,12 +454,9 @@ fn renderings_read_the_same_document() {
     assert_eq!(back, plan);
 }
 
-#[test]
-fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
-    let desired = desired();
-    let before = plan::compute(&desired, &live(), &full());
+/// The fixture's live state after someone copied v-new into staging.
+fn v_new_copied_into_staging() -> LiveState {
     let mut moved = live();
-    // Someone copies v-new into staging after the plan: absent → present.
     moved
         .versions
         .get_mut(&key(STAGING, "vision"))
@@ -474,6 +471,15 @@ fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
                 Some(version_arn(ML, "vision", "v-new")),
             )),
         );
+    moved
+}
+
+#[test]
+fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
+    let desired = desired();
+    let before = plan::compute(&desired, &live(), &full());
+    // Someone copies v-new into staging after the plan: absent → present.
+    let moved = v_new_copied_into_staging();
     let after = plan::compute(&desired, &moved, &full());
     let digest = |p: &PlanDocument, account: &str, project: &str, version: &str| {
         let entry = entry(p, account, project, version);
@@ -841,21 +847,7 @@ fn the_stale_check_pairs_placements_by_key_not_position() {
     reordered.fingerprints.reverse();
     check(&saved, &reordered).unwrap();
     // One placement moving names that placement only.
-    let mut moved = live();
-    moved
-        .versions
-        .get_mut(&key(STAGING, "vision"))
-        .unwrap()
-        .insert(
-            "v-new".into(),
-            Some(version(
-                STAGING,
-                "vision",
-                "v-new",
-                "COPYING_IN_PROGRESS",
-                Some(version_arn(ML, "vision", "v-new")),
-            )),
-        );
+    let moved = v_new_copied_into_staging();
     let fresh = plan::compute(&desired, &moved, &full());
     match check(&saved, &fresh) {
         Err(StaleError::LiveState { moved }) => {
