@@ -223,9 +223,10 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the JSON Schema of manifest documents (the one committed under schemas/).
+    /// Print the JSON Schema of a document: manifests (default), the plan, the apply report, the
+    /// sandbox seed (the ones committed under schemas/).
     #[command(
-        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json"
+        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json\n  reko-promote schema apply-report > schemas/apply-report.schema.json"
     )]
     Schema {
         /// Which document.
