@@ -457,14 +457,6 @@ pub fn source_grants(
             continue;
         };
         let destination = entry.target.account.account_id.clone();
-        if entry.action == Action::Unknown {
-            unknown.insert((project_arn.clone(), destination));
-            continue;
-        }
-        let (true, Some(version_arn)) = (grants_its_version(entry), &entry.source.version_arn)
-        else {
-            continue;
-        };
         let grants = by_project
             .entry(project_arn.clone())
             .or_insert_with(|| SourceGrants {
@@ -477,11 +469,17 @@ pub fn source_grants(
                 policies: Vec::new(),
             });
         grants.managed |= entry.manage_policy;
-        grants
-            .grants
-            .entry(destination)
-            .or_default()
-            .insert(version_arn.clone());
+        if entry.action == Action::Unknown {
+            unknown.insert((project_arn.clone(), destination));
+            continue;
+        }
+        if let (true, Some(version_arn)) = (grants_its_version(entry), &entry.source.version_arn) {
+            grants
+                .grants
+                .entry(destination)
+                .or_default()
+                .insert(version_arn.clone());
+        }
     }
     for (project_arn, account_id) in unknown {
         if let Some(grants) = by_project.get_mut(&project_arn) {
@@ -504,7 +502,7 @@ pub fn source_grants(
         .collect();
     by_project
         .into_values()
-        .filter(|g| !g.grants.is_empty())
+        .filter(|g| !g.grants.is_empty() || !g.withheld.is_empty())
         .map(|mut g| {
             let existing = source_keys
                 .get(g.project_arn.as_str())

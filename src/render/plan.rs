@@ -173,6 +173,25 @@ fn policy_writes(
     })
 }
 
+/// `grants to account A on PROJECT withheld: ...`, for every destination account whose grants
+/// the plan leaves as they are because one of its placements is unknown (managed policies only:
+/// reko-promote writes no other).
+fn withheld_lines(plan: &PlanDocument) -> Vec<String> {
+    plan.grants
+        .iter()
+        .filter(|g| g.managed)
+        .flat_map(|g| {
+            g.withheld.iter().map(move |account| {
+                format!(
+                    "grants to account {account} on {} withheld: a placement there is unknown, so \
+                     its policies are neither written nor withdrawn",
+                    g.project_arn
+                )
+            })
+        })
+        .collect()
+}
+
 /// The line that says a plan covers only part of the manifests, when it does.
 pub fn scope_line(plan: &PlanDocument) -> Option<String> {
     if !plan.scope.partial {
@@ -321,6 +340,9 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
             );
         }
         out.push('\n');
+    }
+    for line in withheld_lines(plan) {
+        let _ = writeln!(out, "{} {line}\n", colour_marker(Action::Unknown));
     }
     let writes: Vec<_> = policy_writes(plan).collect();
     if !writes.is_empty() {
@@ -473,6 +495,9 @@ pub fn markdown(plan: &PlanDocument) -> String {
             }
         }
         let _ = writeln!(out, "\n</details>\n");
+    }
+    for line in withheld_lines(plan) {
+        let _ = writeln!(out, "❓ {line}\n");
     }
     let writes: Vec<_> = policy_writes(plan).collect();
     if !writes.is_empty() {

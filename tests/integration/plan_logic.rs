@@ -818,6 +818,11 @@ fn an_unknown_destination_account_gets_no_grant_and_keeps_what_it_has() {
         "{:?}",
         plan.grants
     );
+    let text = anstream::adapter::strip_str(&render::plan::text(&plan, false)).to_string();
+    assert!(
+        text.contains("grants to account 333333333333 on arn:aws:rekognition:eu-west-1:111111111111:project/managed/1700000000000 withheld"),
+        "{text}"
+    );
     // No Debug formatting in any text a user reads.
     for text in [
         render::plan::text(&plan, true),
