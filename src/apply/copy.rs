@@ -106,8 +106,18 @@ pub async fn start(
             error: Box::new(error),
         })
     };
+    let foreign = |arn: &str| {
+        (!crate::state::read::arn_is_in(arn, site.account_id, &entry.region)).then(|| {
+            NotStarted::Failed(ReportReason::ForeignArn {
+                arn: arn.to_string(),
+            })
+        })
+    };
     match copy_project_version(ctx, &client, site, &request).await {
-        Ok(version_arn) => Ok(Started::Started { version_arn }),
+        Ok(version_arn) => match foreign(&version_arn) {
+            Some(refused) => Err(refused),
+            None => Ok(Started::Started { version_arn }),
+        },
         Err(e) if e.kind == ErrorKind::InUse => {
             let found = describe_project_versions(
                 ctx,

@@ -131,6 +131,8 @@ pub enum ReportReason {
     CopyFailed { status_message: Option<String> },
     /// The version disappeared while being copied (deleted?).
     Gone,
+    /// AWS answered with a version ARN outside the destination account and region.
+    ForeignArn { arn: String },
     /// The copy's status could not be read, several rounds in a row.
     StatusUnreadable { error: Box<AwsError> },
 }

@@ -104,6 +104,11 @@ pub fn placement_reason(report: &PlacementReport) -> String {
             "COPYING_FAILED: {}",
             status_message.as_deref().unwrap_or("no StatusMessage")
         ),
+        ReportReason::ForeignArn { arn } => format!(
+            "AWS answered with {arn}, which is not in account {} ({}); reko-promote acts in no \
+             account it did not ask for",
+            report.target.account.account_id, report.region
+        ),
         ReportReason::Gone => "the version disappeared while being copied (deleted?)".into(),
         ReportReason::StatusUnreadable { error } => {
             format!("the copy's status could not be read: {error}")

@@ -62,6 +62,12 @@ impl Needs {
     }
 }
 
+/// Whether `arn` is in `account_id` and `region`: every ARN AWS answers with must be where it
+/// was asked about.
+pub fn arn_is_in(arn: &str, account_id: &str, region: &str) -> bool {
+    arn_scope(arn) == Some((region, account_id))
+}
+
 /// The account and region of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
 fn arn_scope(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
@@ -86,7 +92,7 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
     let mut live = LiveState::default();
     let mut foreign: Option<(String, String)> = None;
     let mut check = |region: &str, arn: &str| {
-        if arn_scope(arn) != Some((region, account.account_id.as_str())) && foreign.is_none() {
+        if !arn_is_in(arn, &account.account_id, region) && foreign.is_none() {
             foreign = Some((region.to_string(), arn.to_string()));
         }
     };
@@ -215,5 +221,9 @@ mod tests {
             Some(("eu-west-1", "111111111111"))
         );
         assert_eq!(arn_scope("nonsense"), None);
+        let arn = "arn:aws:rekognition:eu-west-1:222222222222:project/p/version/v/1";
+        assert!(arn_is_in(arn, "222222222222", "eu-west-1"));
+        assert!(!arn_is_in(arn, "333333333333", "eu-west-1"));
+        assert!(!arn_is_in(arn, "222222222222", "us-east-1"));
     }
 }
