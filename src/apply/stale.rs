@@ -30,6 +30,11 @@ pub enum Moved {
         then: Option<String>,
         now: Option<String>,
     },
+    /// The destination version differs (created, copied, deleted meanwhile).
+    Destination {
+        then: Option<(String, VersionStatus)>,
+        now: Option<(String, VersionStatus)>,
+    },
     /// The action differs.
     Action { then: Action, now: Action },
     /// Something else the placement depends on (the destination version, the source policies,
@@ -57,10 +62,22 @@ impl std::fmt::Display for Moved {
             Moved::SourceProject { then, now } => {
                 write!(f, "source project {} then, {} now", shown(then), shown(now))
             }
+            Moved::Destination { then, now } => {
+                let version = |v: &Option<(String, VersionStatus)>| {
+                    v.as_ref()
+                        .map_or_else(|| "absent".to_string(), |(arn, s)| format!("{arn} ({s})"))
+                };
+                write!(
+                    f,
+                    "destination version {} then, {} now",
+                    version(then),
+                    version(now)
+                )
+            }
             Moved::Action { then, now } => {
                 write!(f, "action {} then, {} now", then.label(), now.label())
             }
-            Moved::LiveState => f.write_str("its live state"),
+            Moved::LiveState => f.write_str("the source project's policies or an account's access"),
         }
     }
 }
@@ -165,6 +182,13 @@ fn moved(saved: &PlanEntry, fresh: &PlanEntry, fingerprint_changed: bool) -> Vec
         moved.push(Moved::SourceStatus {
             then: saved.source.version_status.clone(),
             now: fresh.source.version_status.clone(),
+        });
+    }
+    let destination = |e: &PlanEntry| e.live.as_ref().map(|l| (l.arn.clone(), l.status.clone()));
+    if destination(saved) != destination(fresh) {
+        moved.push(Moved::Destination {
+            then: destination(saved),
+            now: destination(fresh),
         });
     }
     if saved.action != fresh.action {

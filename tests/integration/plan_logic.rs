@@ -858,6 +858,11 @@ fn the_stale_check_pairs_placements_by_key_not_position() {
         Err(StaleError::LiveState { moved }) => {
             let keys: Vec<String> = moved.iter().map(|(k, _)| k.to_string()).collect();
             assert_eq!(keys, ["vision/staging/v-new"], "{moved:?}");
+            let said = StaleError::LiveState { moved }.to_string();
+            assert!(
+                said.contains("destination version absent then, arn:aws:rekognition:eu-west-1:222222222222:project/vision/version/v-new/1700000000001 (COPYING_IN_PROGRESS) now"),
+                "{said}"
+            );
         }
         other => panic!("{other:?}"),
     }
