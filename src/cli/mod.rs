@@ -223,9 +223,10 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the JSON Schema of manifest documents (the one committed under schemas/).
+    /// Print the JSON Schema of a document: manifests (default), the plan, the apply report, the
+    /// sandbox seed (the ones committed under schemas/).
     #[command(
-        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json"
+        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json\n  reko-promote schema apply-report > schemas/apply-report.schema.json"
     )]
     Schema {
         /// Which document.
@@ -241,6 +242,8 @@ pub enum SchemaKind {
     Manifest,
     /// The plan document (schemas/plan.schema.json).
     Plan,
+    /// The apply report (schemas/apply-report.schema.json).
+    ApplyReport,
     /// A sandbox seed file (schemas/sandbox-seed.schema.json).
     SandboxSeed,
 }
@@ -321,6 +324,52 @@ pub(crate) fn load_or_report(
     Ok(loaded.desired)
 }
 
+/// Loads the manifests and narrows them to `selection`: `None` (after printing why to stderr)
+/// when they do not validate or a `--target`/`--exclude` name matches nothing, before any AWS
+/// call. Also says which part of the manifests the run covers.
+pub(crate) fn load_selected(
+    paths: &[PathBuf],
+    selection: &crate::desired::Selection,
+) -> anyhow::Result<Option<(crate::desired::DesiredState, crate::plan::RunScope)>> {
+    use std::io::Write;
+    let Some(desired) = load_or_report(paths)? else {
+        return Ok(None);
+    };
+    if let Err(unknown) = selection.check(&desired) {
+        writeln!(anstream::stderr(), "error: {unknown}")?;
+        return Ok(None);
+    }
+    Ok(Some((
+        selection.apply(&desired),
+        run_scope(paths, selection),
+    )))
+}
+
+/// Which part of the manifests a run covers: manifest files named one by one, or a
+/// `--target`/`--exclude`, make it partial (it sees only part of what is declared).
+pub(crate) fn run_scope(
+    paths: &[PathBuf],
+    selection: &crate::desired::Selection,
+) -> crate::plan::RunScope {
+    use crate::plan::PartialCause;
+    let mut because = Vec::new();
+    let files: Vec<String> = paths
+        .iter()
+        .filter(|p| !p.is_dir())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !files.is_empty() {
+        because.push(PartialCause::ManifestFiles { files });
+    }
+    if !selection.is_everything() {
+        because.push(PartialCause::Selection {
+            targets: selection.targets.clone(),
+            excludes: selection.excludes.clone(),
+        });
+    }
+    crate::plan::RunScope::partial(because)
+}
+
 /// The async runtime of the commands that call AWS.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -357,7 +406,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out,
                 detailed_exitcode,
                 show_unchanged,
-                selection: crate::plan::Selection {
+                selection: crate::desired::Selection {
                     targets: target,
                     excludes: exclude,
                 },
@@ -383,7 +432,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 plan,
                 paths,
                 auto_approve,
-                selection: crate::plan::Selection {
+                selection: crate::desired::Selection {
                     targets: target,
                     excludes: exclude,
                 },
@@ -442,15 +491,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { kind } => {
+            use crate::schema::Document;
             print!(
                 "{}",
-                match kind {
-                    SchemaKind::Manifest => crate::manifest::schema::manifest_schema_text(),
-                    SchemaKind::Plan => crate::manifest::schema::plan_schema_text(),
-                    SchemaKind::SandboxSeed => {
-                        crate::manifest::schema::sandbox_seed_schema_text()
-                    }
-                }
+                crate::schema::text(match kind {
+                    SchemaKind::Manifest => Document::Manifest,
+                    SchemaKind::Plan => Document::Plan,
+                    SchemaKind::ApplyReport => Document::ApplyReport,
+                    SchemaKind::SandboxSeed => Document::SandboxSeed,
+                })
             );
             Ok(ExitCode::SUCCESS)
         }
