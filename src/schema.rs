@@ -36,10 +36,7 @@ impl Document {
 
 fn with(mut schema: Value, id: &str, description: Option<&str>) -> Value {
     if let Value::Object(map) = &mut schema {
-        map.insert(
-            "$id".into(),
-            Value::String(release_url(id)),
-        );
+        map.insert("$id".into(), Value::String(release_url(id)));
         if let Some(description) = description {
             map.insert("description".into(), Value::String(description.into()));
         }
