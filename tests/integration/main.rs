@@ -3,6 +3,7 @@
 
 mod apply;
 mod cli;
+mod constraints_oracle;
 mod gitops;
 mod manifests;
 mod plan_live;
