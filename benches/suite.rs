@@ -1008,12 +1008,16 @@ fn targets(r: &Results) -> Vec<(String, String, String)> {
             status(rss * 1.048576 < 100.0).into(),
         ));
     }
-    if let Some(v) = r.validate.iter().find(|v| v.shape == "L") {
-        t.push((
-            "manifest load and validate of L under 300 ms".into(),
-            format!("{:.0} ms median", v.median_ms),
-            status(v.median_ms < 300.0).into(),
-        ));
+    // Issue 14: every command pays start-up and manifest load, so validate is held to a CLI's
+    // start-up time for S and to 100 ms for L.
+    for (size, limit_ms) in [("S", 5.0), ("L", 100.0)] {
+        if let Some(v) = r.validate.iter().find(|v| v.shape == size) {
+            t.push((
+                format!("manifest load and validate of {size} within {limit_ms:.0} ms"),
+                format!("{:.1} ms median ({:.1} ms CPU)", v.median_ms, v.cpu_ms),
+                status(v.median_ms <= limit_ms).into(),
+            ));
+        }
     }
     for a in r.apply.iter().filter(|a| a.extra.is_empty()) {
         let ratio = a.wall_ms / a.floor_ms;
