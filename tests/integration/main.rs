@@ -4,6 +4,7 @@
 mod action;
 mod apply;
 mod cli;
+mod constraints_oracle;
 mod gitops;
 mod manifests;
 mod plan_live;
