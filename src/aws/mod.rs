@@ -13,6 +13,7 @@ pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
 pub mod put_project_policy;
+pub mod retry;
 pub mod session;
 
 use std::sync::Arc;
@@ -188,11 +189,10 @@ impl AwsError {
         let kind = match code.as_deref() {
             Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
             Some("ResourceNotFoundException") => ErrorKind::NotFound,
-            Some(
-                "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "LimitExceededException",
-            ) => ErrorKind::Throttling,
+            // Not LimitExceededException: a quota, never retried (see `retry`).
+            Some("ThrottlingException" | "ProvisionedThroughputExceededException") => {
+                ErrorKind::Throttling
+            }
             Some("ResourceInUseException") => ErrorKind::InUse,
             _ if message.contains("failed to load credentials")
                 || message.contains("the credential provider") =>

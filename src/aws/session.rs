@@ -107,6 +107,7 @@ impl AccountSession {
             .entry(region.to_string())
             .or_insert_with(|| {
                 let config = aws_sdk_rekognition::config::Builder::from(&self.base)
+                    .retry_classifier(super::retry::QuotaErrorsAreFinal)
                     .credentials_provider(self.credentials.clone())
                     .region(Region::new(region.to_string()))
                     .build();

@@ -4,6 +4,7 @@
 mod apply;
 mod cli;
 mod gitops;
+mod hardening;
 mod manifests;
 mod plan_live;
 mod plan_logic;
