@@ -44,6 +44,8 @@ pub struct AwsOptions {
     pub rate_limit: u32,
     /// Attempts per request, retries on throttling and transient errors included.
     pub max_attempts: u32,
+    /// Only reads (`plan`): accounts are entered through their `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 /// The default client-side rate limit, per account and operation: below the Rekognition Custom
@@ -62,6 +64,8 @@ pub struct AwsContext {
     pub limits: Arc<Limits>,
     /// Identifies this run in RoleSessionName and logs.
     pub run_id: String,
+    /// Only reads: accounts are entered through their read-only `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 impl AwsContext {
@@ -117,6 +121,7 @@ impl AwsContext {
                 options.rate_limit.max(1),
             )),
             run_id,
+            read_only: options.read_only,
         }
     }
 }

@@ -178,7 +178,11 @@ async fn open(
     base: &aws_config::SdkConfig,
     account: &Account,
 ) -> Result<AccountSession, SessionError> {
-    let (credentials, caller_arn) = match &account.role_arn {
+    let role = match &account.plan_role_arn {
+        Some(plan_role) if ctx.read_only => Some(plan_role),
+        _ => account.role_arn.as_ref(),
+    };
+    let (credentials, caller_arn) = match role {
         Some(role) => assume(ctx, base, account, role).await?,
         None => ambient(ctx, base, account).await?,
     };

@@ -148,12 +148,14 @@ pub enum Command {
         after_help = "Examples:\n  reko-promote sandbox\n  reko-promote sandbox --listen 127.0.0.1:4566 --state sandbox-state.json\n  reko-promote sandbox --seed examples/sandbox-seed.yaml"
     )]
     Sandbox(crate::sandbox::SandboxArgs),
-    /// Print the least-privilege IAM the CI principal and each account role need (offline).
+    /// Print the least-privilege IAM the CI principals and each account's roles need (offline).
     ///
-    /// Permission policies for every role the manifests declare and the CI principal, and trust
-    /// policies admitting the CI principal (with the declared external ids).
+    /// Two sides: the apply principal and each account's apply role (`roleArn`), and the
+    /// read-only plan principal and each account's plan role (`planRoleArn`: Describe and List
+    /// only). Permission policies for all, trust policies admitting each side's CI principal
+    /// (with the declared external ids).
     #[command(
-        after_help = "Examples:\n  reko-promote iam --ci-principal arn:aws:iam::444444444444:role/ci\n  reko-promote iam --format terraform manifests/ > iam.tf\n  reko-promote iam --format cloudformation > iam.yaml"
+        after_help = "Examples:\n  reko-promote iam --ci-principal arn:aws:iam::444444444444:role/ci --ci-plan-principal arn:aws:iam::444444444444:role/ci-plan\n  reko-promote iam --format terraform manifests/ > iam.tf\n  reko-promote iam --format cloudformation > iam.yaml"
     )]
     Iam {
         /// Manifest files or directories (walked for *.yaml and *.yml).
@@ -162,9 +164,12 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = IamFormat::Json, env = "REKO_PROMOTE_IAM_FORMAT")]
         format: IamFormat,
-        /// The principal CI runs as (trusted by every role).
+        /// The principal CI applies as (trusted by every apply role).
         #[arg(long, value_name = "ARN", default_value = crate::iam::CI_PRINCIPAL_PLACEHOLDER, env = "REKO_PROMOTE_CI_PRINCIPAL")]
         ci_principal: String,
+        /// The principal CI plans as, e.g. in pull requests (trusted by every read-only plan role).
+        #[arg(long, value_name = "ARN", default_value = crate::iam::CI_PLAN_PRINCIPAL_PLACEHOLDER, env = "REKO_PROMOTE_CI_PLAN_PRINCIPAL")]
+        ci_plan_principal: String,
     },
     /// Print the project policies each source project needs, as apply writes them.
     ///
@@ -301,6 +306,7 @@ impl AwsArgs {
             parallelism: self.parallelism,
             rate_limit: self.rate_limit,
             max_attempts: self.max_attempts,
+            read_only: false,
         }
     }
 }
@@ -414,7 +420,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
             format,
             ci_principal,
-        } => iam::run(&paths, format, &ci_principal),
+            ci_plan_principal,
+        } => iam::run(&paths, format, &ci_principal, &ci_plan_principal),
         Command::Policy { paths, format, aws } => policy::run(&paths, format, &aws),
         Command::Import {
             paths,

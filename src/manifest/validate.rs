@@ -214,14 +214,20 @@ pub fn check_accounts<'a>(docs: &'a Documents, findings: &mut Vec<Finding>) -> A
             &account.account_id,
             constraints::check_account_id,
         );
-        if let Some(role) = &account.role_arn {
+        // Both roles act in this account: each must belong to it.
+        let roles = [
+            ("roleArn", &account.role_arn),
+            ("planRoleArn", &account.plan_role_arn),
+        ];
+        for (field, role) in roles {
+            let Some(role) = role else { continue };
             match constraints::RoleArn::parse(role) {
                 Ok(arn) if id_ok && arn.account_id != account.account_id => {
                     c.error(
                         Code::ArnMismatch,
                         at,
                         &label,
-                        &root.key("roleArn"),
+                        &root.key(field),
                         format!(
                             "the role is in account {}, but this account is {}",
                             arn.account_id, account.account_id
@@ -235,7 +241,7 @@ pub fn check_accounts<'a>(docs: &'a Documents, findings: &mut Vec<Finding>) -> A
                 }
                 Ok(_) => {}
                 Err(violation) => {
-                    c.value(at, &label, &root.key("roleArn"), role, |_| {
+                    c.value(at, &label, &root.key(field), role, |_| {
                         Err(violation.clone())
                     });
                 }
