@@ -143,7 +143,6 @@ fn role(account: &str) -> SeedRole {
     SeedRole {
         arn: role_arn(account),
         trusted: vec![CI_ACCOUNT.to_string()],
-        plan_role_arn: None,
         external_id: None,
         max_session_duration: None,
     }

@@ -206,3 +206,61 @@ fn duration_flags_above_their_bound_are_usage_errors() {
         );
     }
 }
+
+/// With `planRoleArn` declared, `plan` enters every account through the read-only plan role
+/// and never through the apply role; `apply` uses the apply role (`roleArn`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_assumes_only_the_declared_plan_roles() {
+    let mut seed = reko_promote::sandbox::default_organisation();
+    let plan_roles: Vec<_> = seed
+        .roles
+        .iter()
+        .map(|role| reko_promote::sandbox::seed::SeedRole {
+            arn: format!("{}-plan", role.arn),
+            ..role.clone()
+        })
+        .collect();
+    seed.roles.extend(plan_roles);
+    let sb = helpers::start_with(reko_promote::sandbox::SandboxConfig {
+        seed,
+        faults: Some(helpers::fast_faults()),
+        ..Default::default()
+    })
+    .await;
+    let accounts = std::fs::read_to_string(root().join("manifests/accounts.yaml")).unwrap();
+    let accounts = regex::Regex::new(r"(?m)^roleArn: (\S+)$")
+        .unwrap()
+        .replace_all(&accounts, "roleArn: $1\nplanRoleArn: $1-plan");
+    assert_eq!(accounts.matches("planRoleArn").count(), 3);
+    let (_dir, manifests) = crate::support::manifests(&[
+        ("accounts.yaml", accounts.into_owned()),
+        (
+            "defect-detector.yaml",
+            std::fs::read_to_string(root().join("manifests/defect-detector.yaml")).unwrap(),
+        ),
+    ]);
+    let roles_assumed = |sb: &SandboxHandle| -> std::collections::BTreeSet<String> {
+        sb.state()
+            .sessions
+            .values()
+            .map(|s| s.role_name.clone())
+            .collect()
+    };
+
+    let mut plan = reko(Some(&sb));
+    plan.args(["plan", "--detailed-exitcode"]).arg(&manifests);
+    let output = tokio::task::block_in_place(|| plan.output().unwrap());
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(
+        roles_assumed(&sb),
+        ["reko-promote-plan".to_string()].into(),
+        "plan used only the plan roles"
+    );
+    let mut apply = reko(Some(&sb));
+    apply
+        .args(["apply", "--auto-approve", "--no-wait"])
+        .arg(&manifests);
+    let output = tokio::task::block_in_place(|| apply.output().unwrap());
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(roles_assumed(&sb).contains("reko-promote"), "apply used the apply roles");
+}

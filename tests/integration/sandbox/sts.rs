@@ -238,7 +238,6 @@ async fn role_chaining_is_limited_to_one_hour() {
     s.roles.push(reko_promote::sandbox::seed::SeedRole {
         arn: "arn:aws:iam::333333333333:role/chained".into(),
         trusted: vec![seed::role_arn(STAGING_ACCOUNT)],
-        plan_role_arn: None,
         external_id: None,
         max_session_duration: Some(43200),
     });
