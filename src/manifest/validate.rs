@@ -345,6 +345,9 @@ pub fn check_promotion(
         &promotion.source.account,
         accounts,
     );
+    // An account missing without a finding (its document failed to load) leaves the promotion
+    // unresolvable all the same.
+    let mut accounts_found = source_account.is_some();
     let source_project = project_ref(
         &mut c,
         at,
@@ -382,6 +385,7 @@ pub fn check_promotion(
             &destination.account,
             accounts,
         );
+        accounts_found &= account.is_some();
         project_ref(
             &mut c,
             at,
@@ -489,9 +493,10 @@ pub fn check_promotion(
             c.findings.push(finding);
         }
     }
-    !c.findings[before..]
-        .iter()
-        .any(|f| f.severity == super::findings::Severity::Error)
+    accounts_found
+        && !c.findings[before..]
+            .iter()
+            .any(|f| f.severity == super::findings::Severity::Error)
 }
 
 fn account_ref<'a>(

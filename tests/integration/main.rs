@@ -3,6 +3,7 @@
 
 mod apply;
 mod cli;
+mod fuzz;
 mod gitops;
 mod hardening;
 mod manifests;

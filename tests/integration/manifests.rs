@@ -471,3 +471,17 @@ fn special_files_are_refused_without_reading() {
     assert_eq!(loaded.report.findings[0].code, Code::ReadError);
     assert!(loaded.report.findings[0].message.contains("not a regular file"));
 }
+
+/// Found by fuzzing: a promotion whose accounts are undeclared, in a set where another
+/// document failed to load (so undeclared references are not reported, the declaration may be
+/// in the broken document), was resolved anyway and the loader panicked (`no entry found for
+/// key`). Now the load reports the broken document and nothing else.
+#[test]
+fn a_promotion_of_undeclared_accounts_beside_a_broken_document_does_not_panic() {
+    let text = "apiVersion: reko-promote/v1\nkind: Promotion\nname: a\nregion: eu-west-1\n\
+                source: { account: ml, project: p }\nversions:\n  - version: p.v1\n\
+                destinations:\n  prod: { account: prod, project: p }\n---\n\
+                kind: Promotion\nname: b\n";
+    let finding = single_error(text.as_bytes());
+    assert_eq!(finding.code, Code::MissingApiVersion);
+}
