@@ -26,8 +26,7 @@ use crate::policy::POLICY_VERSION;
 pub const CI_PRINCIPAL_PLACEHOLDER: &str = "arn:aws:iam::CI_ACCOUNT_ID:role/CI_ROLE_NAME";
 
 /// What `--ci-plan-principal` defaults to.
-pub const CI_PLAN_PRINCIPAL_PLACEHOLDER: &str =
-    "arn:aws:iam::CI_ACCOUNT_ID:role/CI_PLAN_ROLE_NAME";
+pub const CI_PLAN_PRINCIPAL_PLACEHOLDER: &str = "arn:aws:iam::CI_ACCOUNT_ID:role/CI_PLAN_ROLE_NAME";
 
 /// Which principal a role serves: `apply` (writes) or the read-only `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -734,8 +733,10 @@ mod tests {
                 .collect();
             assert!(!actions.is_empty());
             assert!(
-                actions.iter().all(|a| a.starts_with("rekognition:Describe")
-                    || a.starts_with("rekognition:List")),
+                actions
+                    .iter()
+                    .all(|a| a.starts_with("rekognition:Describe")
+                        || a.starts_with("rekognition:List")),
                 "{actions:?}"
             );
         }

@@ -274,12 +274,10 @@ fn parse_documents(
                         format!("invalid YAML: {message}"),
                     )
                     .at(position)
-                    .allowed(
-                        format!(
-                            "YAML 1.2 documents separated by `---`, nested at most {MAX_NESTING} \
+                    .allowed(format!(
+                        "YAML 1.2 documents separated by `---`, nested at most {MAX_NESTING} \
                              levels, without alias expansion bombs"
-                        ),
-                    ),
+                    )),
                 );
                 *incomplete = true;
                 break;

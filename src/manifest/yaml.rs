@@ -483,11 +483,25 @@ mod tests {
         let ok = format!("a: {}{}\n", "[".repeat(63), "]".repeat(63));
         assert_eq!(check_nesting(&ok), Ok(()));
         let deep = format!("a: {}{}\n", "[".repeat(64), "]".repeat(64));
-        assert_eq!(check_nesting(&deep), Err(TooDeep { line: 1, column: 67 }));
-        let block: String = (0..64).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert_eq!(
+            check_nesting(&deep),
+            Err(TooDeep {
+                line: 1,
+                column: 67
+            })
+        );
+        let block: String = (0..64)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
         assert_eq!(check_nesting(&block), Ok(()));
         let block = format!("{block}{}k:\n", " ".repeat(64));
-        assert_eq!(check_nesting(&block), Err(TooDeep { line: 65, column: 65 }));
+        assert_eq!(
+            check_nesting(&block),
+            Err(TooDeep {
+                line: 65,
+                column: 65
+            })
+        );
         // Dedenting closes levels: many siblings are not depth.
         let siblings = "a:\n  b: 1\nc:\n  d: [1]\n".repeat(1000);
         assert_eq!(check_nesting(&siblings), Ok(()));

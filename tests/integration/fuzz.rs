@@ -42,10 +42,7 @@ fn yaml_corpus() -> Vec<String> {
             let path = entry.path();
             if path.is_dir() {
                 walk(&path, out);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "yaml" || e == "yml")
-            {
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 out.push(path);
             }
         }
@@ -65,10 +62,49 @@ fn yaml_corpus() -> Vec<String> {
 
 /// Fragments that matter to YAML's grammar.
 const YAML_TOKENS: &[&str] = &[
-    ":", ": ", "- ", "? ", "[", "]", "{", "}", ",", "&a ", "*a", "&b [", "*b", "<<: *a", "!!str ",
-    "!!binary ", "!tag ", "---", "...", "|", ">-", "'", "\"", "\\", "# ", "\t", "~", "null",
-    "1e999", "-0x1F", "0o17", ".nan", "2026-11-01", "\"\\u0000\"", "%YAML 1.2", "%TAG ! x",
-    "\u{feff}", "\r", "@", "`", "apiVersion: reko-promote/v1", "kind: Promotion", "kind: Account",
+    ":",
+    ": ",
+    "- ",
+    "? ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a ",
+    "*a",
+    "&b [",
+    "*b",
+    "<<: *a",
+    "!!str ",
+    "!!binary ",
+    "!tag ",
+    "---",
+    "...",
+    "|",
+    ">-",
+    "'",
+    "\"",
+    "\\",
+    "# ",
+    "\t",
+    "~",
+    "null",
+    "1e999",
+    "-0x1F",
+    "0o17",
+    ".nan",
+    "2026-11-01",
+    "\"\\u0000\"",
+    "%YAML 1.2",
+    "%TAG ! x",
+    "\u{feff}",
+    "\r",
+    "@",
+    "`",
+    "apiVersion: reko-promote/v1",
+    "kind: Promotion",
+    "kind: Account",
 ];
 
 /// One structure-aware edit of a YAML text, by lines.
@@ -332,11 +368,7 @@ fn read_plan_names_the_file(path: &Path, bytes: &[u8]) -> Result<(), TestCaseErr
     std::fs::write(path, bytes).unwrap();
     if let Err(error) = reko_promote::apply::stale::read_plan(path) {
         let message = error.to_string();
-        prop_assert!(
-            message.contains(&path.display().to_string()),
-            "{}",
-            message
-        );
+        prop_assert!(message.contains(&path.display().to_string()), "{}", message);
         prop_assert!(!message.contains('\n'), "{}", message);
     }
     Ok(())

@@ -6,34 +6,16 @@
 //! apply yields manifests whose first plan has nothing to do; `completions` covers the commands.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use reko_promote::sandbox::SandboxHandle;
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
 use serde_yaml::Value;
 
 use crate::sandbox::helpers;
-use crate::support::root;
+use crate::support::{reko_in_ci as reko, root};
 
 const GITHUB: &str = "examples/ci/github/reko-promote.yml";
 const GITLAB: &str = "examples/ci/gitlab/.gitlab-ci.yml";
-
-fn reko(sb: Option<&SandboxHandle>) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("reko-promote").unwrap();
-    cmd.current_dir(root())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", DEFAULT_REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .timeout(Duration::from_secs(90));
-    if let Some(sb) = sb {
-        cmd.env("AWS_ENDPOINT_URL", sb.endpoint())
-            .env("AWS_ACCESS_KEY_ID", seed::CI_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", seed::CI_SECRET_ACCESS_KEY);
-    }
-    cmd
-}
 
 fn workflow(path: &str) -> (String, Value) {
     let text = std::fs::read_to_string(root().join(path)).unwrap();
@@ -166,7 +148,10 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     // request's code; only main's apply job names the apply role.
     let plan_job = &gh["jobs"]["plan"];
     let plan_text = serde_yaml::to_string(plan_job).unwrap();
-    assert!(!plan_text.contains("REKO_PROMOTE_CI_ROLE_ARN"), "no apply role in the plan job");
+    assert!(
+        !plan_text.contains("REKO_PROMOTE_CI_ROLE_ARN"),
+        "no apply role in the plan job"
+    );
     assert!(plan_text.contains("vars.REKO_PROMOTE_CI_PLAN_ROLE_ARN"));
     assert_eq!(
         plan_job["permissions"],
@@ -185,7 +170,11 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
             .unwrap()
             .contains("github.ref == 'refs/heads/main'")
     );
-    assert!(serde_yaml::to_string(apply_job).unwrap().contains("vars.REKO_PROMOTE_CI_ROLE_ARN"));
+    assert!(
+        serde_yaml::to_string(apply_job)
+            .unwrap()
+            .contains("vars.REKO_PROMOTE_CI_ROLE_ARN")
+    );
     assert!(text.contains("<!-- reko-promote-plan -->"));
     assert!(text.contains("updateComment"), "the comment is updated");
     assert!(text.contains("$GITHUB_STEP_SUMMARY"));
@@ -211,11 +200,17 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     );
     let apply_rule = gl["apply"]["rules"][0]["if"].as_str().unwrap();
     assert!(apply_rule.contains("$CI_DEFAULT_BRANCH"), "{apply_rule}");
-    assert!(apply_rule.contains("$CI_COMMIT_REF_PROTECTED == \"true\""), "{apply_rule}");
+    assert!(
+        apply_rule.contains("$CI_COMMIT_REF_PROTECTED == \"true\""),
+        "{apply_rule}"
+    );
     for (name, job) in gl.as_mapping().unwrap() {
         if name.as_str() != Some("apply") {
             let job = serde_yaml::to_string(job).unwrap();
-            assert!(!job.contains("REKO_PROMOTE_CI_ROLE_ARN"), "{name:?} names the apply role");
+            assert!(
+                !job.contains("REKO_PROMOTE_CI_ROLE_ARN"),
+                "{name:?} names the apply role"
+            );
         }
     }
     assert_runs_a_released_binary(&gl["default"], "gitlab default");
@@ -238,10 +233,16 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
 fn assert_runs_a_released_binary(job: &Value, what: &str) {
     let mut texts = Vec::new();
     strings(job, &mut texts);
-    let installs: Vec<&String> = texts.iter().filter(|t| t.contains("cargo install")).collect();
+    let installs: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.contains("cargo install"))
+        .collect();
     assert!(!installs.is_empty(), "{what} installs reko-promote");
     for install in installs {
-        assert!(!install.contains("--path"), "{what} builds the checkout: {install}");
+        assert!(
+            !install.contains("--path"),
+            "{what} builds the checkout: {install}"
+        );
         assert!(
             install.contains("--locked reko-promote --version \"$REKO_PROMOTE_VERSION\""),
             "{what}: {install}"
@@ -266,7 +267,10 @@ fn the_documented_apply_trust_is_restricted_to_the_default_branch() {
         equals["token.actions.githubusercontent.com:sub"],
         "repo:ORG/REPO:ref:refs/heads/main"
     );
-    assert!(statement["Condition"].get("StringLike").is_none(), "no wildcard");
+    assert!(
+        statement["Condition"].get("StringLike").is_none(),
+        "no wildcard"
+    );
     assert!(doc.contains("project_path:GROUP/PROJECT:ref_type:branch:ref:main"));
 }
 
@@ -402,7 +406,10 @@ fn iam_prints_valid_least_privilege_documents() {
     // The plan principal assumes only the plan roles (here the suggested names: the repository
     // manifests declare no planRoleArn, and a note says to).
     let plan_ci = on_side("ci-plan", "plan");
-    assert_eq!(check_document(&plan_ci["policy"], "ci-plan"), ["sts:AssumeRole"]);
+    assert_eq!(
+        check_document(&plan_ci["policy"], "ci-plan"),
+        ["sts:AssumeRole"]
+    );
     assert_eq!(
         plan_ci["policy"]["Statement"][0]["Resource"],
         serde_json::json!([

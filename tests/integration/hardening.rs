@@ -5,30 +5,11 @@
 //! everything it prints for every credential the sandbox knows (the CI identity's keys and
 //! every assumed-role session it issued).
 
-use std::time::Duration;
-
 use reko_promote::sandbox::SandboxHandle;
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
 
 use crate::sandbox::helpers;
-use crate::support::{ci_context, desired_from, rel, root};
-
-fn reko(sb: Option<&SandboxHandle>) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("reko-promote").unwrap();
-    cmd.current_dir(root())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", DEFAULT_REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .timeout(Duration::from_secs(90));
-    if let Some(sb) = sb {
-        cmd.env("AWS_ENDPOINT_URL", sb.endpoint())
-            .env("AWS_ACCESS_KEY_ID", seed::CI_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", seed::CI_SECRET_ACCESS_KEY);
-    }
-    cmd
-}
+use crate::support::{ci_context, desired_from, reko_in_ci as reko, rel, root};
 
 /// Every secret the sandbox holds: the seeded identities' secret keys and every issued
 /// session's secret key and token.
@@ -54,7 +35,10 @@ async fn run_at_every_verbosity(args: &[&str], expected_code: i32) {
         (&["-vv"], None),
         (&["-vvv"], None),
         (&[], Some("trace")),
-        (&["-vvv"], Some("trace,aws_sigv4=trace,aws_smithy_runtime=trace,hyper=trace")),
+        (
+            &["-vvv"],
+            Some("trace,aws_sigv4=trace,aws_smithy_runtime=trace,hyper=trace"),
+        ),
     ];
     for (flags, rust_log) in verbosities {
         let sb = helpers::start().await;
@@ -71,14 +55,21 @@ async fn run_at_every_verbosity(args: &[&str], expected_code: i32) {
             String::from_utf8_lossy(&output.stderr)
         );
         let what = format!("{flags:?} RUST_LOG={rust_log:?} {args:?}");
-        assert_eq!(output.status.code(), Some(expected_code), "{what}\n{printed}");
+        assert_eq!(
+            output.status.code(),
+            Some(expected_code),
+            "{what}\n{printed}"
+        );
         let secrets = secrets(&sb);
         assert!(
             secrets.len() >= 4,
             "{what}: the run assumed the account roles"
         );
         for secret in &secrets {
-            assert!(!printed.contains(secret.as_str()), "{what} printed a secret");
+            assert!(
+                !printed.contains(secret.as_str()),
+                "{what} printed a secret"
+            );
         }
         for marker in [
             "IQoJb3JpZ2luX2VjE", // the prefix of every session token the sandbox issues
@@ -143,7 +134,10 @@ async fn limit_exceeded_is_a_quota_error_sent_once() {
         .iter()
         .find(|a| a.account_id == seed::ML_ACCOUNT)
         .expect("the ml account is declared");
-    let client = sessions.get(&ml.name).expect("session").rekognition(DEFAULT_REGION);
+    let client = sessions
+        .get(&ml.name)
+        .expect("session")
+        .rekognition(DEFAULT_REGION);
     sb.reset_call_counts();
     let error = reko_promote::aws::put_project_policy::put_project_policy(
         &ctx,
@@ -262,5 +256,8 @@ async fn plan_assumes_only_the_declared_plan_roles() {
         .arg(&manifests);
     let output = tokio::task::block_in_place(|| apply.output().unwrap());
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    assert!(roles_assumed(&sb).contains("reko-promote"), "apply used the apply roles");
+    assert!(
+        roles_assumed(&sb).contains("reko-promote"),
+        "apply used the apply roles"
+    );
 }

@@ -372,7 +372,10 @@ fn assert_refused_as_too_deep(finding: &Finding, file: &str, line: usize) {
     assert!(finding.file.ends_with(file), "{finding:?}");
     assert_eq!(finding.line, Some(line), "{finding:?}");
     assert!(finding.column.is_some(), "{finding:?}");
-    assert!(finding.message.contains("deeper than 64 levels"), "{finding:?}");
+    assert!(
+        finding.message.contains("deeper than 64 levels"),
+        "{finding:?}"
+    );
     assert!(
         finding.allowed.as_deref().is_some_and(|a| a.contains("64")),
         "{finding:?}"
@@ -395,7 +398,11 @@ fn hostile_flow_nesting_is_refused_before_parsing() {
     let cap = reko_promote::manifest::yaml::MAX_FILE_BYTES as usize;
     let mut text = format!("{header}z: ");
     text.push_str(&"[".repeat(cap - text.len()));
-    assert_eq!(text.len(), cap, "exactly at the size cap, so only nesting refuses it");
+    assert_eq!(
+        text.len(),
+        cap,
+        "exactly at the size cap, so only nesting refuses it"
+    );
     assert_refused_as_too_deep(&single_error(text.as_bytes()), "input.yaml", 4);
     // Mappings too, and nesting spread over lines.
     let braces = format!("{header}z:\n{}", "{\n".repeat(100_000));
@@ -469,7 +476,11 @@ fn special_files_are_refused_without_reading() {
     let loaded = load(&[PathBuf::from("/dev/zero")]);
     check(loaded.report.errors == 1, "one error", &loaded);
     assert_eq!(loaded.report.findings[0].code, Code::ReadError);
-    assert!(loaded.report.findings[0].message.contains("not a regular file"));
+    assert!(
+        loaded.report.findings[0]
+            .message
+            .contains("not a regular file")
+    );
 }
 
 /// Found by fuzzing: a promotion whose accounts are undeclared, in a set where another
