@@ -1,5 +1,6 @@
 //! Hostile and careless input to the binary and its AWS edge (issue 10): no verbosity prints a
-//! secret, quota errors are never retried, and duration flags are bounded.
+//! secret, quota errors are never retried, duration flags are bounded, and `plan` enters
+//! accounts only through their read-only `planRoleArn` when declared.
 //!
 //! Secrets are checked by running the real binary against an in-process sandbox and grepping
 //! everything it prints for every credential the sandbox knows (the CI identity's keys and
