@@ -33,7 +33,10 @@ pub struct Account {
     pub account_id: String,
     /// The role to assume in it; `None` means the ambient credentials, which must belong to it.
     pub role_arn: Option<String>,
-    /// The external id to pass when assuming `role_arn`.
+    /// The read-only role `plan` assumes instead of `role_arn`, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_role_arn: Option<String>,
+    /// The external id to pass when assuming `role_arn` (or `plan_role_arn`).
     pub external_id: Option<String>,
 }
 

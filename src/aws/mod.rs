@@ -14,6 +14,7 @@ pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
 pub mod put_project_policy;
+pub mod retry;
 pub mod session;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct AwsOptions {
     pub rate_limit: u32,
     /// Attempts per request, retries on throttling and transient errors included.
     pub max_attempts: u32,
+    /// Only reads (`plan`): accounts are entered through their `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 /// The default client-side rate limit, per account and operation: below the Rekognition Custom
@@ -64,6 +67,8 @@ pub struct AwsContext {
     pub limits: Arc<Limits>,
     /// Identifies this run in RoleSessionName and logs.
     pub run_id: String,
+    /// Only reads: accounts are entered through their read-only `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 impl AwsContext {
@@ -119,6 +124,7 @@ impl AwsContext {
                 options.rate_limit.max(1),
             )),
             run_id,
+            read_only: options.read_only,
         }
     }
 }
@@ -198,12 +204,10 @@ pub fn classify(code: Option<&str>) -> ErrorKind {
     match code {
         Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
         Some("ResourceNotFoundException") => ErrorKind::NotFound,
-        Some(
-            "ThrottlingException"
-            | "Throttling"
-            | "ProvisionedThroughputExceededException"
-            | "LimitExceededException",
-        ) => ErrorKind::Throttling,
+        // Not LimitExceededException: a quota, never retried (see `retry`).
+        Some("ThrottlingException" | "Throttling" | "ProvisionedThroughputExceededException") => {
+            ErrorKind::Throttling
+        }
         Some("ResourceInUseException") => ErrorKind::InUse,
         _ => ErrorKind::Other,
     }

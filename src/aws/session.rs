@@ -155,6 +155,7 @@ impl AccountSession {
             .entry(region.to_string())
             .or_insert_with(|| {
                 let config = aws_sdk_rekognition::config::Builder::from(&self.base)
+                    .retry_classifier(super::retry::QuotaErrorsAreFinal)
                     .credentials_provider(self.credentials.clone())
                     .region(Region::new(region.to_string()))
                     .build();
@@ -232,7 +233,11 @@ async fn open(
     base: &aws_config::SdkConfig,
     account: &Account,
 ) -> Result<AccountSession, SessionError> {
-    let (credentials, caller_arn) = match &account.role_arn {
+    let role = match &account.plan_role_arn {
+        Some(plan_role) if ctx.read_only => Some(plan_role),
+        _ => account.role_arn.as_ref(),
+    };
+    let (credentials, caller_arn) = match role {
         Some(role) => assume(ctx, base, account, role).await?,
         None => ambient(ctx, base, account).await?,
     };

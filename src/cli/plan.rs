@@ -26,7 +26,11 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = super::runtime()?;
     let live = runtime.block_on(async {
-        let ctx = crate::aws::AwsContext::load(&aws.options()).await;
+        let options = crate::aws::AwsOptions {
+            read_only: true,
+            ..aws.options()
+        };
+        let ctx = crate::aws::AwsContext::load(&options).await;
         crate::pipeline::plan_live(&ctx, &desired, &scope).await
     });
     let plan = live.plan;
