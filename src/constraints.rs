@@ -7,6 +7,13 @@
 //! (shapes `ProjectName`, `VersionName`, `ProjectArn`, `ProjectVersionArn`, `KmsKeyId`, `TagKey`,
 //! `TagValue`, `S3KeyPrefix`, `ProjectPolicyName`) and the IAM/STS documentation; nothing here talks
 //! to the network.
+//!
+//! Every command pays for these checks at start-up, so they are plain character checks rather
+//! than regexes: the patterns are ASCII (AWS's `\d` and `\w` are ASCII digits and word characters,
+//! as the STS documentation spells out), and compiling Unicode-aware regexes cost tens of
+//! milliseconds per process. The one Unicode pattern, tags' `[\p{L}\p{Z}\p{N}...]`, checks ASCII
+//! by hand and compiles its regex only the first time a value holds a non-ASCII character. The
+//! test `tests/integration/constraints_oracle.rs` compares each check with the model's regex.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -36,46 +43,116 @@ fn violation(allowed: impl Into<String>) -> Check {
     })
 }
 
-fn regex(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("constraint patterns are valid")
+/// The tag pattern of the service model (`TagKey`, `TagValue`), for values holding a non-ASCII
+/// character: letters, separators and numbers of any script. Compiled on first use only.
+pub const TAG_PATTERN: &str = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$";
+
+static UNICODE_TAG_CHARS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(TAG_PATTERN).expect("the tag pattern is valid"));
+
+/// `[a-zA-Z0-9_.\-]`: project, version and project policy names.
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-static NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]+$"));
-static POLICY_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-zA-Z0-9_.\-]+$"));
-static ACCOUNT_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^\d{12}$"));
-static REGION: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$"));
-static PROJECT_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"^arn:([a-z\d-]+):rekognition:([a-z\d-]+):(\d{12}):project/([a-zA-Z0-9_.\-]{1,255})/([0-9]+)$",
-    )
-});
-static PROJECT_VERSION_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"^arn:([a-z\d-]+):rekognition:([a-z\d-]+):(\d{12}):project/([a-zA-Z0-9_.\-]{1,255})/version/([a-zA-Z0-9_.\-]{1,255})/([0-9]+)$",
-    )
-});
-static ROLE_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-[a-z]):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*)([\w+=,.@-]{1,64})$",
-    )
-});
-// Lengths are checked apart from these patterns: a counted repetition of Unicode `\w`
-// (`{2,1224}`) compiles past the regex crate's size limit.
-static EXTERNAL_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@:/-]+$"));
-static ROLE_SESSION_NAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\w+=,.@-]+$"));
-static KMS_KEY_ID: LazyLock<Regex> = LazyLock::new(|| regex(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]*$"));
-static KMS_ARN: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^arn:([a-z\d-]+):kms:([a-z\d-]+):(\d{12}):(key|alias)/([A-Za-z0-9:_/+=,@.-]+)$")
-});
-static TAG_CHARS: LazyLock<Regex> = LazyLock::new(|| regex(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$"));
-static BUCKET: LazyLock<Regex> = LazyLock::new(|| regex(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$"));
+/// `[a-z\d-]`: the partition and region fields of an ARN.
+fn is_arn_field_char(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+}
+
+/// `[\w+=,.@-]`: IAM role names and path segments, STS role session names.
+fn is_iam_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'=' | b',' | b'.' | b'@' | b'-')
+}
+
+/// `[A-Za-z0-9:_/+=,@.-]`: KMS key ids, aliases and ARN resources.
+fn is_kms_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b':' | b'_' | b'/' | b'+' | b'=' | b',' | b'@' | b'.' | b'-'
+        )
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]` restricted to ASCII: the tag characters below 128.
+fn is_ascii_tag_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b' ' | b'_' | b'.' | b':' | b'/' | b'=' | b'+' | b'-' | b'@'
+        )
+}
+
+/// Every byte of `value` passes `allowed` (each predicate admits ASCII only, so a non-ASCII
+/// character always fails).
+fn all(value: &str, allowed: fn(u8) -> bool) -> bool {
+    value.bytes().all(allowed)
+}
+
+fn digits(value: &str) -> bool {
+    !value.is_empty() && all(value, |b| b.is_ascii_digit())
+}
+
+fn is_account_id(value: &str) -> bool {
+    value.len() == 12 && digits(value)
+}
+
+/// `[a-z\d-]+`.
+fn is_arn_field(value: &str) -> bool {
+    !value.is_empty() && all(value, is_arn_field_char)
+}
+
+/// `[a-zA-Z0-9_.\-]{1,255}`.
+fn is_name(value: &str) -> bool {
+    (1..=255).contains(&value.len()) && all(value, is_name_char)
+}
+
+/// `[a-z]+`.
+fn is_lowercase_word(value: &str) -> bool {
+    !value.is_empty() && all(value, |b| b.is_ascii_lowercase())
+}
+
+/// The six `:`-separated fields of an ARN: `arn`, partition, service, region, account, resource.
+/// The resource is the rest of the value (it may hold `:`).
+struct ArnFields<'a> {
+    partition: &'a str,
+    service: &'a str,
+    region: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+impl<'a> ArnFields<'a> {
+    fn split(value: &'a str) -> Option<Self> {
+        let mut fields = value.splitn(6, ':');
+        if fields.next()? != "arn" {
+            return None;
+        }
+        Some(ArnFields {
+            partition: fields.next()?,
+            service: fields.next()?,
+            region: fields.next()?,
+            account: fields.next()?,
+            resource: fields.next()?,
+        })
+    }
+
+    /// `arn:[a-z\d-]+:SERVICE:[a-z\d-]+:\d{12}:`, the head of Rekognition and KMS ARNs.
+    fn regional(value: &'a str, service: &str) -> Option<Self> {
+        let fields = Self::split(value)?;
+        (fields.service == service
+            && is_arn_field(fields.partition)
+            && is_arn_field(fields.region)
+            && is_account_id(fields.account))
+        .then_some(fields)
+    }
+}
 
 const NAME_ALLOWED: &str = "1 to 255 characters of a-z, A-Z, 0-9, `_`, `.` and `-`";
 
 /// A project name (`ProjectName`) or version name (`VersionName`).
 pub fn check_name(value: &str) -> Check {
-    if (1..=255).contains(&value.len()) && NAME.is_match(value) {
+    if is_name(value) {
         Ok(())
     } else {
         violation(NAME_ALLOWED)
@@ -84,7 +161,7 @@ pub fn check_name(value: &str) -> Check {
 
 /// A project policy name (`ProjectPolicyName`).
 pub fn check_policy_name(value: &str) -> Check {
-    if (1..=128).contains(&value.len()) && POLICY_NAME.is_match(value) {
+    if (1..=128).contains(&value.len()) && all(value, is_name_char) {
         Ok(())
     } else {
         violation("1 to 128 characters of a-z, A-Z, 0-9, `_`, `.` and `-`")
@@ -93,7 +170,7 @@ pub fn check_policy_name(value: &str) -> Check {
 
 /// A 12-digit AWS account ID.
 pub fn check_account_id(value: &str) -> Check {
-    if ACCOUNT_ID.is_match(value) {
+    if is_account_id(value) {
         Ok(())
     } else {
         violation("exactly 12 digits, quoted so YAML keeps leading zeros (e.g. \"012345678901\")")
@@ -102,11 +179,38 @@ pub fn check_account_id(value: &str) -> Check {
 
 /// An AWS region code such as `eu-west-1` or `us-gov-west-1`.
 pub fn check_region(value: &str) -> Check {
-    if REGION.is_match(value) {
+    if is_region(value) {
         Ok(())
     } else {
         violation("an AWS region code such as `eu-west-1`, `us-east-1` or `us-gov-west-1`")
     }
+}
+
+/// `[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}`: two letters, an optional `gov` or `iso`
+/// qualifier, a word, a one- or two-digit number.
+fn is_region(value: &str) -> bool {
+    let Some((country, rest)) = value.split_at_checked(2) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('-') else {
+        return false;
+    };
+    if !all(country, |b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split('-').collect();
+    let (qualifier, word, number) = match parts[..] {
+        [word, number] => (None, word, number),
+        [qualifier, word, number] => (Some(qualifier), word, number),
+        _ => return false,
+    };
+    let qualifier_ok = qualifier.is_none_or(|q| {
+        q == "gov"
+            || q.strip_prefix("iso").is_some_and(|letter| {
+                letter.is_empty() || (letter.len() == 1 && is_lowercase_word(letter))
+            })
+    });
+    qualifier_ok && is_lowercase_word(word) && (1..=2).contains(&number.len()) && digits(number)
 }
 
 /// The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...).
@@ -126,7 +230,9 @@ pub fn partition_of_region(region: &str) -> &'static str {
 
 /// An STS `ExternalId`.
 pub fn check_external_id(value: &str) -> Check {
-    if (2..=1224).contains(&value.chars().count()) && EXTERNAL_ID.is_match(value) {
+    if (2..=1224).contains(&value.len())
+        && all(value, |b| is_iam_name_char(b) || b == b':' || b == b'/')
+    {
         Ok(())
     } else {
         violation("2 to 1224 characters of letters, digits and `+=,.@:/-_`")
@@ -135,7 +241,7 @@ pub fn check_external_id(value: &str) -> Check {
 
 /// An STS `RoleSessionName`.
 pub fn check_role_session_name(value: &str) -> Check {
-    if (2..=64).contains(&value.chars().count()) && ROLE_SESSION_NAME.is_match(value) {
+    if (2..=64).contains(&value.len()) && all(value, is_iam_name_char) {
         Ok(())
     } else {
         violation("2 to 64 characters of letters, digits and `+=,.@-_`")
@@ -145,7 +251,12 @@ pub fn check_role_session_name(value: &str) -> Check {
 /// An S3 bucket name, by S3's naming rules for buckets (stricter than the model's `S3Bucket`
 /// pattern, which also admits legacy names no new bucket can have).
 pub fn check_s3_bucket(value: &str) -> Check {
-    let ok = BUCKET.is_match(value)
+    let ok = (3..=63).contains(&value.len())
+        && all(value, |b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+        })
+        && value.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && value.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && !value.contains("..")
         && !value.starts_with("xn--")
         && !value.ends_with("-s3alias")
@@ -171,13 +282,16 @@ pub fn check_s3_key_prefix(value: &str) -> Check {
 
 /// A KMS key reference (`KmsKeyId`): key id, key ARN, alias name or alias ARN.
 pub fn check_kms_key_id(value: &str) -> Check {
-    if value.len() > 2048 || !KMS_KEY_ID.is_match(value) {
+    if value.len() > 2048
+        || !value.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !all(value, is_kms_char)
+    {
         return violation(
             "a KMS key id, key ARN, alias name (`alias/NAME`) or alias ARN: 1 to 2048 characters \
              of letters, digits and `:_/+=,@.-`, starting with a letter or digit",
         );
     }
-    if value.starts_with("arn:") && !KMS_ARN.is_match(value) {
+    if value.starts_with("arn:") && kms_arn_region_account(value).is_none() {
         return violation(
             "a KMS ARN of the form `arn:aws:kms:REGION:ACCOUNT:key/ID` or `...:alias/NAME`",
         );
@@ -187,17 +301,23 @@ pub fn check_kms_key_id(value: &str) -> Check {
 
 /// The region and account of a KMS key ARN, when the value is an ARN.
 pub fn kms_arn_region_account(value: &str) -> Option<(String, String)> {
-    KMS_ARN
-        .captures(value)
-        .map(|c| (c[2].to_string(), c[3].to_string()))
+    let arn = ArnFields::regional(value, "kms")?;
+    let id = arn
+        .resource
+        .strip_prefix("key/")
+        .or_else(|| arn.resource.strip_prefix("alias/"))?;
+    (!id.is_empty() && all(id, is_kms_char))
+        .then(|| (arn.region.to_string(), arn.account.to_string()))
 }
 
 /// A resource tag key (`TagKey`).
 pub fn check_tag_key(key: &str) -> Check {
     let len = key.chars().count();
     if (1..=128).contains(&len)
-        && TAG_CHARS.is_match(key)
-        && !key.to_ascii_lowercase().starts_with("aws:")
+        && is_tag_text(key)
+        && !key
+            .get(..4)
+            .is_some_and(|head| head.eq_ignore_ascii_case("aws:"))
     {
         Ok(())
     } else {
@@ -209,10 +329,19 @@ pub fn check_tag_key(key: &str) -> Check {
 
 /// A resource tag value (`TagValue`).
 pub fn check_tag_value(value: &str) -> Check {
-    if value.chars().count() <= 256 && TAG_CHARS.is_match(value) {
+    if value.chars().count() <= 256 && is_tag_text(value) {
         Ok(())
     } else {
         violation("0 to 256 characters of letters, digits, spaces and `_.:/=+-@`")
+    }
+}
+
+/// Only tag characters ([`TAG_PATTERN`]): by hand for ASCII, by the Unicode regex otherwise.
+fn is_tag_text(value: &str) -> bool {
+    if value.is_ascii() {
+        all(value, is_ascii_tag_char)
+    } else {
+        UNICODE_TAG_CHARS.is_match(value)
     }
 }
 
@@ -231,19 +360,21 @@ pub struct ProjectArn {
 
 impl ProjectArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = PROJECT_ARN
-            .captures(value)
-            .ok_or_else(|| ConstraintViolation {
-                allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
+        let parse = || {
+            let arn = ArnFields::regional(value, "rekognition")?;
+            let (project, created) = arn.resource.strip_prefix("project/")?.split_once('/')?;
+            (is_name(project) && digits(created)).then(|| Self {
+                partition: arn.partition.into(),
+                region: arn.region.into(),
+                account_id: arn.account.into(),
+                project: project.into(),
+                created_millis: created.into(),
+            })
+        };
+        parse().ok_or_else(|| ConstraintViolation {
+            allowed: "a project ARN `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/CREATED` \
                       (ProjectArn pattern)"
-                    .into(),
-            })?;
-        Ok(Self {
-            partition: c[1].into(),
-            region: c[2].into(),
-            account_id: c[3].into(),
-            project: c[4].into(),
-            created_millis: c[5].into(),
+                .into(),
         })
     }
 }
@@ -271,21 +402,26 @@ pub struct ProjectVersionArn {
 
 impl ProjectVersionArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = PROJECT_VERSION_ARN
-            .captures(value)
-            .ok_or_else(|| ConstraintViolation {
-                allowed: "a project version ARN \
-                          `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION/CREATED` \
-                          (ProjectVersionArn pattern)"
-                    .into(),
-            })?;
-        Ok(Self {
-            partition: c[1].into(),
-            region: c[2].into(),
-            account_id: c[3].into(),
-            project: c[4].into(),
-            version: c[5].into(),
-            created_millis: c[6].into(),
+        let parse = || {
+            let arn = ArnFields::regional(value, "rekognition")?;
+            let parts: Vec<&str> = arn.resource.split('/').collect();
+            let ["project", project, "version", version, created] = parts[..] else {
+                return None;
+            };
+            (is_name(project) && is_name(version) && digits(created)).then(|| Self {
+                partition: arn.partition.into(),
+                region: arn.region.into(),
+                account_id: arn.account.into(),
+                project: project.into(),
+                version: version.into(),
+                created_millis: created.into(),
+            })
+        };
+        parse().ok_or_else(|| ConstraintViolation {
+            allowed: "a project version ARN \
+                      `arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION/CREATED` \
+                      (ProjectVersionArn pattern)"
+                .into(),
         })
     }
 }
@@ -316,18 +452,43 @@ pub struct RoleArn {
 
 impl RoleArn {
     pub fn parse(value: &str) -> Result<Self, ConstraintViolation> {
-        let c = ROLE_ARN
-            .captures(value)
-            .ok_or_else(|| ConstraintViolation {
-                allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
+        let parse = || {
+            let arn = ArnFields::split(value)?;
+            let partition_ok = matches!(arn.partition, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso")
+                || arn
+                    .partition
+                    .strip_prefix("aws-iso-")
+                    .is_some_and(|letter| letter.len() == 1 && is_lowercase_word(letter));
+            if !(partition_ok
+                && arn.service == "iam"
+                && arn.region.is_empty()
+                && is_account_id(arn.account))
+            {
+                return None;
+            }
+            // `role/` then `(?:SEGMENT/)*` then the name, which holds no `/`.
+            let resource = arn.resource.strip_prefix("role/")?;
+            let (path, name) = match resource.rfind('/') {
+                Some(slash) => resource.split_at(slash + 1),
+                None => ("", resource),
+            };
+            let path_ok = path.is_empty()
+                || path[..path.len() - 1]
+                    .split('/')
+                    .all(|segment| !segment.is_empty() && all(segment, is_iam_name_char));
+            (path_ok && (1..=64).contains(&name.len()) && all(name, is_iam_name_char)).then(|| {
+                Self {
+                    partition: arn.partition.into(),
+                    account_id: arn.account.into(),
+                    path: format!("/{path}"),
+                    name: name.into(),
+                }
+            })
+        };
+        parse().ok_or_else(|| ConstraintViolation {
+            allowed: "an IAM role ARN `arn:aws:iam::ACCOUNT:role/[PATH/]NAME` (name: 1 to 64 \
                       characters of letters, digits and `+=,.@-_`)"
-                    .into(),
-            })?;
-        Ok(Self {
-            partition: c[1].into(),
-            account_id: c[2].into(),
-            path: format!("/{}", &c[3]),
-            name: c[4].into(),
+                .into(),
         })
     }
 }

@@ -147,7 +147,8 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
     step(out, 2, "reko-promote plan: what apply would do")?;
     let desired = load(dir.path())?;
     let ctx = AwsContext::from_config(config.clone(), &aws_options);
-    let first = crate::pipeline::plan_live(&ctx, &desired).await;
+    let full = crate::plan::RunScope::full();
+    let first = crate::pipeline::plan_live(&ctx, &desired, &full).await;
     write!(out, "{}", crate::render::plan::text(&first.plan, false))?;
 
     step(
@@ -159,18 +160,17 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
     let report = apply::apply(
         &ctx,
         &first.sessions,
-        &desired,
         &first.plan,
         &ApplyOptions::default(),
-        &Progress::auto(first.plan.entries.len()),
+        &Progress::auto(first.plan.entries.len(), crate::render::apply::event_line),
         apply::never_interrupted(),
     )
     .await;
-    write!(out, "{}", report.text())?;
+    write!(out, "{}", crate::render::apply::text(&report))?;
 
     step(out, 4, "reko-promote plan again: nothing left to do")?;
     let ctx = AwsContext::from_config(config.clone(), &aws_options);
-    let second = crate::pipeline::plan_live(&ctx, &desired).await;
+    let second = crate::pipeline::plan_live(&ctx, &desired, &full).await;
     write!(out, "{}", crate::render::plan::text(&second.plan, true))?;
 
     step(
@@ -182,7 +182,7 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
     show_file(out, "manifests/label-reader.yaml (new)", PULL_REQUEST)?;
     let proposed = load(dir.path())?;
     let ctx = AwsContext::from_config(config, &aws_options);
-    let pull_request = crate::pipeline::plan_live(&ctx, &proposed).await;
+    let pull_request = crate::pipeline::plan_live(&ctx, &proposed, &full).await;
     writeln!(out)?;
     write!(out, "{}", crate::render::plan::markdown(&pull_request.plan))?;
 

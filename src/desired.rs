@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The whole desired state of a set of manifests.
@@ -32,7 +33,10 @@ pub struct Account {
     pub account_id: String,
     /// The role to assume in it; `None` means the ambient credentials, which must belong to it.
     pub role_arn: Option<String>,
-    /// The external id to pass when assuming `role_arn`.
+    /// The read-only role `plan` assumes instead of `role_arn`, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_role_arn: Option<String>,
+    /// The external id to pass when assuming `role_arn` (or `plan_role_arn`).
     pub external_id: Option<String>,
 }
 
@@ -157,7 +161,40 @@ pub struct Placement {
     pub origin: Origin,
 }
 
+/// The stable identity of a placement: the promotion asking for it, the destination's key in
+/// that promotion, and the version's name there. Plan entries, grants, fingerprints, the stale
+/// check, apply and `policy` all find a placement by this key, never by its position in a list
+/// (a filter or a sort would silently pair the wrong things).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementKey {
+    pub promotion: String,
+    pub destination: String,
+    pub version_name: String,
+}
+
+impl std::fmt::Display for PlacementKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.promotion, self.destination, self.version_name
+        )
+    }
+}
+
 impl Placement {
+    /// This placement's stable key.
+    pub fn key(&self) -> PlacementKey {
+        PlacementKey {
+            promotion: self.promotion.clone(),
+            destination: self.destination.clone(),
+            version_name: self.version_name.clone(),
+        }
+    }
+
     /// The order placements are listed in: destination account ID, region, project, version name.
     pub fn sort_key(&self) -> (&str, &str, &str, &str) {
         (
@@ -181,5 +218,169 @@ impl DesiredState {
             .binary_search_by(|a| a.name.as_str().cmp(name))
             .ok()
             .map(|i| &self.accounts[i])
+    }
+}
+
+/// Which placements a run covers: `--target` and `--exclude`, each naming a promotion, a
+/// destination (its key in a promotion) or an account.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub targets: Vec<String>,
+    pub excludes: Vec<String>,
+}
+
+/// `--target`/`--exclude` names that match nothing in the manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownNames {
+    pub unknown: Vec<UnknownName>,
+    pub known: KnownNames,
+}
+
+impl std::fmt::Display for UnknownNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<String> = self
+            .unknown
+            .iter()
+            .map(|u| match &u.suggestion {
+                Some(s) => format!("{} `{}` (did you mean `{s}`?)", u.flag, u.name),
+                None => format!("{} `{}`", u.flag, u.name),
+            })
+            .collect();
+        let list = |names: &[String]| {
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        write!(
+            f,
+            "{} {} nothing in the manifests; known promotions: {}; destinations: {}; accounts: {}",
+            names.join(", "),
+            if names.len() == 1 { "matches" } else { "match" },
+            list(&self.known.promotions),
+            list(&self.known.destinations),
+            list(&self.known.accounts)
+        )
+    }
+}
+
+impl std::error::Error for UnknownNames {}
+
+/// One name that matches nothing, with the closest known name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownName {
+    /// `--target` or `--exclude`.
+    pub flag: &'static str,
+    pub name: String,
+    pub suggestion: Option<String>,
+}
+
+/// The names `--target`/`--exclude` may use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownNames {
+    pub promotions: Vec<String>,
+    pub destinations: Vec<String>,
+    pub accounts: Vec<String>,
+}
+
+impl KnownNames {
+    pub fn of(desired: &DesiredState) -> Self {
+        use std::collections::BTreeSet;
+        let promotions: BTreeSet<&str> = desired
+            .placements
+            .iter()
+            .map(|p| p.promotion.as_str())
+            .collect();
+        let destinations: BTreeSet<&str> = desired
+            .placements
+            .iter()
+            .map(|p| p.destination.as_str())
+            .collect();
+        let accounts: BTreeSet<&str> = desired.accounts.iter().map(|a| a.name.as_str()).collect();
+        let owned = |set: BTreeSet<&str>| set.into_iter().map(str::to_string).collect();
+        KnownNames {
+            promotions: owned(promotions),
+            destinations: owned(destinations),
+            accounts: owned(accounts),
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        [&self.promotions, &self.destinations, &self.accounts]
+            .iter()
+            .any(|names| names.iter().any(|n| n == name))
+    }
+
+    /// The known name closest to `name`, when one is close enough to be a likely typo.
+    fn closest(&self, name: &str) -> Option<String> {
+        [&self.promotions, &self.destinations, &self.accounts]
+            .into_iter()
+            .flatten()
+            .map(|known| (strsim::jaro_winkler(name, known), known))
+            .filter(|(score, _)| *score >= 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, known)| known.clone())
+    }
+}
+
+impl Selection {
+    fn names(p: &Placement) -> [&str; 4] {
+        [
+            &p.promotion,
+            &p.destination_account,
+            &p.destination,
+            &p.source_account,
+        ]
+    }
+
+    /// Whether nothing is selected or excluded (the whole desired state).
+    pub fn is_everything(&self) -> bool {
+        self.targets.is_empty() && self.excludes.is_empty()
+    }
+
+    pub fn includes(&self, p: &Placement) -> bool {
+        let names = Self::names(p);
+        (self.targets.is_empty() || self.targets.iter().any(|t| names.contains(&t.as_str())))
+            && !self.excludes.iter().any(|e| names.contains(&e.as_str()))
+    }
+
+    /// Every `--target`/`--exclude` name must name a promotion, destination or account of
+    /// `desired`: a typo would otherwise read as "nothing to do".
+    pub fn check(&self, desired: &DesiredState) -> Result<(), UnknownNames> {
+        let known = KnownNames::of(desired);
+        let unknown: Vec<UnknownName> = self
+            .targets
+            .iter()
+            .map(|n| ("--target", n))
+            .chain(self.excludes.iter().map(|n| ("--exclude", n)))
+            .filter(|(_, name)| !known.contains(name))
+            .map(|(flag, name)| UnknownName {
+                flag,
+                name: name.clone(),
+                suggestion: known.closest(name),
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(UnknownNames { unknown, known })
+        }
+    }
+
+    /// The desired state restricted to the selection. Any `--target`/`--exclude` makes the run
+    /// partial: what it leaves out may still be wanted, so nothing is withdrawn.
+    pub fn apply(&self, desired: &DesiredState) -> DesiredState {
+        let placements: Vec<Placement> = desired
+            .placements
+            .iter()
+            .filter(|p| self.includes(p))
+            .cloned()
+            .collect();
+        DesiredState {
+            accounts: desired.accounts.clone(),
+            partial: desired.partial || !self.is_everything(),
+            placements,
+        }
     }
 }

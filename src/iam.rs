@@ -1,6 +1,11 @@
 //! Least-privilege IAM for a set of manifests: the permission and trust policies of the CI
-//! principal and of every account role the manifests declare, as `reko-promote iam` prints them
+//! principals and of every account role the manifests declare, as `reko-promote iam` prints them
 //! (JSON documents, Terraform or CloudFormation).
+//!
+//! Two sides, so that a job which only plans (a pull request's) never holds write credentials:
+//! the **apply** side (the CI principal and each account's `roleArn`: everything apply calls)
+//! and the read-only **plan** side (the CI plan principal and each account's `planRoleArn`:
+//! only the Describe and List calls `plan` makes).
 //!
 //! Pure: it reads only the desired state (no AWS call), so it can run in review before any role
 //! exists. It derives exactly what `plan` and `apply` call in each account — DescribeProjects,
@@ -20,6 +25,17 @@ use crate::policy::POLICY_VERSION;
 /// What `--ci-principal` defaults to: obviously not an ARN to deploy, so a review catches it.
 pub const CI_PRINCIPAL_PLACEHOLDER: &str = "arn:aws:iam::CI_ACCOUNT_ID:role/CI_ROLE_NAME";
 
+/// What `--ci-plan-principal` defaults to.
+pub const CI_PLAN_PRINCIPAL_PLACEHOLDER: &str = "arn:aws:iam::CI_ACCOUNT_ID:role/CI_PLAN_ROLE_NAME";
+
+/// Which principal a role serves: `apply` (writes) or the read-only `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Apply,
+    Plan,
+}
+
 /// Why a statement grants `*`: DescribeProjects supports no resource-level permissions.
 pub const DESCRIBE_PROJECTS_NOTE: &str = "rekognition:DescribeProjects supports no resource-level permissions (AWS service authorization reference), so it needs Resource \"*\"; it only lists project names and ARNs";
 
@@ -30,25 +46,41 @@ pub const COPY_NOTE: &str = "the CopyProjectVersion operation also authorizes re
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IamReport {
-    /// The principal CI runs as (`--ci-principal`), trusted by every role.
+    /// The principal CI applies as (`--ci-principal`), trusted by every apply role.
     pub ci_principal: String,
-    /// The CI principal first, then one entry per account the placements involve.
+    /// The principal CI plans as (`--ci-plan-principal`), trusted by every plan role.
+    pub ci_plan_principal: String,
+    /// The CI principals first (apply, plan), then per account the placements involve its apply
+    /// role and its plan role.
     pub roles: Vec<RoleIam>,
+}
+
+impl IamReport {
+    /// The CI principal of `side`.
+    pub fn principal(&self, side: Side) -> &str {
+        match side {
+            Side::Apply => &self.ci_principal,
+            Side::Plan => &self.ci_plan_principal,
+        }
+    }
 }
 
 /// One principal's permissions (and, for account roles, its trust policy).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleIam {
-    /// `ci`, or the account's name in the manifests.
+    /// `ci`, `ci-plan`, or the account's name in the manifests.
     pub name: String,
+    /// Which principal the role serves; plan roles only read.
+    pub side: Side,
     pub account_id: Option<String>,
-    /// The role ARN the manifests declare; `None` for the CI principal, and for accounts used
-    /// with ambient credentials (then attach `policy` to the CI principal itself).
+    /// The role ARN the manifests declare (for a plan role without `planRoleArn`, the one to
+    /// declare); `None` for the CI principals, and for accounts used with ambient credentials
+    /// (then attach `policy` to the CI principal of that side itself).
     pub role_arn: Option<String>,
     /// What the principal does: `ci`, `source`, `destination` (an account may be both).
     pub uses: Vec<String>,
-    /// Who may assume the role: the CI principal (with the declared external id).
+    /// Who may assume the role: the CI principal of its side (with the declared external id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trust_policy: Option<Value>,
     /// The identity policy to attach.
@@ -67,13 +99,22 @@ struct Pending {
     actions: BTreeSet<String>,
     resources: BTreeSet<String>,
     condition: Option<Value>,
+    /// True for the Describe and List statements `plan` needs; plan roles get only these.
+    read_only: bool,
 }
 
 impl Statements {
+    /// Adds a statement that writes (or may write): apply roles only.
     fn add(&mut self, sid: &str, actions: &[&str], resources: impl IntoIterator<Item = String>) {
         let entry = self.0.entry(sid.to_string()).or_default();
         entry.actions.extend(actions.iter().map(|a| a.to_string()));
         entry.resources.extend(resources);
+    }
+
+    /// Adds a statement that only reads: apply and plan roles.
+    fn read(&mut self, sid: &str, actions: &[&str], resources: impl IntoIterator<Item = String>) {
+        self.add(sid, actions, resources);
+        self.0.get_mut(sid).expect("just added").read_only = true;
     }
 
     fn add_with_condition(
@@ -87,19 +128,21 @@ impl Statements {
         self.0.get_mut(sid).expect("just added").condition = Some(condition);
     }
 
-    fn document(self) -> Value {
+    /// The policy document of `side`: every statement for apply, the read-only ones for plan.
+    fn document(&self, side: Side) -> Value {
         let statements: Vec<Value> = self
             .0
-            .into_iter()
+            .iter()
+            .filter(|(_, p)| side == Side::Apply || p.read_only)
             .map(|(sid, p)| {
                 let mut s = json!({
                     "Sid": sid,
                     "Effect": "Allow",
-                    "Action": p.actions.into_iter().collect::<Vec<_>>(),
-                    "Resource": p.resources.into_iter().collect::<Vec<_>>(),
+                    "Action": p.actions.iter().collect::<Vec<_>>(),
+                    "Resource": p.resources.iter().collect::<Vec<_>>(),
                 });
-                if let Some(condition) = p.condition {
-                    s["Condition"] = condition;
+                if let Some(condition) = &p.condition {
+                    s["Condition"] = condition.clone();
                 }
                 s
             })
@@ -175,8 +218,9 @@ fn add_kms(statements: &mut Statements, partition: &str, p: &Placement, key: &st
     }
 }
 
-/// The IAM every principal needs for `desired`, CI trusting `ci_principal`.
-pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
+/// The IAM every principal needs for `desired`: apply roles trusting `ci_principal`, plan roles
+/// trusting `ci_plan_principal`.
+pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &str) -> IamReport {
     let mut per_account: BTreeMap<String, (Statements, BTreeSet<String>, BTreeSet<String>)> =
         BTreeMap::new();
     let mut kms_keys: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -189,18 +233,18 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
             uses.insert("source".into());
             notes.insert(DESCRIBE_PROJECTS_NOTE.into());
             let project = project_resource(partition, &p.source_project);
-            st.add(
+            st.read(
                 "DescribeProjects",
                 &["rekognition:DescribeProjects"],
                 ["*".into()],
             );
-            st.add(
+            st.read(
                 "ReadProjectVersions",
                 &["rekognition:DescribeProjectVersions"],
                 [project.clone()],
             );
             if p.is_cross_account() {
-                st.add(
+                st.read(
                     "ReadProjectPolicies",
                     &["rekognition:ListProjectPolicies"],
                     [project.clone()],
@@ -221,12 +265,12 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
         uses.insert("destination".into());
         notes.insert(DESCRIBE_PROJECTS_NOTE.into());
         let destination = project_resource(partition, &p.destination_project);
-        st.add(
+        st.read(
             "DescribeProjects",
             &["rekognition:DescribeProjects"],
             ["*".into()],
         );
-        st.add(
+        st.read(
             "ReadProjectVersions",
             &["rekognition:DescribeProjectVersions"],
             [destination.clone()],
@@ -284,7 +328,9 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
 
     let mut roles = Vec::new();
     let mut assumable = BTreeSet::new();
+    let mut plan_assumable = BTreeSet::new();
     let mut ambient_notes = Vec::new();
+    let mut plan_notes = Vec::new();
     for account in &desired.accounts {
         let Some((statements, uses, notes)) = per_account.remove(&account.name) else {
             continue;
@@ -297,53 +343,131 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
                 account.name, account.account_id
             ));
         }
-        let trust_policy = account.role_arn.as_ref().map(|_| {
-            let mut statement = json!({
-                "Sid": "TrustRekoPromoteCi",
-                "Effect": "Allow",
-                "Principal": { "AWS": ci_principal },
-                "Action": "sts:AssumeRole",
-            });
-            if let Some(external_id) = &account.external_id {
-                statement["Condition"] =
-                    json!({ "StringEquals": { "sts:ExternalId": external_id } });
+        // The plan role: the declared one, else the one to declare (beside the apply role).
+        let plan_role = match (&account.plan_role_arn, &account.role_arn) {
+            (Some(declared), _) => Some(declared.clone()),
+            (None, Some(apply_role)) => {
+                let suggested = format!("{apply_role}-plan");
+                plan_notes.push(format!(
+                    "account {} declares no planRoleArn, so plan enters it through its apply role, which the plan principal may not assume: create the read-only role printed for it and declare `planRoleArn: {suggested}`",
+                    account.name
+                ));
+                Some(suggested)
             }
-            json!({ "Version": POLICY_VERSION, "Statement": [statement] })
+            (None, None) => {
+                plan_notes.push(format!(
+                    "account {} has no roleArn nor planRoleArn: its read-only policy applies to the CI plan principal itself, which must belong to account {}",
+                    account.name, account.account_id
+                ));
+                None
+            }
+        };
+        if let Some(arn) = &plan_role {
+            plan_assumable.insert(arn.clone());
+        }
+        let uses: Vec<String> = uses.into_iter().collect();
+        let notes: Vec<String> = notes.into_iter().collect();
+        roles.push(RoleIam {
+            name: account.name.clone(),
+            side: Side::Apply,
+            account_id: Some(account.account_id.clone()),
+            role_arn: account.role_arn.clone(),
+            uses: uses.clone(),
+            trust_policy: account
+                .role_arn
+                .as_ref()
+                .map(|_| trust_policy(ci_principal, account.external_id.as_deref())),
+            policy: statements.document(Side::Apply),
+            notes: notes.clone(),
         });
         roles.push(RoleIam {
             name: account.name.clone(),
+            side: Side::Plan,
             account_id: Some(account.account_id.clone()),
-            role_arn: account.role_arn.clone(),
-            uses: uses.into_iter().collect(),
-            trust_policy,
-            policy: statements.document(),
-            notes: notes.into_iter().collect(),
+            trust_policy: plan_role
+                .as_ref()
+                .map(|_| trust_policy(ci_plan_principal, account.external_id.as_deref())),
+            role_arn: plan_role,
+            uses,
+            policy: statements.document(Side::Plan),
+            notes: notes
+                .into_iter()
+                .filter(|n| n == DESCRIBE_PROJECTS_NOTE)
+                .collect(),
         });
     }
-    let mut ci = Statements::default();
-    if !assumable.is_empty() {
-        ci.add("AssumeRekoPromoteRoles", &["sts:AssumeRole"], assumable);
-    }
-    let mut notes = vec!["sts:GetCallerIdentity needs no permission; it is how reko-promote checks which account ambient credentials belong to".to_string()];
-    if ci_principal == CI_PRINCIPAL_PLACEHOLDER {
-        notes.push("the CI principal is a placeholder: pass --ci-principal with the ARN of the role CI runs as".into());
-    }
-    notes.extend(ambient_notes);
-    roles.insert(
-        0,
-        RoleIam {
-            name: "ci".into(),
-            account_id: None,
-            role_arn: (ci_principal != CI_PRINCIPAL_PLACEHOLDER).then(|| ci_principal.to_string()),
-            uses: vec!["ci".into()],
-            trust_policy: None,
-            policy: ci.document(),
-            notes,
-        },
+    let ci = ci_entry(
+        "ci",
+        Side::Apply,
+        ci_principal,
+        CI_PRINCIPAL_PLACEHOLDER,
+        assumable,
+        ambient_notes,
     );
+    let ci_plan = ci_entry(
+        "ci-plan",
+        Side::Plan,
+        ci_plan_principal,
+        CI_PLAN_PRINCIPAL_PLACEHOLDER,
+        plan_assumable,
+        plan_notes,
+    );
+    roles.splice(0..0, [ci, ci_plan]);
     IamReport {
         ci_principal: ci_principal.to_string(),
+        ci_plan_principal: ci_plan_principal.to_string(),
         roles,
+    }
+}
+
+/// The trust policy of an account role: only `principal` may assume it, with `external_id`
+/// when the account declares one.
+fn trust_policy(principal: &str, external_id: Option<&str>) -> Value {
+    let mut statement = json!({
+        "Sid": "TrustRekoPromoteCi",
+        "Effect": "Allow",
+        "Principal": { "AWS": principal },
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(external_id) = external_id {
+        statement["Condition"] = json!({ "StringEquals": { "sts:ExternalId": external_id } });
+    }
+    json!({ "Version": POLICY_VERSION, "Statement": [statement] })
+}
+
+/// The entry of a CI principal: it may assume exactly `assumable`.
+fn ci_entry(
+    name: &str,
+    side: Side,
+    principal: &str,
+    placeholder: &str,
+    assumable: BTreeSet<String>,
+    extra_notes: Vec<String>,
+) -> RoleIam {
+    let mut statements = Statements::default();
+    if !assumable.is_empty() {
+        statements.add("AssumeRekoPromoteRoles", &["sts:AssumeRole"], assumable);
+    }
+    let mut notes = vec!["sts:GetCallerIdentity needs no permission; it is how reko-promote checks which account ambient credentials belong to".to_string()];
+    if principal == placeholder {
+        let flag = match side {
+            Side::Apply => "--ci-principal",
+            Side::Plan => "--ci-plan-principal",
+        };
+        notes.push(format!(
+            "the CI principal is a placeholder: pass {flag} with the ARN of the role CI runs as"
+        ));
+    }
+    notes.extend(extra_notes);
+    RoleIam {
+        name: name.into(),
+        side,
+        account_id: None,
+        role_arn: (principal != placeholder).then(|| principal.to_string()),
+        uses: vec!["ci".into()],
+        trust_policy: None,
+        policy: statements.document(Side::Apply),
+        notes,
     }
 }
 
@@ -356,9 +480,18 @@ fn role_name(arn: &str) -> Option<(String, String)> {
     }
 }
 
-/// A Terraform identifier from a name.
-fn tf_ident(name: &str) -> String {
-    let mut id: String = name
+/// The name that tells a role's policies apart: an account role's name gets `-plan` appended
+/// on the plan side (the CI principals' names already differ).
+fn policy_suffix(role: &RoleIam) -> String {
+    match (role.side, &role.account_id) {
+        (Side::Plan, Some(_)) => format!("{}-plan", role.name),
+        _ => role.name.clone(),
+    }
+}
+
+/// A Terraform identifier for a role.
+fn tf_ident(role: &RoleIam) -> String {
+    let mut id: String = policy_suffix(role)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
@@ -388,7 +521,8 @@ pub fn terraform(report: &IamReport) -> String {
         for note in &role.notes {
             out.push_str(&format!("# Note: {note}\n"));
         }
-        let id = tf_ident(&role.name);
+        let id = tf_ident(role);
+        let principal = report.principal(role.side);
         match (
             &role.trust_policy,
             role.role_arn.as_deref().and_then(role_name),
@@ -408,13 +542,12 @@ pub fn terraform(report: &IamReport) -> String {
             _ => {
                 // The CI principal (or an account used with ambient credentials): attach the
                 // policy to the role CI runs as, which this configuration does not create.
-                let target = role_name(&report.ci_principal)
+                let target = role_name(principal)
                     .map(|(_, name)| format!("\"{name}\""))
                     .unwrap_or_else(|| "\"CI_ROLE_NAME\"".into());
                 out.push_str(&format!(
-                    "# Attach to the role CI runs as ({}).\nresource \"aws_iam_role_policy\" \"{id}\" {{\n  name = \"reko-promote-{}\"\n  role = {target}\n  policy = jsonencode({})\n}}\n",
-                    report.ci_principal,
-                    role.name,
+                    "# Attach to the role CI runs as ({principal}).\nresource \"aws_iam_role_policy\" \"{id}\" {{\n  name = \"reko-promote-{}\"\n  role = {target}\n  policy = jsonencode({})\n}}\n",
+                    policy_suffix(role),
                     hcl(&role.policy)
                 ));
             }
@@ -428,7 +561,8 @@ pub fn terraform(report: &IamReport) -> String {
 pub fn cloudformation(report: &IamReport) -> String {
     let mut out = String::new();
     for role in &report.roles {
-        let id: String = format!("RekoPromote{}", pascal(&role.name));
+        let id: String = format!("RekoPromote{}", pascal(&policy_suffix(role)));
+        let principal = report.principal(role.side);
         let resource = match (
             &role.trust_policy,
             role.role_arn.as_deref().and_then(role_name),
@@ -445,15 +579,15 @@ pub fn cloudformation(report: &IamReport) -> String {
             _ => json!({
                 "Type": "AWS::IAM::RolePolicy",
                 "Properties": {
-                    "RoleName": role_name(&report.ci_principal).map(|(_, n)| n).unwrap_or_else(|| "CI_ROLE_NAME".into()),
-                    "PolicyName": format!("reko-promote-{}", role.name),
+                    "RoleName": role_name(principal).map(|(_, n)| n).unwrap_or_else(|| "CI_ROLE_NAME".into()),
+                    "PolicyName": format!("reko-promote-{}", policy_suffix(role)),
                     "PolicyDocument": role.policy,
                 }
             }),
         };
         let template = json!({
             "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": format!("reko-promote IAM for {} ({})", role.name, role.account_id.as_deref().unwrap_or("the CI account")),
+            "Description": format!("reko-promote IAM for {} ({})", policy_suffix(role), role.account_id.as_deref().unwrap_or("the CI account")),
             "Resources": { id: resource },
         });
         out.push_str("---\n");
@@ -542,12 +676,14 @@ mod tests {
                     name: "ml".into(),
                     account_id: "111111111111".into(),
                     role_arn: None,
+                    plan_role_arn: None,
                     external_id: None,
                 },
                 Account {
                     name: "prod".into(),
                     account_id: "222222222222".into(),
                     role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
+                    plan_role_arn: None,
                     external_id: None,
                 },
             ],
@@ -562,10 +698,49 @@ mod tests {
             ],
             partial: false,
         };
-        let report = compute(&desired, CI_PRINCIPAL_PLACEHOLDER);
-        let [ci, ml, prod] = report.roles.as_slice() else {
+        let report = compute(
+            &desired,
+            CI_PRINCIPAL_PLACEHOLDER,
+            CI_PLAN_PRINCIPAL_PLACEHOLDER,
+        );
+        let [ci, ci_plan, ml, ml_plan, prod, prod_plan] = report.roles.as_slice() else {
             panic!("{report:?}")
         };
+        // The plan side: the plan principal assumes only the plan roles (prod's is suggested,
+        // beside its apply role); ml is ambient on both sides; plan roles only read.
+        assert_eq!(
+            statement(ci_plan, "AssumeRekoPromoteRoles").unwrap()["Resource"],
+            json!(["arn:aws:iam::222222222222:role/x/reko-plan"])
+        );
+        assert!(
+            ci_plan
+                .notes
+                .iter()
+                .any(|n| n.contains("account prod declares no planRoleArn"))
+        );
+        assert!(ml_plan.trust_policy.is_none());
+        assert_eq!(
+            prod_plan.trust_policy.as_ref().unwrap()["Statement"][0]["Principal"]["AWS"],
+            CI_PLAN_PRINCIPAL_PLACEHOLDER
+        );
+        for plan_role in [ml_plan, prod_plan] {
+            assert_eq!(plan_role.side, Side::Plan);
+            let actions: Vec<&str> = plan_role.policy["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["Action"].as_array().unwrap())
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert!(!actions.is_empty());
+            assert!(
+                actions
+                    .iter()
+                    .all(|a| a.starts_with("rekognition:Describe")
+                        || a.starts_with("rekognition:List")),
+                "{actions:?}"
+            );
+        }
         // CI assumes only the declared role; the ambient account is noted, and the placeholder.
         assert_eq!(
             statement(ci, "AssumeRekoPromoteRoles").unwrap()["Resource"],
@@ -617,7 +792,18 @@ mod tests {
             role_name("arn:aws:iam::1:role/name"),
             Some(("/".into(), "name".into()))
         );
-        assert_eq!(tf_ident("prod-eu"), "reko_promote_prod_eu");
+        let role = |side| RoleIam {
+            name: "prod-eu".into(),
+            side,
+            account_id: Some("222222222222".into()),
+            role_arn: None,
+            uses: vec![],
+            trust_policy: None,
+            policy: json!({}),
+            notes: vec![],
+        };
+        assert_eq!(tf_ident(&role(Side::Apply)), "reko_promote_prod_eu");
+        assert_eq!(tf_ident(&role(Side::Plan)), "reko_promote_prod_eu_plan");
         assert_eq!(pascal("prod-eu"), "ProdEu");
         assert_eq!(hcl(&json!("${x}")), "\"$${x}\"");
     }

@@ -2,8 +2,9 @@
 //! manifests, so that adopting reko-promote on an existing organisation starts from a plan with
 //! nothing to do.
 //!
-//! Live versions are read with the destination account's session (`aws::Sessions`) and
-//! described by `aws::describe_project_versions::live_version`; each version copied from another
+//! Live versions are read with the destination account's session (`aws::Sessions`), through
+//! `aws::describe_project_versions` (its paging) and `state::LiveVersion` (its conversion); source
+//! ARNs are parsed by `constraints::ProjectVersionArn`; each version copied from another
 //! project (it has a `SourceProjectVersionArn`) becomes one version entry, with its exact output
 //! config and KMS key, grouped into one Promotion per source project. Source accounts are
 //! resolved among the accounts the given manifests declare. Versions trained in place, failed
@@ -16,9 +17,13 @@ use std::path::Path;
 use serde::Serialize;
 use serde_yaml::{Mapping, Value};
 
-use crate::aws::{AwsContext, AwsError, Sessions};
+use crate::aws::describe_project_versions::{Versions, describe_project_versions};
+use crate::aws::describe_projects::describe_projects;
+use crate::aws::session::SessionError;
+use crate::aws::{AwsContext, AwsError, CallSite, Sessions};
+use crate::constraints::ProjectVersionArn;
 use crate::desired::{Account, DesiredState};
-use crate::state::LiveVersion;
+use crate::state::{LiveVersion, VersionStatus};
 
 /// The schema modeline written on the first line of every manifest imported into `out_dir`: the
 /// checkout's `schemas/` relative to it when there is one, else this release's schema asset.
@@ -33,13 +38,13 @@ pub fn modeline(out_dir: &Path) -> String {
 /// Why an import could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("account {0:?} is not declared in the manifests")]
+    #[error("account `{0}` is not declared in the manifests")]
     UnknownAccount(String),
-    #[error("cannot act in account {account}: {reason}")]
-    Session { account: String, reason: String },
+    #[error("{0}")]
+    Session(SessionError),
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("project {project:?} does not exist in account {account} ({region})")]
+    #[error("project `{project}` does not exist in account {account} ({region})")]
     NoProject {
         account: String,
         project: String,
@@ -81,24 +86,6 @@ pub struct Imported {
     pub skipped: Vec<String>,
 }
 
-/// A parsed project version ARN: `arn:P:rekognition:R:ACCOUNT:project/NAME/version/V/TS`.
-fn parse_version_arn(arn: &str) -> Option<(String, String, String, String)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, _, "rekognition", region, account, resource] = parts.as_slice() else {
-        return None;
-    };
-    let mut r = resource.split('/');
-    match (r.next(), r.next(), r.next(), r.next()) {
-        (Some("project"), Some(project), Some("version"), Some(version)) => Some((
-            region.to_string(),
-            account.to_string(),
-            project.to_string(),
-            version.to_string(),
-        )),
-        _ => None,
-    }
-}
-
 /// Reads the versions of `request.projects` in the destination account.
 pub async fn read(
     ctx: &AwsContext,
@@ -118,34 +105,27 @@ pub async fn read(
         None => None,
     };
     let sessions = Sessions::open(ctx, std::slice::from_ref(&account), &request.region).await;
-    let session = sessions
-        .get(&account.name)
-        .map_err(|reason| ImportError::Session {
-            account: account.name.clone(),
-            reason,
-        })?;
+    let session = sessions.get(&account.name).map_err(ImportError::Session)?;
+    let site = CallSite::from(&account);
     let client = session.rekognition(&request.region);
-    let projects = crate::aws::describe_projects::describe_projects(
-        ctx,
-        &client,
-        &account.account_id,
-        &request.projects,
-    )
-    .await?;
+    let projects = describe_projects(ctx, &client, site, &request.projects).await?;
     let mut imported = Imported {
         region: request.region.clone(),
         destination_account: account.name.clone(),
         ..Imported::default()
     };
     for name in &request.projects {
-        let project = projects.get(name).ok_or_else(|| ImportError::NoProject {
-            account: account.name.clone(),
-            project: name.clone(),
-            region: request.region.clone(),
-        })?;
-        for (version_name, version) in
-            all_versions(ctx, &client, &account.account_id, &project.arn).await?
-        {
+        let project_arn = projects
+            .get(name)
+            .and_then(|p| p.project_arn())
+            .ok_or_else(|| ImportError::NoProject {
+                account: account.name.clone(),
+                project: name.clone(),
+                region: request.region.clone(),
+            })?;
+        let versions =
+            describe_project_versions(ctx, &client, site, project_arn, Versions::All).await?;
+        for (version_name, version) in LiveVersion::all_from(versions) {
             let skip = |why: String| format!("{name}/{version_name}: {why}");
             let Some(source_arn) = version.source_project_version_arn.clone() else {
                 imported
@@ -153,14 +133,23 @@ pub async fn read(
                     .push(skip("trained in place (no source version)".into()));
                 continue;
             };
-            if version.status.ends_with("_FAILED") || version.status == "DELETING" {
+            if matches!(
+                version.status,
+                VersionStatus::TrainingFailed
+                    | VersionStatus::CopyingFailed
+                    | VersionStatus::Deleting
+            ) {
                 imported
                     .skipped
                     .push(skip(format!("status {}", version.status)));
                 continue;
             }
-            let Some((_, source_account_id, source_project, source_version)) =
-                parse_version_arn(&source_arn)
+            let Ok(ProjectVersionArn {
+                account_id: source_account_id,
+                project: source_project,
+                version: source_version,
+                ..
+            }) = ProjectVersionArn::parse(&source_arn)
             else {
                 imported
                     .skipped
@@ -194,44 +183,6 @@ pub async fn read(
         }
     }
     Ok(imported)
-}
-
-/// Every version of a project (DescribeProjectVersions without a name filter, every page).
-async fn all_versions(
-    ctx: &AwsContext,
-    client: &aws_sdk_rekognition::Client,
-    account_id: &str,
-    project_arn: &str,
-) -> Result<BTreeMap<String, LiveVersion>, AwsError> {
-    let mut found = BTreeMap::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let output = {
-            let _slot = ctx
-                .limits
-                .acquire(account_id, "DescribeProjectVersions")
-                .await;
-            client
-                .describe_project_versions()
-                .project_arn(project_arn)
-                .max_results(crate::aws::describe_project_versions::PAGE_SIZE)
-                .set_next_token(next_token.clone())
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("DescribeProjectVersions", account_id, e))?
-        };
-        for description in output.project_version_descriptions() {
-            if let Some((name, version)) =
-                crate::aws::describe_project_versions::live_version(description)
-            {
-                found.insert(name, version);
-            }
-        }
-        next_token = output.next_token().map(str::to_string);
-        if next_token.is_none() {
-            return Ok(found);
-        }
-    }
 }
 
 /// The manifests (file name → YAML text) declaring the imported copies: one Promotion per
@@ -325,28 +276,4 @@ pub fn manifests(imported: &Imported, out_dir: &Path) -> BTreeMap<String, String
 /// A YAML mapping with its keys in the given order (the order manifests are written in).
 fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
     Value::Mapping(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_arns_parse() {
-        assert_eq!(
-            parse_version_arn(
-                "arn:aws:rekognition:eu-west-1:111111111111:project/p/version/v.1/1700000000000"
-            ),
-            Some((
-                "eu-west-1".into(),
-                "111111111111".into(),
-                "p".into(),
-                "v.1".into()
-            ))
-        );
-        assert_eq!(
-            parse_version_arn("arn:aws:rekognition:eu-west-1:1:project/p/1"),
-            None
-        );
-    }
 }

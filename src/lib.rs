@@ -2,8 +2,9 @@
 //! versions across AWS accounts and projects.
 //!
 //! Data flows one way, and the modules follow it:
-//! `manifest` (YAML files → validated desired state) → `state` (live AWS state, read through the
-//! SDK) → `plan` (a pure diff of the two) → `render` / `apply`. `constraints` holds the AWS value
+//! `manifest` (YAML files → validated desired state, `desired`) → `aws` (the SDK edge) → `state`
+//! (live AWS state, read through `aws`) → `plan` (a pure diff of the two) → `render` / `apply`;
+//! `pipeline`, `schema`, `import`, `demo` and `cli` sit on top. No module imports a later one. `constraints` holds the AWS value
 //! rules both the validator and the `sandbox` (a local Rekognition + STS emulator) enforce.
 //! Only `aws`, `state`, `apply` and `sandbox` touch the network.
 
@@ -22,5 +23,6 @@ pub mod policy;
 pub mod policy_pack;
 pub mod render;
 pub mod sandbox;
+pub mod schema;
 pub mod signal;
 pub mod state;

@@ -63,7 +63,7 @@ pub struct Caller {
 }
 
 /// The outcome of evaluating policies for one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Decision {
     /// A statement allows it and none denies it.
@@ -250,7 +250,11 @@ impl Statement {
         if let Some(sid) = &self.sid {
             object.insert("Sid".into(), Value::String(sid.clone()));
         }
-        object.insert("Effect".into(), Value::String(format!("{:?}", self.effect)));
+        let effect = match self.effect {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        };
+        object.insert("Effect".into(), Value::String(effect.into()));
         let principal = if self.principals == ["*"] {
             Value::String("*".into())
         } else {
@@ -442,6 +446,26 @@ pub fn managed_policy_set<'a>(
         .into_iter()
         .enumerate()
         .map(|(part, document)| (managed_policy_name(account_id, part), document))
+        .collect()
+}
+
+/// The managed policies (grantee account id, name, document) one source project must carry for
+/// `grants` (destination account id → the version ARNs it may copy), against the project's
+/// `current` policies (name, document). This is the one place documents are produced from a
+/// project's grants: plan, apply and `policy` all call it.
+pub fn managed_policies<'a>(
+    partition: &str,
+    grants: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+    current: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    keep_existing: bool,
+) -> Vec<(String, String, PolicyDocument)> {
+    grants
+        .iter()
+        .flat_map(|(account_id, arns)| {
+            managed_policy_set(partition, account_id, arns, current.clone(), keep_existing)
+                .into_iter()
+                .map(|(name, document)| (account_id.clone(), name, document))
+        })
         .collect()
 }
 

@@ -1,5 +1,5 @@
-//! Measuring tools shared by the benchmarks: running a child process with its own peak RSS
-//! (`wait4`, through a small launcher process), the benchmark's quota and latency settings on a sandbox, call counts by
+//! Measuring tools shared by the benchmarks: running a child process with its own peak RSS and
+//! CPU time (`wait4`, through a small launcher process), the benchmark's quota and latency settings on a sandbox, call counts by
 //! operation, and the batched minimum of calls and the floor of a plan or an apply.
 //!
 //! The floor is the time the calls no implementation can avoid take at the quota and the
@@ -27,6 +27,8 @@ pub struct ChildRun {
     pub wall: Duration,
     /// Peak resident set of the child (and of any descendants it waited for), KiB.
     pub max_rss_kib: i64,
+    /// CPU time of the child (and of any descendants it waited for): user plus system.
+    pub cpu: Duration,
     pub success: bool,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
@@ -40,6 +42,10 @@ impl ChildRun {
     pub fn wall_ms(&self) -> f64 {
         self.wall.as_secs_f64() * 1000.0
     }
+
+    pub fn cpu_ms(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1000.0
+    }
 }
 
 /// First argument of a launcher process.
@@ -52,8 +58,8 @@ pub struct Measured {
 }
 
 /// `program` to be run under the launcher: this benchmark executable started afresh, small,
-/// which spawns `program`, waits for it with `wait4` and writes its peak RSS and wall time to a
-/// report file. The detour matters: Linux counts in a child's ru_maxrss the resident set of the
+/// which spawns `program`, waits for it with `wait4` and writes its peak RSS, CPU time (user +
+/// system, from the same `rusage`) and wall time to a report file. The detour matters: Linux counts in a child's ru_maxrss the resident set of the
 /// address space it replaced at exec, which for a child of the benchmark process (holding the
 /// sandbox, hundreds of MiB for L) is the benchmark's; started from the small launcher, the
 /// figure is the program's own. Add arguments and environment to `cmd`; the program inherits
@@ -83,14 +89,22 @@ pub fn launcher() {
         .unwrap_or_else(|e| panic!("cannot run {program:?}: {e}"));
     let (status, usage) = wait(child.id() as libc::pid_t);
     let wall = started.elapsed();
-    std::fs::write(&report, format!("{} {}", usage.ru_maxrss, wall.as_nanos()))
-        .expect("write the report");
+    let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
+    std::fs::write(
+        &report,
+        format!("{} {} {}", usage.ru_maxrss, wall.as_nanos(), cpu.as_nanos()),
+    )
+    .expect("write the report");
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
         1
     };
     std::process::exit(code);
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
 
 /// Waits for child `pid`: its wait status and resource usage.
@@ -113,7 +127,7 @@ fn wait(pid: libc::pid_t) -> (libc::c_int, libc::rusage) {
 }
 
 /// Runs a [`measured`] command to completion (stdin closed, output captured): wall time from
-/// spawn to exit and peak RSS of the program itself.
+/// spawn to exit, peak RSS and CPU time of the program itself.
 pub fn run_child(measured: Measured) -> ChildRun {
     let Measured { mut cmd, report } = measured;
     cmd.stdin(Stdio::null())
@@ -141,7 +155,9 @@ pub fn run_child(measured: Measured) -> ChildRun {
     }
     let text = std::fs::read_to_string(&report).unwrap_or_default();
     let mut fields = text.split_whitespace().map(|f| f.parse::<u128>().ok());
-    let (Some(Some(rss)), Some(Some(nanos))) = (fields.next(), fields.next()) else {
+    let (Some(Some(rss)), Some(Some(nanos)), Some(Some(cpu_nanos))) =
+        (fields.next(), fields.next(), fields.next())
+    else {
         panic!(
             "the launcher wrote no report ({status}): {}",
             String::from_utf8_lossy(&stderr)
@@ -150,6 +166,7 @@ pub fn run_child(measured: Measured) -> ChildRun {
     ChildRun {
         wall: Duration::from_nanos(nanos as u64),
         max_rss_kib: rss as i64,
+        cpu: Duration::from_nanos(cpu_nanos as u64),
         success: status.success(),
         stdout: out.join().expect("stdout reader"),
         stderr,

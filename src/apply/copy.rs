@@ -8,11 +8,13 @@
 //! job, and writing policies `policies`'s.
 
 use crate::aws::copy_project_version::{CopyRequest, copy_project_version};
-use crate::aws::describe_project_versions::describe_project_versions;
-use crate::aws::{AccountSession, AwsContext, AwsError, ErrorKind};
+use crate::aws::describe_project_versions::{Versions, describe_project_versions};
+use crate::aws::{AccountSession, AwsContext, CallSite, ErrorKind};
 use crate::plan::PlanEntry;
 use crate::policy::{self, Caller, Decision, PolicyDocument};
-use crate::state::LivePolicy;
+use crate::state::{LivePolicy, LiveVersion, VersionStatus};
+
+use super::report::{Missing, ReportReason};
 
 /// How a copy got going.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,51 +22,27 @@ pub enum Started {
     /// This run started it.
     Started { version_arn: String },
     /// The same copy was already under way (or done): wait for it.
-    Joined { version_arn: String, status: String },
-}
-
-/// Why a copy was not started.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CopyError {
-    #[error(
-        "no policy of source project {project_arn} (account {source_account}) allows account \
-         {destination_account} to copy {version_arn} any more ({decision:?})"
-    )]
-    NotAllowed {
-        source_account: String,
-        destination_account: String,
-        project_arn: String,
+    Joined {
         version_arn: String,
-        decision: Decision,
+        status: VersionStatus,
     },
-    #[error(
-        "`{version_name}` was created in {project_arn} meanwhile from {actual}, not from \
-         {expected}"
-    )]
-    Conflict {
-        version_name: String,
-        project_arn: String,
-        expected: String,
-        actual: String,
-    },
-    #[error("the plan entry lacks {0}")]
-    Incomplete(&'static str),
-    #[error("{0}")]
-    Aws(AwsError),
 }
 
 /// Whether the source project's `policies` let the destination account (acting through
-/// `role_arn`, if any) copy the entry's source version.
+/// `role_arn`, if any) copy the entry's source version; the reason to report when not.
 pub fn check_policy(
     entry: &PlanEntry,
     role_arn: Option<String>,
     policies: &[LivePolicy],
-) -> Result<(), CopyError> {
-    let version_arn = entry
-        .source
-        .version_arn
-        .clone()
-        .ok_or(CopyError::Incomplete("the source version ARN"))?;
+) -> Result<(), Box<ReportReason>> {
+    let version_arn =
+        entry
+            .source
+            .version_arn
+            .clone()
+            .ok_or(Box::new(ReportReason::Incomplete {
+                missing: Missing::SourceVersionArn,
+            }))?;
     let documents: Vec<PolicyDocument> = policies
         .iter()
         .filter_map(|p| PolicyDocument::parse(&p.document).ok())
@@ -76,34 +54,29 @@ pub fn check_policy(
     };
     match policy::evaluate(&documents, &caller, policy::COPY_ACTION, &version_arn) {
         Decision::Allowed => Ok(()),
-        decision => Err(CopyError::NotAllowed {
-            source_account: entry.source.account.account_id.clone(),
-            destination_account: entry.target.account.account_id.clone(),
-            project_arn: entry.source.project_arn.clone().unwrap_or_default(),
-            version_arn,
-            decision,
-        }),
+        decision => Err(Box::new(ReportReason::PolicyNoLongerAllows { decision })),
     }
 }
 
 /// The CopyProjectVersion request of a plan entry.
-pub fn request(entry: &PlanEntry) -> Result<CopyRequest, CopyError> {
+pub fn request(entry: &PlanEntry) -> Result<CopyRequest, Box<ReportReason>> {
+    let missing = |missing| Box::new(ReportReason::Incomplete { missing });
     Ok(CopyRequest {
         source_project_arn: entry
             .source
             .project_arn
             .clone()
-            .ok_or(CopyError::Incomplete("the source project ARN"))?,
+            .ok_or(missing(Missing::SourceProjectArn))?,
         source_project_version_arn: entry
             .source
             .version_arn
             .clone()
-            .ok_or(CopyError::Incomplete("the source version ARN"))?,
+            .ok_or(missing(Missing::SourceVersionArn))?,
         destination_project_arn: entry
             .target
             .project_arn
             .clone()
-            .ok_or(CopyError::Incomplete("the destination project ARN"))?,
+            .ok_or(missing(Missing::DestinationProjectArn))?,
         version_name: entry.target.version_name.clone(),
         s3_bucket: entry.settings.s3_bucket.clone(),
         s3_key_prefix: entry.settings.s3_key_prefix.clone(),
@@ -112,50 +85,69 @@ pub fn request(entry: &PlanEntry) -> Result<CopyRequest, CopyError> {
     })
 }
 
+/// Why a copy was not started, and the outcome it makes.
+pub enum NotStarted {
+    /// The name holds a version from another source.
+    Conflict(ReportReason),
+    Failed(ReportReason),
+}
+
 /// Starts the copy of `entry` with the destination account's `session`.
 pub async fn start(
     ctx: &AwsContext,
     session: &AccountSession,
     entry: &PlanEntry,
-) -> Result<Started, CopyError> {
-    let request = request(entry)?;
-    let account_id = &session.account.account_id;
+) -> Result<Started, NotStarted> {
+    let request = request(entry).map_err(|why| NotStarted::Failed(*why))?;
+    let site = CallSite::from(&session.account);
     let client = session.rekognition(&entry.region);
-    match copy_project_version(ctx, &client, account_id, &request).await {
-        Ok(version_arn) => Ok(Started::Started { version_arn }),
+    let failed = |error| {
+        NotStarted::Failed(ReportReason::CallFailed {
+            error: Box::new(error),
+        })
+    };
+    let foreign = |arn: &str| {
+        (!crate::state::read::arn_is_in(arn, site.account_id, &entry.region)).then(|| {
+            NotStarted::Failed(ReportReason::ForeignArn {
+                arn: arn.to_string(),
+            })
+        })
+    };
+    match copy_project_version(ctx, &client, site, &request).await {
+        Ok(version_arn) => match foreign(&version_arn) {
+            Some(refused) => Err(refused),
+            None => Ok(Started::Started { version_arn }),
+        },
         Err(e) if e.kind == ErrorKind::InUse => {
             let found = describe_project_versions(
                 ctx,
                 &client,
-                account_id,
+                site,
                 &request.destination_project_arn,
-                std::slice::from_ref(&request.version_name),
+                Versions::Named(std::slice::from_ref(&request.version_name)),
             )
             .await
-            .map_err(CopyError::Aws)?;
-            match found.get(&request.version_name) {
+            .map_err(failed)?;
+            match found
+                .get(&request.version_name)
+                .and_then(LiveVersion::from_description)
+            {
                 Some(v)
                     if v.source_project_version_arn.as_deref()
                         == Some(request.source_project_version_arn.as_str()) =>
                 {
                     Ok(Started::Joined {
-                        version_arn: v.arn.clone(),
-                        status: v.status.clone(),
+                        version_arn: v.arn,
+                        status: v.status,
                     })
                 }
-                Some(v) => Err(CopyError::Conflict {
-                    version_name: request.version_name.clone(),
-                    project_arn: request.destination_project_arn.clone(),
-                    expected: request.source_project_version_arn.clone(),
-                    actual: v
-                        .source_project_version_arn
-                        .clone()
-                        .unwrap_or_else(|| "no source (trained in place)".into()),
-                }),
+                Some(v) => Err(NotStarted::Conflict(ReportReason::NameTaken {
+                    actual_source: v.source_project_version_arn,
+                })),
                 // In use, yet not there: a project busy for another reason. Report AWS's words.
-                None => Err(CopyError::Aws(e)),
+                None => Err(failed(e)),
             }
         }
-        Err(e) => Err(CopyError::Aws(e)),
+        Err(e) => Err(failed(e)),
     }
 }

@@ -1,5 +1,11 @@
 //! Apply: carry out a plan, exactly as shown, safely under interruption and concurrency.
 //!
+//! Apply works from the plan document alone (fresh, or saved and checked by `stale`): every
+//! entry is acted on by its key, its typed reason and the data it carries; nothing is paired by
+//! position and nothing decides on text. Placements the plan shows unknown, blocked or in
+//! conflict get no write of any kind: the policies written are the plan's grants, which only
+//! placements that can be carried out contribute to.
+//!
 //! The order is fixed: (1) placements the plan does not copy are reported as they are
 //! (unchanged, blocked, conflict, unknown: never touched); (2) the managed project policies the
 //! plan shows are written in the source accounts (`policies`); (3) every cross-account copy's
@@ -29,13 +35,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, watch};
 
 use crate::aws::list_project_policies::list_project_policies;
-use crate::aws::{AwsContext, Sessions};
-use crate::desired::DesiredState;
+use crate::aws::{AwsContext, CallSite, Sessions};
+use crate::desired::PlacementKey;
 use crate::plan::{Action, PlanDocument, PlanEntry};
 use crate::state::LivePolicy;
 
 pub use progress::{Event, Progress};
-pub use report::{ApplyReport, Outcome, PlacementReport};
+pub use report::{
+    ApplyReport, Outcome, PlacementReport, ReportReason, SourcePolicyError, StartedBy, StopCause,
+};
 
 /// How to apply.
 #[derive(Debug, Clone)]
@@ -75,30 +83,23 @@ pub fn never_interrupted() -> Interrupt {
     watch::channel(false).1
 }
 
-/// Applies `plan`, computed from `desired` (its entries in the same order as the placements)
-/// with `sessions`.
+/// Applies `plan` with `sessions` (opened for the accounts the plan involves).
 pub async fn apply(
     ctx: &AwsContext,
     sessions: &Sessions,
-    desired: &DesiredState,
     plan: &PlanDocument,
     options: &ApplyOptions,
     progress: &Progress,
     interrupt: Interrupt,
 ) -> ApplyReport {
-    assert_eq!(
-        desired.placements.len(),
-        plan.entries.len(),
-        "the plan was computed from these placements"
-    );
     let started_at = report::now_rfc3339();
     let clock = Instant::now();
     let deadline = options.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut outcomes: Vec<Option<PlacementReport>> = vec![None; plan.entries.len()];
+    let mut outcomes: BTreeMap<PlacementKey, PlacementReport> = BTreeMap::new();
 
     // (1) What the plan does not act on.
     let mut untouched = 0;
-    for (i, entry) in plan.entries.iter().enumerate() {
+    for entry in &plan.entries {
         let outcome = match entry.action {
             Action::Copy | Action::InProgress => continue,
             Action::Unchanged => Outcome::AlreadyThere,
@@ -106,15 +107,19 @@ pub async fn apply(
             Action::Conflict => Outcome::Conflict,
             Action::Unknown => Outcome::Unknown,
         };
+        let report = PlacementReport::new(
+            entry,
+            outcome,
+            ReportReason::Planned {
+                reason: Box::new(entry.reason.clone()),
+            },
+        );
         if outcome != Outcome::AlreadyThere {
-            progress.event(&Event::NotCopied {
-                placement: report::placement_key(entry),
-                why: entry.reason.clone(),
-            });
+            progress.event(&Event::NotCopied(report.clone()));
         } else {
             untouched += 1;
         }
-        outcomes[i] = Some(PlacementReport::new(entry, outcome, entry.reason.clone()));
+        outcomes.insert(entry.key.clone(), report);
     }
     progress.skip(untouched);
 
@@ -122,43 +127,34 @@ pub async fn apply(
     let phase = if *interrupt.borrow() {
         policies::PolicyPhase::default()
     } else {
-        policies::write_managed(ctx, sessions, desired, plan, progress).await
+        policies::write_managed(ctx, sessions, plan, progress).await
     };
 
     // (3) The policies of every source project a cross-account copy comes from, read now.
-    let copies: Vec<usize> = (0..plan.entries.len())
-        .filter(|&i| plan.entries[i].action == Action::Copy)
+    let copies = || {
+        plan.entries
+            .iter()
+            .filter(|e| e.action == Action::Copy && e.cross_account)
+    };
+    let source_projects: BTreeMap<&str, &PlanEntry> = copies()
+        .filter_map(|e| Some((e.source.project_arn.as_deref()?, e)))
         .collect();
-    let source_projects: BTreeMap<String, (String, String, String)> = copies
-        .iter()
-        .filter(|&&i| plan.entries[i].cross_account)
-        .filter_map(|&i| {
-            let p = &desired.placements[i];
-            let arn = plan.entries[i].source.project_arn.clone()?;
-            Some((
-                arn,
-                (
-                    p.source_account.clone(),
-                    p.source_project.account_id.clone(),
-                    p.region.clone(),
-                ),
-            ))
-        })
-        .collect();
-    let source_policies: BTreeMap<String, Result<Vec<LivePolicy>, String>> =
-        futures::future::join_all(source_projects.iter().map(
-            |(arn, (account, account_id, region))| async move {
-                let result = match sessions.get(account) {
-                    Ok(session) => {
-                        list_project_policies(ctx, &session.rekognition(region), account_id, arn)
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                    Err(reason) => Err(reason),
-                };
-                (arn.clone(), result)
-            },
-        ))
+    let source_policies: BTreeMap<String, Result<Vec<LivePolicy>, SourcePolicyError>> =
+        futures::future::join_all(source_projects.into_iter().map(|(arn, entry)| async move {
+            let result = match sessions.get(&entry.source.account.name) {
+                Ok(session) => list_project_policies(
+                    ctx,
+                    &session.rekognition(&entry.region),
+                    CallSite::from(&session.account),
+                    arn,
+                )
+                .await
+                .map(|found| found.iter().map(LivePolicy::from_sdk).collect())
+                .map_err(SourcePolicyError::Aws),
+                Err(error) => Err(SourcePolicyError::Session(error)),
+            };
+            (arn.to_string(), result)
+        }))
         .await
         .into_iter()
         .collect();
@@ -174,7 +170,6 @@ pub async fn apply(
     let run = Run {
         ctx,
         sessions,
-        desired,
         options,
         progress,
         interrupt: &interrupt,
@@ -185,24 +180,22 @@ pub async fn apply(
         failed_policies: &phase.failed,
         source_policies: &source_policies,
     };
-    let work: Vec<usize> = (0..plan.entries.len())
-        .filter(|&i| matches!(plan.entries[i].action, Action::Copy | Action::InProgress))
-        .collect();
     let run = &run;
     let results = futures::future::join_all(
-        work.iter()
-            .map(|&i| async move { (i, run.placement(i, &plan.entries[i]).await) }),
+        plan.entries
+            .iter()
+            .filter(|e| matches!(e.action, Action::Copy | Action::InProgress))
+            .map(|entry| async move { run.placement(entry).await }),
     )
     .await;
-    for (i, result) in results {
-        outcomes[i] = Some(result);
+    for result in results {
+        outcomes.insert(result.key.clone(), result);
     }
     drop(poller);
 
     let interrupted = *interrupt.borrow();
     let in_progress = outcomes
-        .iter()
-        .flatten()
+        .values()
         .filter(|o| o.outcome == Outcome::InProgress)
         .count();
     if interrupted {
@@ -215,6 +208,12 @@ pub async fn apply(
         && options.wait
         && deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
         && in_progress > 0;
+    // In the plan's order.
+    let placements = plan
+        .entries
+        .iter()
+        .filter_map(|e| outcomes.remove(&e.key))
+        .collect();
     let mut report = ApplyReport {
         format_version: ApplyReport::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -225,7 +224,7 @@ pub async fn apply(
         interrupted,
         timed_out,
         summary: Default::default(),
-        placements: outcomes.into_iter().flatten().collect(),
+        placements,
         policies: phase.reports,
         calls: ctx.limits.counts(),
     };
@@ -237,7 +236,6 @@ pub async fn apply(
 struct Run<'a> {
     ctx: &'a AwsContext,
     sessions: &'a Sessions,
-    desired: &'a DesiredState,
     options: &'a ApplyOptions,
     progress: &'a Progress,
     interrupt: &'a Interrupt,
@@ -246,17 +244,11 @@ struct Run<'a> {
     in_flight: &'a Semaphore,
     stop_new: &'a AtomicBool,
     failed_policies: &'a BTreeMap<String, policies::PolicyError>,
-    source_policies: &'a BTreeMap<String, Result<Vec<LivePolicy>, String>>,
-}
-
-/// Why a task stopped waiting before its copy ended.
-enum Stopped {
-    Interrupted,
-    TimedOut,
+    source_policies: &'a BTreeMap<String, Result<Vec<LivePolicy>, SourcePolicyError>>,
 }
 
 impl Run<'_> {
-    async fn until_stopped<T>(&self, future: impl Future<Output = T>) -> Result<T, Stopped> {
+    async fn until_stopped<T>(&self, future: impl Future<Output = T>) -> Result<T, StopCause> {
         let mut interrupt = self.interrupt.clone();
         let deadline = async {
             match self.deadline {
@@ -272,125 +264,135 @@ impl Run<'_> {
         };
         tokio::select! {
             value = future => Ok(value),
-            _ = interrupted => Err(Stopped::Interrupted),
-            _ = deadline => Err(Stopped::TimedOut),
+            _ = interrupted => Err(StopCause::Interrupted),
+            _ = deadline => Err(StopCause::Timeout),
         }
     }
 
-    fn stopping(&self) -> Option<&'static str> {
+    fn stopping(&self) -> Option<StopCause> {
         if *self.interrupt.borrow() {
-            Some("not started: apply was interrupted")
+            Some(StopCause::Interrupted)
         } else if self.stop_new.load(Ordering::SeqCst) {
-            Some("not started: --fail-fast after an earlier failure")
+            Some(StopCause::FailFast)
         } else if self
             .deadline
             .is_some_and(|d| tokio::time::Instant::now() >= d)
         {
-            Some("not started: --timeout ran out")
+            Some(StopCause::Timeout)
         } else {
             None
         }
     }
 
-    fn fail(&self, entry: &PlanEntry, outcome: Outcome, why: String) -> PlacementReport {
+    fn fail(&self, entry: &PlanEntry, outcome: Outcome, why: ReportReason) -> PlacementReport {
         if outcome == Outcome::Failed && self.options.fail_fast {
             self.stop_new.store(true, Ordering::SeqCst);
         }
-        let placement = report::placement_key(entry);
+        let report = PlacementReport::new(entry, outcome, why);
         self.progress.event(&match outcome {
-            Outcome::Failed => Event::CopyFailed {
-                placement,
-                message: why.clone(),
-            },
-            _ => Event::NotCopied {
-                placement,
-                why: why.clone(),
-            },
+            Outcome::Failed => Event::CopyFailed(report.clone()),
+            _ => Event::NotCopied(report.clone()),
         });
-        PlacementReport::new(entry, outcome, why)
+        report
+    }
+
+    /// The last checks before a copy: the managed policy it depends on was written, and the
+    /// source project's policies, read again, still allow it.
+    fn copy_allowed(
+        &self,
+        entry: &PlanEntry,
+        role: Option<String>,
+    ) -> Result<(), Box<PlacementReport>> {
+        if let Some(project_arn) = &entry.source.project_arn
+            && let Some(error) = self.failed_policies.get(project_arn)
+            && entry.manage_policy
+        {
+            return Err(Box::new(self.fail(
+                entry,
+                Outcome::Failed,
+                ReportReason::ManagedPolicyFailed {
+                    error: Box::new(error.clone()),
+                },
+            )));
+        }
+        if !entry.cross_account {
+            return Ok(());
+        }
+        let arn = entry.source.project_arn.as_deref().unwrap_or_default();
+        match self.source_policies.get(arn) {
+            Some(Ok(policies)) => copy::check_policy(entry, role, policies)
+                .map_err(|why| Box::new(self.fail(entry, Outcome::Blocked, *why))),
+            Some(Err(error)) => Err(Box::new(self.fail(
+                entry,
+                Outcome::Failed,
+                ReportReason::PoliciesUnreadable {
+                    error: Box::new(error.clone()),
+                },
+            ))),
+            None => Err(Box::new(self.fail(
+                entry,
+                Outcome::Failed,
+                ReportReason::Incomplete {
+                    missing: report::Missing::SourceProjectArn,
+                },
+            ))),
+        }
     }
 
     /// One placement the plan copies or waits for, from start to end.
-    async fn placement(&self, index: usize, entry: &PlanEntry) -> PlacementReport {
-        let p = &self.desired.placements[index];
-        let placement = report::placement_key(entry);
-        let session = match self.sessions.get(&p.destination_account) {
+    async fn placement(&self, entry: &PlanEntry) -> PlacementReport {
+        let placement = report::destination_label(&entry.target);
+        let session = match self.sessions.get(&entry.target.account.name) {
             Ok(session) => session.clone(),
-            Err(reason) => return self.fail(entry, Outcome::Unknown, reason),
+            Err(error) => {
+                return self.fail(
+                    entry,
+                    Outcome::Unknown,
+                    ReportReason::NoSession {
+                        error: Box::new(error),
+                    },
+                );
+            }
         };
         let Some(dest_project_arn) = entry.target.project_arn.clone() else {
-            return self.fail(entry, Outcome::Unknown, "no destination project ARN".into());
+            return self.fail(
+                entry,
+                Outcome::Unknown,
+                ReportReason::Incomplete {
+                    missing: report::Missing::DestinationProjectArn,
+                },
+            );
         };
         // A place among the copies in flight (waits for copies the plan found in progress do
         // not take one: they are in flight already).
         let _permit = if entry.action == Action::Copy {
             match self.until_stopped(self.in_flight.acquire()).await {
                 Ok(permit) => Some(permit.expect("the semaphore is never closed")),
-                Err(_) => {
-                    let why = self.stopping().unwrap_or("not started").to_string();
-                    return self.fail(entry, Outcome::Skipped, why);
+                Err(cause) => {
+                    let cause = self.stopping().unwrap_or(cause);
+                    return self.fail(entry, Outcome::Skipped, ReportReason::NotStarted { cause });
                 }
             }
         } else {
             None
         };
 
-        let mut result = PlacementReport::new(entry, Outcome::InProgress, "");
-        if entry.action == Action::Copy {
-            if let Some(why) = self.stopping() {
-                return self.fail(entry, Outcome::Skipped, why.into());
+        let mut result = PlacementReport::new(entry, Outcome::InProgress, ReportReason::NotWaited);
+        let started_by = if entry.action == Action::Copy {
+            if let Some(cause) = self.stopping() {
+                return self.fail(entry, Outcome::Skipped, ReportReason::NotStarted { cause });
             }
-            if let Some(project_arn) = &entry.source.project_arn
-                && let Some(error) = self.failed_policies.get(project_arn)
-                && p.manage_policy
-            {
-                return self.fail(
-                    entry,
-                    Outcome::Failed,
-                    format!("the managed policy could not be written: {error}"),
-                );
+            if let Err(report) = self.copy_allowed(entry, session.account.role_arn.clone()) {
+                return *report;
             }
-            if entry.cross_account {
-                let arn = entry.source.project_arn.clone().unwrap_or_default();
-                match self.source_policies.get(&arn) {
-                    Some(Ok(policies)) => {
-                        let role = self
-                            .desired
-                            .account(&p.destination_account)
-                            .and_then(|a| a.role_arn.clone());
-                        if let Err(e) = copy::check_policy(entry, role, policies) {
-                            return self.fail(entry, Outcome::Blocked, e.to_string());
-                        }
-                    }
-                    Some(Err(reason)) => {
-                        return self.fail(
-                            entry,
-                            Outcome::Failed,
-                            format!("cannot read the source project's policies again: {reason}"),
-                        );
-                    }
-                    None => {
-                        return self.fail(
-                            entry,
-                            Outcome::Failed,
-                            "the source project's policies were not read".into(),
-                        );
-                    }
-                }
-            }
-            match copy::start(self.ctx, &session, entry).await {
+            let started_by = match copy::start(self.ctx, &session, entry).await {
                 Ok(copy::Started::Started { version_arn }) => {
                     self.progress.event(&Event::CopyStarted {
                         placement: placement.clone(),
                     });
                     result.version_arn = Some(version_arn);
-                    result.status = Some("COPYING_IN_PROGRESS".into());
-                    result.reason = "copy started".into();
-                    if !self.options.wait {
-                        result.outcome = Outcome::Started;
-                        result.reason = "copy started; not waited for (--no-wait)".into();
-                        return result;
-                    }
+                    result.status = Some(crate::state::VersionStatus::CopyingInProgress);
+                    StartedBy::ThisRun
                 }
                 Ok(copy::Started::Joined {
                     version_arn,
@@ -401,32 +403,38 @@ impl Run<'_> {
                     });
                     result.version_arn = Some(version_arn);
                     result.status = Some(status);
-                    result.reason =
-                        "the same copy was already started (another run, or a retried call)".into();
-                    if !self.options.wait {
-                        result.outcome = Outcome::InProgress;
-                        return result;
-                    }
+                    StartedBy::Another
                 }
-                Err(e @ copy::CopyError::Conflict { .. }) => {
-                    return self.fail(entry, Outcome::Conflict, e.to_string());
+                Err(copy::NotStarted::Conflict(why)) => {
+                    return self.fail(entry, Outcome::Conflict, why);
                 }
-                Err(e) => return self.fail(entry, Outcome::Failed, e.to_string()),
+                Err(copy::NotStarted::Failed(why)) => {
+                    return self.fail(entry, Outcome::Failed, why);
+                }
+            };
+            if !self.options.wait {
+                result.reason = ReportReason::Started { started_by };
+                result.outcome = match started_by {
+                    StartedBy::ThisRun => Outcome::Started,
+                    _ => Outcome::InProgress,
+                };
+                return result;
             }
+            started_by
         } else {
-            result.reason = entry.reason.clone();
             if !self.options.wait {
                 return result;
             }
             self.progress.event(&Event::Waiting {
                 placement: placement.clone(),
             });
-        }
+            StartedBy::Earlier
+        };
 
         // Wait for the copy to end.
         let receiver = self.poller.watch(
             &session.rekognition(&entry.region),
-            &session.account.account_id,
+            &session.account,
             &dest_project_arn,
             &entry.target.version_name,
         );
@@ -434,55 +442,42 @@ impl Run<'_> {
             Ok(Ok(wait::Final::Completed(version))) => {
                 self.progress.event(&Event::CopyCompleted { placement });
                 result.outcome = Outcome::Copied;
-                result.reason = match entry.action {
-                    Action::InProgress => "the copy found in progress completed",
-                    _ if result.reason.starts_with("the same copy") => {
-                        "copied (started by another run or a retried call)"
-                    }
-                    _ => "copy completed (COPYING_COMPLETED)",
-                }
-                .to_string();
+                result.reason = ReportReason::Copied { started_by };
                 result.version_arn = Some(version.arn);
                 result.status = Some(version.status);
                 result.status_message = version.status_message;
                 result
             }
             Ok(Ok(wait::Final::Failed(version))) => {
-                let message = version
-                    .status_message
-                    .clone()
-                    .unwrap_or_else(|| "no StatusMessage".into());
-                let mut failed =
-                    self.fail(entry, Outcome::Failed, format!("COPYING_FAILED: {message}"));
+                let mut failed = PlacementReport::new(
+                    entry,
+                    Outcome::Failed,
+                    ReportReason::CopyFailed {
+                        status_message: version.status_message.clone(),
+                    },
+                );
                 failed.version_arn = Some(version.arn);
                 failed.status = Some(version.status);
                 failed.status_message = version.status_message;
+                if self.options.fail_fast {
+                    self.stop_new.store(true, Ordering::SeqCst);
+                }
+                self.progress.event(&Event::CopyFailed(failed.clone()));
                 failed
             }
-            Ok(Ok(wait::Final::Gone)) => self.fail(
-                entry,
-                Outcome::Failed,
-                "the version disappeared while being copied (deleted?)".into(),
-            ),
-            Ok(Ok(wait::Final::Unreadable(reason))) => self.fail(
+            Ok(Ok(wait::Final::Gone)) => self.fail(entry, Outcome::Failed, ReportReason::Gone),
+            Ok(Ok(wait::Final::Unreadable(error))) => self.fail(
                 entry,
                 Outcome::Unknown,
-                format!("the copy's status could not be read: {reason}"),
+                ReportReason::StatusUnreadable {
+                    error: Box::new(error),
+                },
             ),
-            Ok(Err(_)) => self.fail(entry, Outcome::Unknown, "polling stopped".into()),
-            Err(stopped) => {
+            // The poller stopped (it only does when apply drops it): report what is known.
+            Ok(Err(_)) => result,
+            Err(cause) => {
                 result.outcome = Outcome::InProgress;
-                result.reason = match stopped {
-                    Stopped::Interrupted => {
-                        "still copying when apply was interrupted; it continues in AWS and the \
-                         next apply waits for it"
-                    }
-                    Stopped::TimedOut => {
-                        "still copying when --timeout ran out; it continues in AWS and the next \
-                         apply waits for it"
-                    }
-                }
-                .into();
+                result.reason = ReportReason::StillCopying { cause };
                 result
             }
         }

@@ -2,8 +2,10 @@
 //! bar), and without one (CI logs) one plain line per event with an RFC 3339 UTC timestamp,
 //! e.g. `2026-11-23T10:00:00Z copy started staging/defect-detector/defect-detector-v2`.
 //!
-//! It only displays what the orchestration tells it; the final summary is `report`'s. Output
-//! goes to stderr so that stdout can carry the report (`--format json`).
+//! It only displays what the orchestration tells it, in the words of the [`Describe`] function it
+//! is given (`render::apply::event_line`: words are the renderers'), and the final summary is
+//! `render::apply`'s too. Output goes to stderr so that stdout can carry the
+//! report (`--format json`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,7 +14,11 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::report::now_rfc3339;
+use super::policies::PolicyError;
+use super::report::{PlacementReport, now_rfc3339};
+
+/// Turns an event into the words shown for it.
+pub type Describe = fn(&Event) -> String;
 
 /// Something that happened during a run.
 #[derive(Debug, Clone)]
@@ -25,7 +31,7 @@ pub enum Event {
     },
     PolicyFailed {
         project_arn: String,
-        error: String,
+        error: PolicyError,
     },
     CopyStarted {
         placement: String,
@@ -40,14 +46,10 @@ pub enum Event {
     CopyCompleted {
         placement: String,
     },
-    CopyFailed {
-        placement: String,
-        message: String,
-    },
-    NotCopied {
-        placement: String,
-        why: String,
-    },
+    /// The copy failed; the report says how.
+    CopyFailed(PlacementReport),
+    /// Not copied; the report says why.
+    NotCopied(PlacementReport),
     Interrupted {
         in_flight: usize,
     },
@@ -66,28 +68,35 @@ enum Mode {
 /// Where events are shown.
 pub struct Progress {
     mode: Mode,
+    describe: Describe,
 }
 
 impl Progress {
     /// Bars when stderr is a terminal, plain lines otherwise.
-    pub fn auto(total: usize) -> Self {
+    pub fn auto(total: usize, describe: Describe) -> Self {
         use std::io::IsTerminal;
         if std::io::stderr().is_terminal() {
-            Self::bars(total)
+            Self::bars(total, describe)
         } else {
-            Self::plain()
+            Self::plain(describe)
         }
     }
 
-    pub fn plain() -> Self {
-        Progress { mode: Mode::Plain }
+    pub fn plain(describe: Describe) -> Self {
+        Progress {
+            mode: Mode::Plain,
+            describe,
+        }
     }
 
     pub fn silent() -> Self {
-        Progress { mode: Mode::Silent }
+        Progress {
+            mode: Mode::Silent,
+            describe: |_| String::new(),
+        }
     }
 
-    fn bars(total: usize) -> Self {
+    fn bars(total: usize, describe: Describe) -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(total as u64));
         overall.set_style(
@@ -102,11 +111,13 @@ impl Progress {
                 overall,
                 bars: Mutex::new(HashMap::new()),
             },
+            describe,
         }
     }
 
     /// Shows one event.
     pub fn event(&self, event: &Event) {
+        let describe = self.describe;
         match &self.mode {
             Mode::Silent => {}
             Mode::Plain => {
@@ -141,10 +152,15 @@ impl Progress {
                             _ => "copying (started earlier)",
                         });
                     }
-                    Event::CopyCompleted { placement }
-                    | Event::CopyFailed { placement, .. }
-                    | Event::NotCopied { placement, .. } => {
-                        if let Some(bar) = bars.remove(placement) {
+                    Event::CopyCompleted { .. } | Event::CopyFailed(_) | Event::NotCopied(_) => {
+                        let placement = match event {
+                            Event::CopyCompleted { placement } => placement.clone(),
+                            Event::CopyFailed(report) | Event::NotCopied(report) => {
+                                super::report::destination_label(&report.target)
+                            }
+                            _ => String::new(),
+                        };
+                        if let Some(bar) = bars.remove(&placement) {
                             bar.finish_and_clear();
                         }
                         overall.inc(1);
@@ -172,34 +188,6 @@ impl Progress {
                 bar.abandon();
             }
             overall.finish_and_clear();
-        }
-    }
-}
-
-fn describe(event: &Event) -> String {
-    match event {
-        Event::PolicyWritten {
-            account,
-            project_arn,
-            name,
-            created,
-        } => format!(
-            "policy {} {name} on {project_arn} ({account})",
-            if *created { "created" } else { "updated" }
-        ),
-        Event::PolicyFailed { project_arn, error } => {
-            format!("policy failed on {project_arn}: {error}")
-        }
-        Event::CopyStarted { placement } => format!("copy started {placement}"),
-        Event::CopyJoined { placement } => {
-            format!("copy already started by another run {placement}; waiting for it")
-        }
-        Event::Waiting { placement } => format!("waiting for copy in progress {placement}"),
-        Event::CopyCompleted { placement } => format!("copy completed {placement}"),
-        Event::CopyFailed { placement, message } => format!("copy failed {placement}: {message}"),
-        Event::NotCopied { placement, why } => format!("not copied {placement}: {why}"),
-        Event::Interrupted { in_flight } => {
-            format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
         }
     }
 }

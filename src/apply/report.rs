@@ -1,19 +1,28 @@
 //! The apply report: what happened to every placement and every managed policy, as one
-//! versioned, serializable document (`apply --format json`) and as a text summary table.
+//! versioned, serializable document (`apply --format json`, schema
+//! `schemas/apply-report.schema.json`).
 //!
-//! It is filled in by `apply` (orchestration) and rendered here; it never holds credentials,
-//! only account names and IDs, ARNs, AWS's status messages and counts. Live progress while
+//! It is filled in by `apply` (orchestration) and holds data only: every outcome has a typed
+//! [`ReportReason`]; the words are `render::apply`'s. It never holds credentials, only account
+//! names and IDs, ARNs, AWS's status messages and error codes, and counts. Live progress while
 //! applying is `progress`'s job, not this module's.
 
-use std::fmt::Write;
-
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::CallCounts;
-use crate::plan::PlanEntry;
+use crate::aws::session::SessionError;
+use crate::aws::{AwsError, CallCounts};
+use crate::desired::PlacementKey;
+use crate::plan::{DestinationSide, PlanEntry, Reason, SourceSide};
+use crate::policy::Decision;
+use crate::state::VersionStatus;
+
+use super::policies::PolicyError;
 
 /// What became of one placement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     /// Copied by this run (or a concurrent one it waited for): COPYING_COMPLETED.
@@ -38,20 +47,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Copied => "copied",
-            Outcome::AlreadyThere => "already there",
-            Outcome::Started => "started",
-            Outcome::InProgress => "in progress",
-            Outcome::Failed => "failed",
-            Outcome::Blocked => "blocked",
-            Outcome::Conflict => "conflict",
-            Outcome::Unknown => "unknown",
-            Outcome::Skipped => "skipped",
-        }
-    }
-
     /// Whether this outcome makes the run fail.
     pub fn is_problem(self) -> bool {
         matches!(
@@ -65,41 +60,123 @@ impl Outcome {
     }
 }
 
+/// Why apply stopped starting or waiting for copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopCause {
+    /// SIGINT/SIGTERM.
+    Interrupted,
+    /// `--fail-fast` after an earlier failure.
+    FailFast,
+    /// `--timeout` ran out.
+    Timeout,
+}
+
+/// Who started a copy apply saw complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StartedBy {
+    /// This run.
+    ThisRun,
+    /// Another run, or an SDK retry of this run's call (the name was taken by the same copy).
+    Another,
+    /// A copy the plan found in progress.
+    Earlier,
+}
+
+/// What a plan entry lacks for apply to act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Missing {
+    SourceProjectArn,
+    SourceVersionArn,
+    DestinationProjectArn,
+}
+
+/// Why a placement ended as it did: typed data, words in `render::apply`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "code",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum ReportReason {
+    /// Not acted on: the plan's reason.
+    Planned { reason: Box<Reason> },
+    /// The copy completed (COPYING_COMPLETED or later).
+    Copied { started_by: StartedBy },
+    /// Started, not waited for (`--no-wait`).
+    Started { started_by: StartedBy },
+    /// Not started.
+    NotStarted { cause: StopCause },
+    /// Still copying when apply stopped waiting; it goes on in AWS.
+    StillCopying { cause: StopCause },
+    /// Not waited for (`--no-wait`): a copy the plan found in progress.
+    NotWaited,
+    /// No session in the destination account.
+    NoSession { error: Box<SessionError> },
+    /// The plan entry lacks what the call needs.
+    Incomplete { missing: Missing },
+    /// The managed policy this copy depends on could not be written.
+    ManagedPolicyFailed { error: Box<PolicyError> },
+    /// Read again just before copying, the source project's policies no longer allow it.
+    PolicyNoLongerAllows { decision: Decision },
+    /// The source project's policies could not be read again.
+    PoliciesUnreadable { error: Box<SourcePolicyError> },
+    /// The name was taken meanwhile by a version from another source.
+    NameTaken { actual_source: Option<String> },
+    /// CopyProjectVersion (or the read that follows a name in use) failed.
+    CallFailed { error: Box<AwsError> },
+    /// The copy ended COPYING_FAILED.
+    CopyFailed { status_message: Option<String> },
+    /// The version disappeared while being copied (deleted?).
+    Gone,
+    /// AWS answered with a version ARN outside the destination account and region.
+    ForeignArn { arn: String },
+    /// The copy's status could not be read, several rounds in a row.
+    StatusUnreadable { error: Box<AwsError> },
+}
+
+/// Why a source project's policies could not be read again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourcePolicyError {
+    #[error("{0}")]
+    Session(SessionError),
+    #[error("{0}")]
+    Aws(AwsError),
+}
+
 /// One placement in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlacementReport {
-    /// `account/project/versionName` of the destination.
-    pub placement: String,
-    pub promotion: String,
-    pub destination: String,
+    pub key: PlacementKey,
     pub region: String,
+    pub source: SourceSide,
+    pub target: DestinationSide,
     pub outcome: Outcome,
-    /// Why, in one sentence.
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_version_arn: Option<String>,
+    pub reason: ReportReason,
     /// The destination version, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_arn: Option<String>,
     /// The destination version's last status, when read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
+    pub status: Option<VersionStatus>,
     /// AWS's StatusMessage, when read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
 }
 
 impl PlacementReport {
-    pub fn new(entry: &PlanEntry, outcome: Outcome, reason: impl Into<String>) -> Self {
+    pub fn new(entry: &PlanEntry, outcome: Outcome, reason: ReportReason) -> Self {
         PlacementReport {
-            placement: placement_key(entry),
-            promotion: entry.promotion.clone(),
-            destination: entry.destination.clone(),
+            key: entry.key.clone(),
             region: entry.region.clone(),
+            source: entry.source.clone(),
+            target: entry.target.clone(),
             outcome,
-            reason: reason.into(),
-            source_version_arn: entry.source.version_arn.clone(),
+            reason,
             version_arn: entry.live.as_ref().map(|l| l.arn.clone()),
             status: entry.live.as_ref().map(|l| l.status.clone()),
             status_message: entry.live.as_ref().and_then(|l| l.status_message.clone()),
@@ -107,16 +184,16 @@ impl PlacementReport {
     }
 }
 
-/// `account/project/versionName`: how events and reports name a placement.
-pub fn placement_key(entry: &PlanEntry) -> String {
+/// `account/project/versionName`: how events and reports name a placement's destination.
+pub fn destination_label(target: &DestinationSide) -> String {
     format!(
         "{}/{}/{}",
-        entry.target.account.name, entry.target.project, entry.target.version_name
+        target.account.name, target.project, target.version_name
     )
 }
 
 /// What became of one managed policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PolicyOutcome {
     Created,
@@ -126,23 +203,24 @@ pub enum PolicyOutcome {
     Failed,
 }
 
-/// One managed policy in the report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One managed policy (or, on failure, a source project's set) in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyReport {
     /// The source account's name.
     pub account: String,
     pub project_arn: String,
-    pub policy_name: String,
+    /// The policy, or every policy of the project when none could be written.
+    pub policy_names: Vec<String>,
     pub outcome: PolicyOutcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<PolicyError>,
 }
 
 /// Counts per outcome.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportSummary {
     pub copied: usize,
@@ -159,8 +237,9 @@ pub struct ReportSummary {
 }
 
 /// The whole report of one apply run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(title = "reko-promote apply report")]
 pub struct ApplyReport {
     /// The version of this format; readers refuse versions they do not know.
     pub format_version: u32,
@@ -184,7 +263,7 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
-    pub const FORMAT_VERSION: u32 = 1;
+    pub const FORMAT_VERSION: u32 = 2;
 
     /// Recounts the summary from the placements and policies.
     pub fn tally(&mut self) {
@@ -223,87 +302,9 @@ impl ApplyReport {
                 .any(|p| p.outcome.is_problem() || (waited && p.outcome == Outcome::InProgress))
     }
 
-    /// The text summary: a line per placement that needs reading, then the table.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        for p in &self.policies {
-            let _ = writeln!(
-                out,
-                "policy {} on {} ({}): {}{}",
-                p.policy_name,
-                p.project_arn,
-                p.account,
-                serde_json::to_value(p.outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                p.error
-                    .as_deref()
-                    .map(|e| format!(": {e}"))
-                    .unwrap_or_default()
-            );
-        }
-        for p in &self.placements {
-            if p.outcome == Outcome::AlreadyThere {
-                continue;
-            }
-            let _ = writeln!(
-                out,
-                "{:<13} {}: {}{}",
-                p.outcome.label(),
-                p.placement,
-                p.reason,
-                match (&p.status_message, p.outcome.is_problem()) {
-                    (Some(m), true) if !p.reason.contains(m.as_str()) =>
-                        format!(" (StatusMessage: {m})"),
-                    _ => String::new(),
-                }
-            );
-        }
-        let s = &self.summary;
-        let _ = writeln!(out);
-        let _ = writeln!(out, "  {:<26}{:>6}", "copied", s.copied);
-        let _ = writeln!(out, "  {:<26}{:>6}", "already there", s.already_there);
-        if s.started > 0 {
-            let _ = writeln!(out, "  {:<26}{:>6}", "started (not waited)", s.started);
-        }
-        let _ = writeln!(out, "  {:<26}{:>6}", "in progress", s.in_progress);
-        let _ = writeln!(out, "  {:<26}{:>6}", "failed", s.failed);
-        let _ = writeln!(
-            out,
-            "  {:<26}{:>6}",
-            "blocked/conflict/unknown",
-            s.blocked + s.conflict + s.unknown
-        );
-        if s.skipped > 0 {
-            let _ = writeln!(out, "  {:<26}{:>6}", "skipped", s.skipped);
-        }
-        let _ = writeln!(out, "  {:<26}{:>6}", "policies written", s.policies_written);
-        if s.policies_failed > 0 {
-            let _ = writeln!(out, "  {:<26}{:>6}", "policies failed", s.policies_failed);
-        }
-        let _ = writeln!(
-            out,
-            "Apply {} in {}.{}",
-            if self.interrupted {
-                "interrupted"
-            } else if self.timed_out {
-                "timed out"
-            } else if self.succeeded(false) {
-                "complete"
-            } else {
-                "finished with problems"
-            },
-            humantime::format_duration(std::time::Duration::from_secs(
-                self.elapsed_seconds.round() as u64
-            )),
-            if self.interrupted || self.timed_out {
-                " Copies in progress continue in AWS; run apply again to wait for them."
-            } else {
-                ""
-            }
-        );
-        out
+    /// The placement of `key`.
+    pub fn placement(&self, key: &PlacementKey) -> Option<&PlacementReport> {
+        self.placements.iter().find(|p| &p.key == key)
     }
 }
 

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::aws::AwsContext;
-use crate::aws::describe_project_versions::describe_project_versions;
-use crate::state::{LiveVersion, is_copyable_status};
+use crate::aws::describe_project_versions::{Versions, describe_project_versions};
+use crate::aws::{AwsContext, AwsError, CallSite};
+use crate::desired::Account;
+use crate::state::{LiveVersion, VersionStatus};
 
 /// How a watched copy ended.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub enum Final {
     Gone,
     /// Its status could not be read, [`MAX_READ_FAILURES`] rounds in a row (the copy itself may
     /// well go on).
-    Unreadable(String),
+    Unreadable(AwsError),
 }
 
 /// Consecutive failed polling rounds (each already retried by the SDK) before the copies of a
@@ -69,11 +70,11 @@ impl Poller {
         })
     }
 
-    /// Waits for version `name` of `project_arn` (in `account_id`, read through `client`).
+    /// Waits for version `name` of `project_arn` (in `account`, read through `client`).
     pub fn watch(
         &self,
         client: &aws_sdk_rekognition::Client,
-        account_id: &str,
+        account: &Account,
         project_arn: &str,
         name: &str,
     ) -> oneshot::Receiver<Final> {
@@ -84,7 +85,7 @@ impl Poller {
             let task = tokio::spawn(poll_project(
                 self.ctx.clone(),
                 client.clone(),
-                account_id.to_string(),
+                account.clone(),
                 project_arn.to_string(),
                 receiver,
                 self.backoff,
@@ -108,7 +109,7 @@ impl Drop for Poller {
 async fn poll_project(
     ctx: AwsContext,
     client: aws_sdk_rekognition::Client,
-    account_id: String,
+    account: Account,
     project_arn: String,
     mut registrations: mpsc::UnboundedReceiver<Registration>,
     backoff: Backoff,
@@ -140,17 +141,21 @@ async fn poll_project(
         }
         let mut names: Vec<String> = pending.keys().cloned().collect();
         names.sort();
-        match describe_project_versions(&ctx, &client, &account_id, &project_arn, &names).await {
+        let site = CallSite::from(&account);
+        match describe_project_versions(&ctx, &client, site, &project_arn, Versions::Named(&names))
+            .await
+        {
             Ok(found) => {
+                let found = LiveVersion::all_from(found);
                 failures = 0;
                 for name in names {
                     let outcome = match found.get(&name) {
                         None => Some(Final::Gone),
-                        Some(v) if v.status == "COPYING_FAILED" => Some(Final::Failed(v.clone())),
+                        Some(v) if v.status == VersionStatus::CopyingFailed => {
+                            Some(Final::Failed(v.clone()))
+                        }
                         // Completed, or already started/stopped by someone since: the copy is done.
-                        Some(v)
-                            if v.status == "COPYING_COMPLETED" || is_copyable_status(&v.status) =>
-                        {
+                        Some(v) if v.status.is_copyable_source() => {
                             Some(Final::Completed(v.clone()))
                         }
                         Some(_) => None,
@@ -172,7 +177,7 @@ async fn poll_project(
                 if failures >= MAX_READ_FAILURES {
                     for (_, waiters) in pending.drain() {
                         for waiter in waiters {
-                            let _ = waiter.send(Final::Unreadable(e.to_string()));
+                            let _ = waiter.send(Final::Unreadable(e.clone()));
                         }
                     }
                     failures = 0;

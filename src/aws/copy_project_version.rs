@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_rekognition::types::OutputConfig;
 
-use super::{AwsContext, AwsError};
+use super::{AwsContext, AwsError, CallSite, Operation};
 
 /// The parameters of one copy, as the plan entry states them.
 #[derive(Debug, Clone)]
@@ -31,10 +31,13 @@ pub struct CopyRequest {
 pub async fn copy_project_version(
     ctx: &AwsContext,
     client: &aws_sdk_rekognition::Client,
-    account_id: &str,
+    site: CallSite<'_>,
     request: &CopyRequest,
 ) -> Result<String, AwsError> {
-    let _slot = ctx.limits.acquire(account_id, "CopyProjectVersion").await;
+    let _slot = ctx
+        .limits
+        .acquire(site.account_id, Operation::CopyProjectVersion.name())
+        .await;
     let output = client
         .copy_project_version()
         .source_project_arn(&request.source_project_arn)
@@ -51,6 +54,13 @@ pub async fn copy_project_version(
         .set_tags((!request.tags.is_empty()).then(|| request.tags.clone().into_iter().collect()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("CopyProjectVersion", account_id, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk(
+                Operation::CopyProjectVersion,
+                site,
+                Some(&request.source_project_version_arn),
+                e,
+            )
+        })?;
     Ok(output.project_version_arn().unwrap_or_default().to_string())
 }

@@ -1,21 +1,26 @@
-//! Rekognition ListProjectPolicies: every policy of one project (pages of 5, the API's maximum).
+//! Rekognition ListProjectPolicies: every policy of one project (pages of 5, the API's maximum),
+//! as the SDK returns them, sorted by name.
 
-use super::{AwsContext, AwsError};
-use crate::state::LivePolicy;
+use aws_sdk_rekognition::types::ProjectPolicy;
+
+use super::{AwsContext, AwsError, CallSite, Operation};
 
 pub const PAGE_SIZE: i32 = 5;
 
 pub async fn list_project_policies(
     ctx: &AwsContext,
     client: &aws_sdk_rekognition::Client,
-    account_id: &str,
+    site: CallSite<'_>,
     project_arn: &str,
-) -> Result<Vec<LivePolicy>, AwsError> {
+) -> Result<Vec<ProjectPolicy>, AwsError> {
     let mut policies = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
         let output = {
-            let _slot = ctx.limits.acquire(account_id, "ListProjectPolicies").await;
+            let _slot = ctx
+                .limits
+                .acquire(site.account_id, Operation::ListProjectPolicies.name())
+                .await;
             client
                 .list_project_policies()
                 .project_arn(project_arn)
@@ -23,20 +28,16 @@ pub async fn list_project_policies(
                 .set_next_token(next_token.clone())
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("ListProjectPolicies", account_id, e))?
+                .map_err(|e| {
+                    AwsError::from_sdk(Operation::ListProjectPolicies, site, Some(project_arn), e)
+                })?
         };
-        for policy in output.project_policies() {
-            policies.push(LivePolicy {
-                name: policy.policy_name().unwrap_or_default().to_string(),
-                revision_id: policy.policy_revision_id().unwrap_or_default().to_string(),
-                document: policy.policy_document().unwrap_or_default().to_string(),
-            });
-        }
+        policies.extend(output.project_policies().iter().cloned());
         next_token = output.next_token().map(str::to_string);
         if next_token.is_none() {
             break;
         }
     }
-    policies.sort_by(|a, b| a.name.cmp(&b.name));
+    policies.sort_by(|a, b| a.policy_name().cmp(&b.policy_name()));
     Ok(policies)
 }

@@ -6,6 +6,7 @@
 //! functions here. Credentials live only inside the SDK's providers: nothing here prints, logs or
 //! stores a secret key or session token.
 
+pub mod assume_role;
 pub mod copy_project_version;
 pub mod describe_project_versions;
 pub mod describe_projects;
@@ -13,6 +14,7 @@ pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
 pub mod put_project_policy;
+pub mod retry;
 pub mod session;
 
 use std::sync::Arc;
@@ -22,6 +24,8 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_rekognition::error::ProvideErrorMetadata;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub use limits::{CallCounts, Limits};
 pub use session::{AccountSession, Sessions};
@@ -43,6 +47,8 @@ pub struct AwsOptions {
     pub rate_limit: u32,
     /// Attempts per request, retries on throttling and transient errors included.
     pub max_attempts: u32,
+    /// Only reads (`plan`): accounts are entered through their `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 /// The default client-side rate limit, per account and operation: below the Rekognition Custom
@@ -61,6 +67,8 @@ pub struct AwsContext {
     pub limits: Arc<Limits>,
     /// Identifies this run in RoleSessionName and logs.
     pub run_id: String,
+    /// Only reads: accounts are entered through their read-only `planRoleArn` where declared.
+    pub read_only: bool,
 }
 
 impl AwsContext {
@@ -116,6 +124,7 @@ impl AwsContext {
                 options.rate_limit.max(1),
             )),
             run_id,
+            read_only: options.read_only,
         }
     }
 }
@@ -141,74 +150,176 @@ fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
     })
 }
 
-/// What kind of failure an AWS error is, for deciding what to do about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The AWS operations reko-promote calls: errors, counts and rate limits name them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub enum Operation {
+    AssumeRole,
+    GetCallerIdentity,
+    DescribeProjects,
+    DescribeProjectVersions,
+    ListProjectPolicies,
+    PutProjectPolicy,
+    CopyProjectVersion,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::AssumeRole => "AssumeRole",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::DescribeProjects => "DescribeProjects",
+            Operation::DescribeProjectVersions => "DescribeProjectVersions",
+            Operation::ListProjectPolicies => "ListProjectPolicies",
+            Operation::PutProjectPolicy => "PutProjectPolicy",
+            Operation::CopyProjectVersion => "CopyProjectVersion",
+        }
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What kind of failure an AWS error is, for deciding what to do about it. Decided from AWS's
+/// error code and the SDK's error variant in [`classify`], never from message text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum ErrorKind {
     AccessDenied,
     NotFound,
     Throttling,
     InUse,
-    Credentials,
+    /// The request never reached AWS (no credentials, no connection, a timeout).
+    NotSent,
+    #[default]
     Other,
 }
 
-/// A failed AWS call: which operation, in which account, AWS's code and message.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation} in account {account_id} failed: {}{message}", code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default())]
+/// The one place AWS error codes are classified.
+pub fn classify(code: Option<&str>) -> ErrorKind {
+    match code {
+        Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
+        Some("ResourceNotFoundException") => ErrorKind::NotFound,
+        // Not LimitExceededException: a quota, never retried (see `retry`).
+        Some("ThrottlingException" | "Throttling" | "ProvisionedThroughputExceededException") => {
+            ErrorKind::Throttling
+        }
+        Some("ResourceInUseException") => ErrorKind::InUse,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// A failed AWS call: which operation, in which account, on which resource, AWS's error code,
+/// message and request id. Displayed as one line; the SDK's full error chain is logged at debug
+/// level (`-vv`) when the error is built, never shown otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[error(
+    "{operation} failed in account {account} ({account_id}){}: {}{message}{}",
+    arn.as_deref().map(|a| format!(" on {a}")).unwrap_or_default(),
+    code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+    request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+)]
 pub struct AwsError {
-    pub operation: &'static str,
+    pub operation: Operation,
+    /// The account's name in the manifests.
+    pub account: String,
     pub account_id: String,
+    /// The resource the call was about, when it names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// AWS's error code (`AccessDeniedException`, ...); none when the request never got an
+    /// answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// AWS's message, or what kept the request from being answered.
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// What kind of failure it is (from the code, or: the request was never answered).
+    #[serde(default)]
     pub kind: ErrorKind,
 }
 
+/// Who a call is made for: the account's name and id (errors name both).
+#[derive(Debug, Clone, Copy)]
+pub struct CallSite<'a> {
+    pub account: &'a str,
+    pub account_id: &'a str,
+}
+
+impl<'a> From<&'a crate::desired::Account> for CallSite<'a> {
+    fn from(account: &'a crate::desired::Account) -> Self {
+        CallSite {
+            account: &account.name,
+            account_id: &account.account_id,
+        }
+    }
+}
+
 impl AwsError {
-    /// Builds the error from an SDK error, keeping AWS's code and message.
-    pub fn from_sdk<E, R>(
-        operation: &'static str,
-        account_id: &str,
-        error: aws_sdk_rekognition::error::SdkError<E, R>,
+    /// Builds the error from an SDK error, keeping AWS's code, message and request id.
+    pub fn from_sdk<E>(
+        operation: Operation,
+        site: CallSite<'_>,
+        arn: Option<&str>,
+        error: aws_sdk_rekognition::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
     ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         use aws_sdk_rekognition::error::SdkError;
-        let (code, message) = match &error {
-            SdkError::ServiceError(e) => (
-                e.err().code().map(str::to_string),
-                e.err()
+        use aws_sdk_rekognition::operation::RequestId;
+        tracing::debug!(
+            "{operation} in account {} failed: {}",
+            site.account_id,
+            redact(&DisplayErrorContext(&error).to_string())
+        );
+        let request_id = error.request_id().map(str::to_string);
+        let (code, message, kind) = match &error {
+            SdkError::ServiceError(e) => {
+                let code = e.err().code().map(str::to_string);
+                let message = e
+                    .err()
                     .message()
                     .map(str::to_string)
-                    .unwrap_or_else(|| DisplayErrorContext(&error).to_string()),
-            ),
-            _ => (None, DisplayErrorContext(&error).to_string()),
-        };
-        let kind = match code.as_deref() {
-            Some("AccessDeniedException" | "AccessDenied") => ErrorKind::AccessDenied,
-            Some("ResourceNotFoundException") => ErrorKind::NotFound,
-            Some(
-                "ThrottlingException"
-                | "ProvisionedThroughputExceededException"
-                | "LimitExceededException",
-            ) => ErrorKind::Throttling,
-            Some("ResourceInUseException") => ErrorKind::InUse,
-            _ if message.contains("failed to load credentials")
-                || message.contains("the credential provider") =>
-            {
-                ErrorKind::Credentials
+                    .unwrap_or_else(|| error_chain(&error));
+                let kind = classify(code.as_deref());
+                (code, message, kind)
             }
-            _ => ErrorKind::Other,
+            SdkError::ResponseError(_) => (None, error_chain(&error), ErrorKind::Other),
+            _ => (None, error_chain(&error), ErrorKind::NotSent),
         };
         AwsError {
             operation,
-            account_id: account_id.to_string(),
+            account: site.account.to_string(),
+            account_id: site.account_id.to_string(),
+            arn: arn.map(str::to_string),
             code,
             message: redact(&message),
+            request_id,
             kind,
         }
     }
+}
+
+/// An error and its sources as one line of their Display texts (`a: b: c`), the innermost
+/// cause last and repeats left out. Never the Debug form: that is for `-vv` logs only.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Removes anything that looks like a credential from a message before it is shown: error

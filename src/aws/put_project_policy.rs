@@ -7,7 +7,7 @@
 //! when is entirely `apply::policies`'s decision. (An SDK retry of a put that had in fact
 //! succeeded also comes back as one of these, and the re-read then finds the policy as wanted.)
 
-use super::{AwsContext, AwsError};
+use super::{AwsContext, AwsError, CallSite, Operation};
 
 /// Why a put failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,13 +24,16 @@ pub enum PutPolicyError {
 pub async fn put_project_policy(
     ctx: &AwsContext,
     client: &aws_sdk_rekognition::Client,
-    account_id: &str,
+    site: CallSite<'_>,
     project_arn: &str,
     name: &str,
     document: &str,
     revision_id: Option<&str>,
 ) -> Result<String, PutPolicyError> {
-    let _slot = ctx.limits.acquire(account_id, "PutProjectPolicy").await;
+    let _slot = ctx
+        .limits
+        .acquire(site.account_id, Operation::PutProjectPolicy.name())
+        .await;
     let output = client
         .put_project_policy()
         .project_arn(project_arn)
@@ -40,7 +43,7 @@ pub async fn put_project_policy(
         .send()
         .await
         .map_err(|e| {
-            let error = AwsError::from_sdk("PutProjectPolicy", account_id, e);
+            let error = AwsError::from_sdk(Operation::PutProjectPolicy, site, Some(project_arn), e);
             match error.code.as_deref() {
                 Some("InvalidPolicyRevisionIdException" | "ResourceAlreadyExistsException") => {
                     PutPolicyError::Conflict(error)

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::{AwsArgs, Format};
 use crate::apply::{self, ApplyOptions, Progress};
-use crate::plan::Selection;
+use crate::desired::Selection;
 
 pub struct ApplyArgs {
     pub plan: Option<PathBuf>,
@@ -53,14 +53,13 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         )?;
         return Ok(ExitCode::from(1));
     }
-    let Some(desired) = super::load_or_report(&args.paths)? else {
+    let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
-    let desired = args.selection.apply(&desired);
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let ctx = crate::aws::AwsContext::load(&aws.options()).await;
-        let live = crate::pipeline::plan_live(&ctx, &desired).await;
+        let live = crate::pipeline::plan_live(&ctx, &desired, &scope).await;
         match &saved {
             Some(saved) => {
                 if let Err(e) = apply::stale::check(saved, &live.plan) {
@@ -103,19 +102,17 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             fail_fast: args.fail_fast,
             ..ApplyOptions::default()
         };
-        let progress = Progress::auto(live.plan.entries.len());
-        let report = apply::apply(
-            &ctx,
-            &live.sessions,
-            &desired,
-            &live.plan,
-            &options,
-            &progress,
-            interrupt,
-        )
-        .await;
+        // A saved plan passed the check: what runs is exactly its entries and grants, not a
+        // list computed again.
+        let plan = saved.as_ref().unwrap_or(&live.plan);
+        let progress = Progress::auto(plan.entries.len(), crate::render::apply::event_line);
+        let report = apply::apply(&ctx, &live.sessions, plan, &options, &progress, interrupt).await;
         match args.format {
-            Format::Text => write!(anstream::stdout(), "{}", report.text())?,
+            Format::Text => write!(
+                anstream::stdout(),
+                "{}",
+                crate::render::apply::text(&report)
+            )?,
             Format::Json => writeln!(
                 anstream::stdout(),
                 "{}",

@@ -1,15 +1,15 @@
 //! `reko-promote import`: writes Promotion manifests declaring the copies that already exist in
 //! one account's projects, then prints what it wrote and skipped (text or JSON).
 //!
-//! Reading and rendering live in `crate::import`; this file resolves the region, writes the
-//! files (refusing to overwrite one, so a re-run never clobbers reviewed edits) and reports.
+//! Reading and writing the manifests' text live in `crate::import`, the summary's words in
+//! `render::import`; this file resolves the region, writes the files (refusing to overwrite
+//! one, so a re-run never clobbers reviewed edits) and prints the summary.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use serde::Serialize;
 
 use super::{AwsArgs, Format};
 
@@ -21,14 +21,6 @@ pub struct ImportArgs {
     pub out: PathBuf,
     pub region: Option<String>,
     pub format: Format,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Summary<'a> {
-    written: Vec<String>,
-    #[serde(flatten)]
-    imported: &'a crate::import::Imported,
 }
 
 pub fn run(args: ImportArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
@@ -75,25 +67,16 @@ pub fn run(args: ImportArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         Format::Json => writeln!(
             stdout,
             "{}",
-            serde_json::to_string_pretty(&Summary {
-                written,
+            serde_json::to_string_pretty(&crate::render::import::Summary {
+                written: &written,
                 imported: &imported
             })?
         )?,
-        Format::Text => {
-            writeln!(
-                stdout,
-                "Imported {} version(s) into {} manifest(s):",
-                imported.versions.len(),
-                written.len()
-            )?;
-            for path in &written {
-                writeln!(stdout, "  {path}")?;
-            }
-            for note in &imported.skipped {
-                writeln!(stdout, "Skipped {note}")?;
-            }
-        }
+        Format::Text => write!(
+            stdout,
+            "{}",
+            crate::render::import::text(&imported, &written)
+        )?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod apply;
 mod completions;
+pub mod duration;
 mod iam;
 mod import;
 mod plan;
@@ -115,8 +116,8 @@ pub enum Command {
         /// Start copies and exit without waiting for them.
         #[arg(long, overrides_with = "wait")]
         no_wait: bool,
-        /// Stop waiting after this long, e.g. `30m` (copies go on in AWS; exit 1).
-        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        /// Stop waiting after this long, e.g. `30m`, at most 7 days (copies go on in AWS; exit 1).
+        #[arg(long, value_name = "DURATION", value_parser = duration::at_most(duration::MAX_TIMEOUT))]
         timeout: Option<std::time::Duration>,
         /// Start no new copy after the first failure.
         #[arg(long)]
@@ -137,7 +138,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
         /// How long the sandbox takes to copy a version, in milliseconds.
-        #[arg(long, default_value_t = 3000, value_name = "MS")]
+        #[arg(long, default_value_t = 3000, value_name = "MS", value_parser = duration::millis_at_most(duration::MAX_COPY_DURATION))]
         copy_duration_ms: u64,
     },
     /// Run the local AWS sandbox (Rekognition Custom Labels + STS) in the foreground.
@@ -147,12 +148,14 @@ pub enum Command {
         after_help = "Examples:\n  reko-promote sandbox\n  reko-promote sandbox --listen 127.0.0.1:4566 --state sandbox-state.json\n  reko-promote sandbox --seed examples/sandbox-seed.yaml"
     )]
     Sandbox(crate::sandbox::SandboxArgs),
-    /// Print the least-privilege IAM the CI principal and each account role need (offline).
+    /// Print the least-privilege IAM the CI principals and each account's roles need (offline).
     ///
-    /// Permission policies for every role the manifests declare and the CI principal, and trust
-    /// policies admitting the CI principal (with the declared external ids).
+    /// Two sides: the apply principal and each account's apply role (`roleArn`), and the
+    /// read-only plan principal and each account's plan role (`planRoleArn`: Describe and List
+    /// only). Permission policies for all, trust policies admitting each side's CI principal
+    /// (with the declared external ids).
     #[command(
-        after_help = "Examples:\n  reko-promote iam --ci-principal arn:aws:iam::444444444444:role/ci\n  reko-promote iam --format terraform manifests/ > iam.tf\n  reko-promote iam --format cloudformation > iam.yaml"
+        after_help = "Examples:\n  reko-promote iam --ci-principal arn:aws:iam::444444444444:role/ci --ci-plan-principal arn:aws:iam::444444444444:role/ci-plan\n  reko-promote iam --format terraform manifests/ > iam.tf\n  reko-promote iam --format cloudformation > iam.yaml"
     )]
     Iam {
         /// Manifest files or directories (walked for *.yaml and *.yml).
@@ -161,9 +164,12 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = IamFormat::Json, env = "REKO_PROMOTE_IAM_FORMAT")]
         format: IamFormat,
-        /// The principal CI runs as (trusted by every role).
+        /// The principal CI applies as (trusted by every apply role).
         #[arg(long, value_name = "ARN", default_value = crate::iam::CI_PRINCIPAL_PLACEHOLDER, env = "REKO_PROMOTE_CI_PRINCIPAL")]
         ci_principal: String,
+        /// The principal CI plans as, e.g. in pull requests (trusted by every read-only plan role).
+        #[arg(long, value_name = "ARN", default_value = crate::iam::CI_PLAN_PRINCIPAL_PLACEHOLDER, env = "REKO_PROMOTE_CI_PLAN_PRINCIPAL")]
+        ci_plan_principal: String,
     },
     /// Print the project policies each source project needs, as apply writes them.
     ///
@@ -223,9 +229,10 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the JSON Schema of manifest documents (the one committed under schemas/).
+    /// Print the JSON Schema of a document: manifests (default), the plan, the apply report, the
+    /// sandbox seed (the ones committed under schemas/).
     #[command(
-        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json"
+        after_help = "Examples:\n  reko-promote schema > schemas/manifest.schema.json\n  reko-promote schema plan > schemas/plan.schema.json\n  reko-promote schema apply-report > schemas/apply-report.schema.json"
     )]
     Schema {
         /// Which document.
@@ -241,6 +248,8 @@ pub enum SchemaKind {
     Manifest,
     /// The plan document (schemas/plan.schema.json).
     Plan,
+    /// The apply report (schemas/apply-report.schema.json).
+    ApplyReport,
     /// A sandbox seed file (schemas/sandbox-seed.schema.json).
     SandboxSeed,
 }
@@ -300,6 +309,7 @@ impl AwsArgs {
             parallelism: self.parallelism,
             rate_limit: self.rate_limit,
             max_attempts: self.max_attempts,
+            read_only: false,
         }
     }
 }
@@ -319,6 +329,52 @@ pub(crate) fn load_or_report(
         )?;
     }
     Ok(loaded.desired)
+}
+
+/// Loads the manifests and narrows them to `selection`: `None` (after printing why to stderr)
+/// when they do not validate or a `--target`/`--exclude` name matches nothing, before any AWS
+/// call. Also says which part of the manifests the run covers.
+pub(crate) fn load_selected(
+    paths: &[PathBuf],
+    selection: &crate::desired::Selection,
+) -> anyhow::Result<Option<(crate::desired::DesiredState, crate::plan::RunScope)>> {
+    use std::io::Write;
+    let Some(desired) = load_or_report(paths)? else {
+        return Ok(None);
+    };
+    if let Err(unknown) = selection.check(&desired) {
+        writeln!(anstream::stderr(), "error: {unknown}")?;
+        return Ok(None);
+    }
+    Ok(Some((
+        selection.apply(&desired),
+        run_scope(paths, selection),
+    )))
+}
+
+/// Which part of the manifests a run covers: manifest files named one by one, or a
+/// `--target`/`--exclude`, make it partial (it sees only part of what is declared).
+pub(crate) fn run_scope(
+    paths: &[PathBuf],
+    selection: &crate::desired::Selection,
+) -> crate::plan::RunScope {
+    use crate::plan::PartialCause;
+    let mut because = Vec::new();
+    let files: Vec<String> = paths
+        .iter()
+        .filter(|p| !p.is_dir())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !files.is_empty() {
+        because.push(PartialCause::ManifestFiles { files });
+    }
+    if !selection.is_everything() {
+        because.push(PartialCause::Selection {
+            targets: selection.targets.clone(),
+            excludes: selection.excludes.clone(),
+        });
+    }
+    crate::plan::RunScope::partial(because)
 }
 
 /// The async runtime of the commands that call AWS.
@@ -357,7 +413,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out,
                 detailed_exitcode,
                 show_unchanged,
-                selection: crate::plan::Selection {
+                selection: crate::desired::Selection {
                     targets: target,
                     excludes: exclude,
                 },
@@ -383,7 +439,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 plan,
                 paths,
                 auto_approve,
-                selection: crate::plan::Selection {
+                selection: crate::desired::Selection {
                     targets: target,
                     excludes: exclude,
                 },
@@ -413,7 +469,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             paths,
             format,
             ci_principal,
-        } => iam::run(&paths, format, &ci_principal),
+            ci_plan_principal,
+        } => iam::run(&paths, format, &ci_principal, &ci_plan_principal),
         Command::Policy { paths, format, aws } => policy::run(&paths, format, &aws),
         Command::Import {
             paths,
@@ -442,15 +499,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { kind } => {
+            use crate::schema::Document;
             print!(
                 "{}",
-                match kind {
-                    SchemaKind::Manifest => crate::manifest::schema::manifest_schema_text(),
-                    SchemaKind::Plan => crate::manifest::schema::plan_schema_text(),
-                    SchemaKind::SandboxSeed => {
-                        crate::manifest::schema::sandbox_seed_schema_text()
-                    }
-                }
+                crate::schema::text(match kind {
+                    SchemaKind::Manifest => Document::Manifest,
+                    SchemaKind::Plan => Document::Plan,
+                    SchemaKind::ApplyReport => Document::ApplyReport,
+                    SchemaKind::SandboxSeed => Document::SandboxSeed,
+                })
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -458,8 +515,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Sets up tracing on stderr: `-q` errors only, default warnings, `-v` info, `-vv` debug;
-/// RUST_LOG wins when set.
+/// RUST_LOG wins when set, except over the cap below.
+///
+/// The AWS SDK and HTTP crates print, at debug and trace, the SigV4 canonical request, whole
+/// requests with their `Authorization` and `x-amz-security-token` headers, and HTTP frames
+/// (STS responses carry session credentials). Their events above `info` are dropped by a second
+/// filter that RUST_LOG cannot lift, so no verbosity ever prints a secret.
 pub fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::FilterExt as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    /// Targets (crate names) whose verbose events may carry credentials.
+    const CAPPED_TARGETS: &[&str] = &["aws_", "hyper", "h2", "rustls", "tower", "reqwest"];
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
@@ -469,9 +537,13 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let cap = tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() <= tracing::Level::INFO
+            || !CAPPED_TARGETS.iter().any(|t| meta.target().starts_with(t))
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_filter(filter.and(cap));
+    let _ = tracing_subscriber::registry().with(layer).try_init();
 }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::{AwsArgs, PlanFormat};
-use crate::plan::{PlanDocument, Selection};
+use crate::desired::Selection;
+use crate::plan::PlanDocument;
 
 pub struct PlanArgs {
     pub paths: Vec<PathBuf>,
@@ -20,14 +21,17 @@ pub struct PlanArgs {
 }
 
 pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
-    let Some(desired) = super::load_or_report(&args.paths)? else {
+    let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
-    let desired = args.selection.apply(&desired);
     let runtime = super::runtime()?;
     let live = runtime.block_on(async {
-        let ctx = crate::aws::AwsContext::load(&aws.options()).await;
-        crate::pipeline::plan_live(&ctx, &desired).await
+        let options = crate::aws::AwsOptions {
+            read_only: true,
+            ..aws.options()
+        };
+        let ctx = crate::aws::AwsContext::load(&options).await;
+        crate::pipeline::plan_live(&ctx, &desired, &scope).await
     });
     let plan = live.plan;
     if let Some(out) = &args.out {

@@ -1,7 +1,9 @@
 //! Loading: paths → files → YAML documents → typed manifests, with a finding for every problem.
 //!
-//! A directory is walked for `*.yaml` / `*.yml` (hidden entries skipped, files sorted), every
-//! document of every file is dispatched on its `kind`, and deserialized into the `model` types.
+//! A directory is walked for `*.yaml` / `*.yml` (hidden entries skipped, symbolic links to
+//! directories not followed, files sorted); each file's nesting is bounded by a linear pre-scan
+//! before YAML parsing; every document of every file is dispatched on its `kind`, and
+//! deserialized into the `model` types.
 //! Unknown fields are collected (every one, not only the first) with `serde_ignored`; type errors
 //! get their field path from `serde_path_to_error` and their line from the `PositionIndex`.
 //! Whether the documents make sense together is `validate`'s job.
@@ -15,7 +17,9 @@ use serde_yaml::{Mapping, Value};
 use super::findings::{Code, Finding};
 use super::model::{API_VERSION, AccountManifest, KINDS, PromotionManifest, RESERVED_FIELDS};
 use super::schema::SchemaIndex;
-use super::yaml::{FieldPath, FileText, PositionIndex, Segment, read_file};
+use super::yaml::{
+    FieldPath, FileText, MAX_NESTING, PositionIndex, Segment, check_nesting, read_file,
+};
 
 /// A manifest file that was read, with the positions of its fields.
 #[derive(Debug)]
@@ -83,7 +87,8 @@ pub fn logical_path(label: &str, path: &FieldPath) -> String {
     }
 }
 
-/// Every manifest file under `paths`: files as given, directories walked for YAML files.
+/// Every manifest file under `paths`: files as given, directories walked for YAML files
+/// (symbolic links to directories inside them are not followed).
 pub fn discover(paths: &[PathBuf], findings: &mut Vec<Finding>) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for path in paths {
@@ -127,8 +132,23 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, findings: &mut Vec<Finding>) {
         .collect();
     paths.sort();
     for path in paths {
-        if path.is_dir() {
+        // `symlink_metadata` does not follow links: a symlinked directory is passed over (with
+        // a warning), so a link loop (`l1 -> .`) cannot make the walk revisit or recurse without
+        // end. A symlinked file is read like any file.
+        let Ok(entry) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if entry.is_dir() {
             walk(&path, files, findings);
+        } else if entry.is_symlink() && path.is_dir() {
+            findings.push(
+                Finding::warning(
+                    Code::ReadError,
+                    path.display().to_string(),
+                    "a symbolic link to a directory: not followed",
+                )
+                .hint("name the directory itself on the command line to load it"),
+            );
         } else if path
             .extension()
             .and_then(|e| e.to_str())
@@ -179,6 +199,22 @@ pub fn load_documents(
                 continue;
             }
         };
+        // Before any YAML parser: deep nesting costs them quadratic time.
+        if let Err(deep) = check_nesting(&text) {
+            findings.push(
+                Finding::error(
+                    Code::YamlSyntax,
+                    &display,
+                    format!("the YAML nests deeper than {MAX_NESTING} levels here"),
+                )
+                .at(Some((deep.line, deep.column)))
+                .allowed(format!(
+                    "mappings and lists ([ ], {{ }} or indented) nested at most {MAX_NESTING} levels"
+                )),
+            );
+            docs.incomplete = true;
+            continue;
+        }
         let values = parse_documents(&text, &display, findings, &mut docs.incomplete);
         let file = docs.files.len();
         docs.files.push(SourceFile {
@@ -238,10 +274,10 @@ fn parse_documents(
                         format!("invalid YAML: {message}"),
                     )
                     .at(position)
-                    .allowed(
-                        "YAML 1.2 documents separated by `---`, nested at most 128 levels, \
-                             without alias expansion bombs",
-                    ),
+                    .allowed(format!(
+                        "YAML 1.2 documents separated by `---`, nested at most {MAX_NESTING} \
+                             levels, without alias expansion bombs"
+                    )),
                 );
                 *incomplete = true;
                 break;

@@ -77,6 +77,12 @@ pub struct AccountManifest {
     /// reko-promote acts with the ambient credentials, after checking they belong to `accountId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// A read-only IAM role of this account that `plan` assumes instead of `roleArn` (Describe
+    /// and List calls only; `reko-promote iam` prints its policy), so that jobs which only plan,
+    /// such as pull-request jobs, never hold credentials that can write. `apply` always uses
+    /// `roleArn`. Takes the same `externalId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_role_arn: Option<String>,
     /// The external id the role's trust policy requires, passed to AssumeRole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,

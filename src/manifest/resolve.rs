@@ -454,6 +454,7 @@ pub fn resolve(
             name: a.name.clone(),
             account_id: a.account_id.clone(),
             role_arn: a.role_arn.clone(),
+            plan_role_arn: a.plan_role_arn.clone(),
             external_id: a.external_id.clone(),
         })
         .collect();

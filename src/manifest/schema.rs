@@ -1,9 +1,10 @@
 //! The manifest's JSON Schema, generated from the `model` types, and look-ups into it.
 //!
-//! `reko-promote schema` prints [`manifest_schema`]; `schemas/manifest.schema.json` is that output,
-//! committed for editors (a test fails when it is stale). Each schema's `$id` is the URL of the
-//! copy attached to this version's GitHub release ([`release_url`]); [`reference_from`] is how a
-//! written file points at a schema (relative inside a checkout, else that URL). The loader reuses the same schemas,
+//! `reko-promote schema` prints [`manifest_schema`] (through `crate::schema`, which emits every
+//! document's schema); `schemas/manifest.schema.json` is that output, committed for editors (a
+//! test fails when it is stale). Each schema's `$id` is the URL of the copy attached to this
+//! version's GitHub release ([`release_url`]); [`reference_from`] is how a written file points at
+//! a schema (relative inside a checkout, else that URL). The loader reuses the same schemas,
 //! through [`SchemaIndex`], to say which fields are allowed where, so error messages can never
 //! disagree with the schema.
 
@@ -87,43 +88,8 @@ pub fn manifest_schema() -> Value {
     schema
 }
 
-/// The schema as committed under `schemas/`: pretty JSON with a final newline.
-pub fn manifest_schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(&manifest_schema()).expect("schemas serialize");
-    text.push('\n');
-    text
-}
-
-/// The JSON Schema of the plan document (`plan --format json`, `plan --out`).
-pub fn plan_schema_text() -> String {
-    let mut schema = schema_of::<crate::plan::PlanDocument>();
-    if let Value::Object(map) = &mut schema {
-        map.insert("$id".into(), Value::String(release_url("plan.schema.json")));
-    }
-    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
-    text.push('\n');
-    text
-}
-
-/// The JSON Schema of a sandbox seed file (`reko-promote sandbox --seed FILE`).
-pub fn sandbox_seed_schema_text() -> String {
-    let mut schema = schema_of::<crate::sandbox::Seed>();
-    if let Value::Object(map) = &mut schema {
-        map.insert(
-            "$id".into(),
-            Value::String(release_url("sandbox-seed.schema.json")),
-        );
-        map.insert(
-            "description".into(),
-            Value::String("A reko-promote sandbox seed: accounts, roles, projects, versions, policies and faults (docs/sandbox.md).".into()),
-        );
-    }
-    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialize");
-    text.push('\n');
-    text
-}
-
-fn schema_of<T: JsonSchema>() -> Value {
+/// The JSON Schema of `T`, draft-07 (the dialect editors support best).
+pub fn schema_of<T: JsonSchema>() -> Value {
     let schema = SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<T>();
@@ -324,8 +290,6 @@ mod tests {
             env!("CARGO_PKG_VERSION")
         );
         assert_eq!(manifest_schema()["$id"], Value::String(expected));
-        let plan: Value = serde_json::from_str(&plan_schema_text()).unwrap();
-        assert_eq!(plan["$id"], Value::String(release_url("plan.schema.json")));
     }
 
     #[test]

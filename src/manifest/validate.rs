@@ -215,14 +215,20 @@ pub fn check_accounts<'a>(docs: &'a Documents, findings: &mut Vec<Finding>) -> A
             &account.account_id,
             constraints::check_account_id,
         );
-        if let Some(role) = &account.role_arn {
+        // Both roles act in this account: each must belong to it.
+        let roles = [
+            ("roleArn", &account.role_arn),
+            ("planRoleArn", &account.plan_role_arn),
+        ];
+        for (field, role) in roles {
+            let Some(role) = role else { continue };
             match constraints::RoleArn::parse(role) {
                 Ok(arn) if id_ok && arn.account_id != account.account_id => {
                     c.error(
                         Code::ArnMismatch,
                         at,
                         &label,
-                        &root.key("roleArn"),
+                        &root.key(field),
                         format!(
                             "the role is in account {}, but this account is {}",
                             arn.account_id, account.account_id
@@ -236,7 +242,7 @@ pub fn check_accounts<'a>(docs: &'a Documents, findings: &mut Vec<Finding>) -> A
                 }
                 Ok(_) => {}
                 Err(violation) => {
-                    c.value(at, &label, &root.key("roleArn"), role, |_| {
+                    c.value(at, &label, &root.key(field), role, |_| {
                         Err(violation.clone())
                     });
                 }
@@ -340,6 +346,9 @@ pub fn check_promotion(
         &promotion.source.account,
         accounts,
     );
+    // An account missing without a finding (its document failed to load) leaves the promotion
+    // unresolvable all the same.
+    let mut accounts_found = source_account.is_some();
     let source_project = project_ref(
         &mut c,
         at,
@@ -380,6 +389,7 @@ pub fn check_promotion(
             &destination.account,
             accounts,
         );
+        accounts_found &= account.is_some();
         project_ref(
             &mut c,
             at,
@@ -487,9 +497,10 @@ pub fn check_promotion(
             c.findings.push(finding);
         }
     }
-    !c.findings[before..]
-        .iter()
-        .any(|f| f.severity == super::findings::Severity::Error)
+    accounts_found
+        && !c.findings[before..]
+            .iter()
+            .any(|f| f.severity == super::findings::Severity::Error)
 }
 
 /// `source.policyScope`: one of the scopes' manifest names.

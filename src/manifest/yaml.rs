@@ -228,6 +228,139 @@ impl MarkedEventReceiver for IndexBuilder {
     }
 }
 
+/// The deepest nesting of mappings and lists a manifest may have. Manifests need about six
+/// levels; the limit stays well below `serde_yaml`'s own (128) so that [`check_nesting`] always
+/// answers first, before any YAML parser sees the text.
+pub const MAX_NESTING: usize = 64;
+
+/// Where a file first nests deeper than [`MAX_NESTING`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooDeep {
+    /// 1-based line and column of the collection that goes one level too deep.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A linear pre-scan of `text` that refuses nesting deeper than [`MAX_NESTING`] before any YAML
+/// parser runs: YAML scanners spend quadratic time on deep flow nesting (`[[[…`) before their
+/// own depth limits apply, so 160 KB of brackets would stall a CI job for seconds and 4 MiB for
+/// hours.
+///
+/// It counts flow collections (`[`, `{` where a token may start, outside quotes and comments) on
+/// top of the block nesting (one level per indentation step, plus each compact `- ` or `? `
+/// indicator at the start of a line), skipping the content of block scalars (`|`, `>`). It is
+/// not a YAML parser: where it errs it counts no deeper than the real nesting, and the parser's
+/// own limit still applies behind it.
+pub fn check_nesting(text: &str) -> Result<(), TooDeep> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow_depth = 0usize;
+    // The block depth a flow collection opened at (flow may span lines).
+    let mut flow_base = 0usize;
+    let mut quote: Option<u8> = None;
+    // While inside a block scalar: the indentation of the line that introduced it.
+    let mut block_scalar: Option<usize> = None;
+    for (line_index, line) in text.split('\n').enumerate() {
+        let line = line.as_bytes();
+        let line_no = line_index + 1;
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        if let Some(parent) = block_scalar {
+            let blank = line[indent..].iter().all(u8::is_ascii_whitespace);
+            if blank || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let mut at = 0;
+        if flow_depth == 0 && quote.is_none() {
+            let rest = &line[indent..];
+            if rest.iter().all(u8::is_ascii_whitespace) || rest[0] == b'#' || rest[0] == b'%' {
+                continue;
+            }
+            if indent == 0 && (rest.starts_with(b"---") || rest.starts_with(b"...")) {
+                indents.clear();
+                at = 3;
+            } else {
+                while indents.last().is_some_and(|&top| top > indent) {
+                    indents.pop();
+                }
+                if indents.last() != Some(&indent) {
+                    indents.push(indent);
+                }
+                at = indent;
+                let mut depth = indents.len();
+                // Compact nesting on one line: `- - - x`, `? - x`.
+                while at < line.len()
+                    && matches!(line[at], b'-' | b'?')
+                    && line.get(at + 1).is_none_or(|&b| b == b' ' || b == b'\r')
+                {
+                    depth += 1;
+                    at += 1;
+                    while line.get(at) == Some(&b' ') {
+                        at += 1;
+                    }
+                }
+                if depth > MAX_NESTING {
+                    return Err(TooDeep {
+                        line: line_no,
+                        column: indent + 1,
+                    });
+                }
+                flow_base = depth;
+            }
+        }
+        let mut previous: Option<u8> = if at == 0 { None } else { Some(b' ') };
+        while at < line.len() {
+            let byte = line[at];
+            match quote {
+                Some(b'"') => match byte {
+                    b'\\' => at += 1,
+                    b'"' => quote = None,
+                    _ => {}
+                },
+                Some(_) => {
+                    if byte == b'\'' {
+                        if line.get(at + 1) == Some(&b'\'') {
+                            at += 1;
+                        } else {
+                            quote = None;
+                        }
+                    }
+                }
+                None => {
+                    // Where a new node may start: after a separator (inside flow collections,
+                    // after their punctuation too); elsewhere `[`, `'` are part of a plain scalar.
+                    let token_start = previous.is_none_or(|p| {
+                        matches!(p, b' ' | b'\t')
+                            || (flow_depth > 0 && matches!(p, b'[' | b'{' | b',' | b':'))
+                    });
+                    match byte {
+                        b'#' if previous.is_none_or(|p| p == b' ' || p == b'\t') => break,
+                        b'"' | b'\'' if token_start => quote = Some(byte),
+                        b'[' | b'{' if token_start => {
+                            flow_depth += 1;
+                            if flow_base + flow_depth > MAX_NESTING {
+                                return Err(TooDeep {
+                                    line: line_no,
+                                    column: at + 1,
+                                });
+                            }
+                        }
+                        b']' | b'}' if flow_depth > 0 => flow_depth -= 1,
+                        b'|' | b'>' if token_start && flow_depth == 0 => {
+                            block_scalar = Some(indent);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            previous = Some(byte);
+            at += 1;
+        }
+    }
+    Ok(())
+}
+
 /// A file's text, after the checks that come before YAML: size, encoding.
 pub enum FileText {
     Text(String),
@@ -239,24 +372,46 @@ pub enum FileText {
 pub fn read_file(path: &std::path::Path, display: &str) -> FileText {
     use super::findings::{Code, Finding};
     let refuse = |code, message: String| FileText::Refused(Finding::error(code, display, message));
-    let size = match std::fs::metadata(path) {
-        Ok(meta) => meta.len(),
+    // Opened once and checked through the handle: a FIFO, a device (`/dev/zero`) or a
+    // directory is refused before any read, and the read itself stops past the cap.
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
         Err(e) => return refuse(Code::ReadError, format!("cannot read the file: {e}")),
     };
-    if size > MAX_FILE_BYTES {
+    let meta = match file.metadata() {
+        Ok(meta) => meta,
+        Err(e) => return refuse(Code::ReadError, format!("cannot read the file: {e}")),
+    };
+    if !meta.is_file() {
         return FileText::Refused(
+            Finding::error(Code::ReadError, display, "not a regular file")
+                .allowed("a manifest file or a directory of *.yaml / *.yml files"),
+        );
+    }
+    let too_large = |size: u64| {
+        FileText::Refused(
             Finding::error(
                 Code::FileTooLarge,
                 display,
                 format!("the file is {size} bytes, too large for a manifest"),
             )
             .allowed(format!("at most {MAX_FILE_BYTES} bytes per manifest file")),
-        );
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) => return refuse(Code::ReadError, format!("cannot read the file: {e}")),
+        )
     };
+    if meta.len() > MAX_FILE_BYTES {
+        return too_large(meta.len());
+    }
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+        &mut bytes,
+    ) {
+        return refuse(Code::ReadError, format!("cannot read the file: {e}"));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        // The file grew since its size was read.
+        return too_large(bytes.len() as u64);
+    }
     if bytes.contains(&0) {
         return FileText::Refused(
             Finding::error(
@@ -321,5 +476,52 @@ mod tests {
         assert_eq!(path.to_string(), "destinations.prod.account");
         let path = key_path(&["versions"]).index(0).key("tags").key("a.b");
         assert_eq!(path.to_string(), "versions[0].tags[\"a.b\"]");
+    }
+
+    #[test]
+    fn nesting_within_the_limit_passes_and_beyond_is_located() {
+        let ok = format!("a: {}{}\n", "[".repeat(63), "]".repeat(63));
+        assert_eq!(check_nesting(&ok), Ok(()));
+        let deep = format!("a: {}{}\n", "[".repeat(64), "]".repeat(64));
+        assert_eq!(
+            check_nesting(&deep),
+            Err(TooDeep {
+                line: 1,
+                column: 67
+            })
+        );
+        let block: String = (0..64)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert_eq!(check_nesting(&block), Ok(()));
+        let block = format!("{block}{}k:\n", " ".repeat(64));
+        assert_eq!(
+            check_nesting(&block),
+            Err(TooDeep {
+                line: 65,
+                column: 65
+            })
+        );
+        // Dedenting closes levels: many siblings are not depth.
+        let siblings = "a:\n  b: 1\nc:\n  d: [1]\n".repeat(1000);
+        assert_eq!(check_nesting(&siblings), Ok(()));
+    }
+
+    #[test]
+    fn quoted_commented_and_block_scalar_brackets_are_not_nesting() {
+        let deep = "[".repeat(100);
+        for text in [
+            format!("a: \"{deep}\"\n"),
+            format!("a: '{deep}'\n"),
+            format!("a: 'it''s {deep}'\n"),
+            format!("a: \"\\\" {deep}\"\n"),
+            format!("a: 1 # {deep}\n"),
+            format!("a: x{deep}\n"),
+            format!("a: |\n  {deep}\n\n  {deep}\nb: 1\n"),
+            format!("a: >-\n    {deep}\n"),
+            format!("a: \"multi\n  line {deep}\"\n"),
+        ] {
+            assert_eq!(check_nesting(&text), Ok(()), "{text}");
+        }
     }
 }

@@ -4,8 +4,16 @@
 //! --out FILE` saves it for `apply --plan FILE`, and the text and markdown renderers read only
 //! it, so the three outputs can never disagree. Its JSON Schema is `schemas/plan.schema.json`.
 //! It never holds credentials: only account IDs, role ARNs, resource ARNs and digests.
+//!
+//! It holds data, not prose: every entry's [`Reason`] is a typed value carrying what it is
+//! about, and the words are produced only by the renderers (`render::plan`). Entries are found
+//! by their [`PlacementKey`], never by position.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::aws::AwsError;
+use crate::desired::PlacementKey;
+use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -78,6 +86,9 @@ pub struct SourceSide {
     /// The version ARN, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_arn: Option<String>,
+    /// The version's status, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_status: Option<VersionStatus>,
 }
 
 /// The destination of a placement.
@@ -110,7 +121,7 @@ pub struct CopySettings {
 #[serde(rename_all = "camelCase")]
 pub struct LiveVersionView {
     pub arn: String,
-    pub status: String,
+    pub status: VersionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,22 +140,149 @@ pub struct Drift {
     pub actual: Option<String>,
 }
 
+/// Which side of a copy a project is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+/// A piece of live state a decision needed and that was not read (a read of an earlier piece
+/// failed, so this one was never attempted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotRead {
+    SourceProject,
+    SourceVersion,
+    DestinationProject,
+    DestinationVersion,
+}
+
+/// Why an entry has its action: one variant per situation, carrying its data. Each variant
+/// belongs to exactly one [`Action`] ([`Reason::action`]); the words are the renderers'.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "code",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Reason {
+    // copy
+    /// Missing in the destination; source and destination are in one account.
+    CopySameAccount,
+    /// Missing in the destination; the source project's policies allow the copy.
+    CopyAllowedByPolicy,
+    /// Missing in the destination; apply first writes the managed policy that allows it.
+    CopyAfterManagedPolicy,
+    // unchanged
+    /// Present, from the same source.
+    Present {
+        status: VersionStatus,
+    },
+    // in-progress
+    /// Being copied (COPYING_IN_PROGRESS); apply waits for it.
+    BeingCopied,
+    // conflict
+    /// The version name holds a version from another source (or trained in place: `None`).
+    OtherSource {
+        actual_source: Option<String>,
+    },
+    /// The copy failed (COPYING_FAILED); the version must be deleted to retry.
+    CopyFailed {
+        status_message: Option<String>,
+    },
+    /// The version is being deleted.
+    BeingDeleted,
+    // blocked
+    SourceProjectMissing,
+    /// The source project is not the one the manifest pins (recreated?).
+    SourceProjectReplaced {
+        actual_arn: String,
+        pinned_arn: String,
+    },
+    SourceVersionMissing,
+    SourceVersionReplaced {
+        actual_arn: String,
+        pinned_arn: String,
+    },
+    /// The source version is not a trained model.
+    SourceNotTrained {
+        status: VersionStatus,
+        status_message: Option<String>,
+    },
+    /// The destination project does not exist (CopyProjectVersion does not create projects).
+    DestinationProjectMissing,
+    DestinationProjectReplaced {
+        actual_arn: String,
+        pinned_arn: String,
+    },
+    /// The project is an adapter (CONTENT_MODERATION): CopyProjectVersion does not copy adapters.
+    Adapter {
+        side: Side,
+        feature: ProjectFeature,
+    },
+    /// A policy of the source project explicitly denies the destination account the copy.
+    PolicyDenies,
+    /// No policy of the source project allows the copy, and `managePolicy` is off.
+    PolicyMissing,
+    // unknown
+    /// An account could not be acted in.
+    AccountUnreadable {
+        account: String,
+        problem: Box<AccountProblem>,
+    },
+    /// A project's state could not be read.
+    ProjectUnreadable {
+        side: Side,
+        error: Box<AwsError>,
+    },
+    NotRead {
+        what: NotRead,
+    },
+}
+
+impl Reason {
+    /// The action this reason leads to.
+    pub fn action(&self) -> Action {
+        use Reason::*;
+        match self {
+            CopySameAccount | CopyAllowedByPolicy | CopyAfterManagedPolicy => Action::Copy,
+            Present { .. } => Action::Unchanged,
+            BeingCopied => Action::InProgress,
+            OtherSource { .. } | CopyFailed { .. } | BeingDeleted => Action::Conflict,
+            SourceProjectMissing
+            | SourceProjectReplaced { .. }
+            | SourceVersionMissing
+            | SourceVersionReplaced { .. }
+            | SourceNotTrained { .. }
+            | DestinationProjectMissing
+            | DestinationProjectReplaced { .. }
+            | Adapter { .. }
+            | PolicyDenies
+            | PolicyMissing => Action::Blocked,
+            AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
+        }
+    }
+}
+
 /// One placement and what apply does about it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanEntry {
+    /// The placement's stable key (promotion, destination, version name).
+    pub key: PlacementKey,
+    /// Always `reason`'s action (stated apart for readers of the JSON).
     pub action: Action,
-    /// Why, in one sentence.
-    pub reason: String,
-    pub promotion: String,
-    /// The destination's key in the promotion.
-    pub destination: String,
+    pub reason: Reason,
     pub region: String,
     pub source: SourceSide,
     pub target: DestinationSide,
     pub settings: CopySettings,
     /// Whether the copy crosses accounts (and so needs a source project policy).
     pub cross_account: bool,
+    /// Whether apply manages the source project's policies (`managePolicy`).
+    pub manage_policy: bool,
     /// The destination version as it is, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<LiveVersionView>,
@@ -161,30 +299,119 @@ pub struct PlanEntry {
     pub declared_at: String,
 }
 
-/// A project policy apply will write (managed policies, `managePolicy: true`).
+/// What happens to a planned project policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyChange {
-    pub source_account: AccountRef,
-    pub project_arn: String,
-    pub policy_name: String,
-    /// The revision it replaces (`None`: a new policy).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces_revision_id: Option<String>,
-    /// The accounts it lets copy, and how many versions.
-    pub grants: Vec<String>,
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum PolicyChange {
+    /// A new policy.
+    Create,
+    /// Replaces this revision.
+    Update { replaces_revision_id: String },
+    /// Already as wanted.
+    Unchanged { revision_id: String },
 }
 
-/// What a destination project looked like when the plan was computed: `apply --plan` reads it
-/// again and refuses when it changed.
+/// One project policy document as apply writes it (managed) or the source account's owners
+/// must (unmanaged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedPolicy {
+    pub policy_name: String,
+    /// The destination account it lets copy.
+    pub grantee_account_id: String,
+    /// The exact document (compact JSON, as written).
+    pub document: String,
+    pub change: PolicyChange,
+}
+
+/// The grants one source project must carry, computed once from the plan's entries and used by
+/// the plan, `apply` and `policy`: which destination accounts may copy which version ARNs, and
+/// the policy documents that say so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceGrants {
+    pub source_account: AccountRef,
+    pub project_arn: String,
+    pub region: String,
+    /// Whether apply writes these policies (`managePolicy: true`).
+    pub managed: bool,
+    /// Destination account id → the version ARNs it may copy. Only placements that can be
+    /// carried out grant anything.
+    pub grants: BTreeMap<String, BTreeSet<String>>,
+    /// Destination accounts left out because a placement of theirs is unknown: their managed
+    /// policies are neither written nor withdrawn.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub withheld: BTreeSet<String>,
+    /// The policy documents for these grants.
+    pub policies: Vec<PlannedPolicy>,
+}
+
+impl SourceGrants {
+    /// Whether apply writes anything to this project.
+    pub fn has_writes(&self) -> bool {
+        self.managed
+            && self
+                .policies
+                .iter()
+                .any(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
+    }
+}
+
+/// Why a run sees only part of the manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum PartialCause {
+    /// Manifest files were named rather than the whole manifest directory.
+    ManifestFiles { files: Vec<String> },
+    /// `--target` / `--exclude` narrowed the placements.
+    Selection {
+        targets: Vec<String>,
+        excludes: Vec<String>,
+    },
+}
+
+/// What part of the manifests a run covers. A partial run only adds: it never withdraws a
+/// grant (managed policies only widen) nor removes anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunScope {
+    pub partial: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<PartialCause>,
+}
+
+impl RunScope {
+    /// The whole manifest directory, nothing narrowed.
+    pub fn full() -> Self {
+        RunScope::default()
+    }
+
+    /// A run that sees only part of the manifests, for `because`.
+    pub fn partial(because: Vec<PartialCause>) -> Self {
+        RunScope {
+            partial: !because.is_empty(),
+            because,
+        }
+    }
+}
+
+/// What one placement's live state looked like when the plan was computed: `apply --plan`
+/// reads it again and refuses when it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Fingerprint {
-    pub account_id: String,
-    pub region: String,
-    pub project: String,
-    /// SHA-256 of the project, the versions planned in it (present or absent, with status and
-    /// source), and the revision ids of the source projects' policies feeding it.
+    pub key: PlacementKey,
+    /// SHA-256 of the source project (ARN, feature), the source version (ARN, status), the
+    /// destination project and version (present or absent, with status and source), the
+    /// revisions of the source project's policies, and why any of them could not be read.
     pub digest: String,
 }
 
@@ -200,7 +427,7 @@ pub struct Summary {
     pub unknown: usize,
     /// Entries with drift (counted apart: drift never triggers a copy).
     pub drift: usize,
-    /// Project policies apply will write.
+    /// Project policies apply will write (created or updated).
     pub policies: usize,
 }
 
@@ -219,9 +446,9 @@ impl Summary {
 /// An account that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AccountProblem {
+pub struct AccountIssue {
     pub account: String,
-    pub reason: String,
+    pub problem: AccountProblem,
 }
 
 /// The plan: versioned, the single source of every rendering and of `apply --plan`.
@@ -236,19 +463,32 @@ pub struct PlanDocument {
     /// SHA-256 of the desired state the plan was computed from (the manifests' meaning, not
     /// their formatting).
     pub manifests_digest: String,
+    /// Which part of the manifests the plan covers.
+    pub scope: RunScope,
     pub summary: Summary,
-    /// Every placement, in the desired state's order.
+    /// Every placement, in the desired state's order (found by key, never by position).
     pub entries: Vec<PlanEntry>,
-    /// Project policies apply will write before copying.
+    /// The grants and policy documents of every source project of a cross-account copy.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<PolicyChange>,
-    /// The live state each destination project was planned against.
+    pub grants: Vec<SourceGrants>,
+    /// The live state each placement was planned against.
     pub fingerprints: Vec<Fingerprint>,
     /// Accounts that could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub account_problems: Vec<AccountProblem>,
+    pub account_problems: Vec<AccountIssue>,
 }
 
 impl PlanDocument {
-    pub const FORMAT_VERSION: u32 = 1;
+    /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
+    pub const FORMAT_VERSION: u32 = 2;
+
+    /// The entry of placement `key`.
+    pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {
+        self.entries.iter().find(|e| &e.key == key)
+    }
+
+    /// Every entry by key.
+    pub fn by_key(&self) -> BTreeMap<&PlacementKey, &PlanEntry> {
+        self.entries.iter().map(|e| (&e.key, e)).collect()
+    }
 }

@@ -2,10 +2,11 @@
 //! document.
 //!
 //! No I/O happens here: `state::read` fetched the live state, the renderers and `apply` consume
-//! the [`PlanDocument`]. Each placement gets exactly one [`Action`] with its reason; settings that
-//! cannot change on an existing version are reported as drift; managed project policies are
-//! computed as apply will write them; each destination project gets a fingerprint of the state it
-//! was planned against, so a saved plan can be refused once that state moves.
+//! the [`PlanDocument`]. Each placement gets exactly one typed [`Reason`] (and so one
+//! [`Action`]); settings that cannot change on an existing version are reported as drift; the
+//! grants of every source project are computed once, from the entries that can be carried out,
+//! with the policy documents apply writes; each placement gets a fingerprint of the state it was
+//! planned against, so a saved plan can be refused once that state moves.
 
 pub mod document;
 
@@ -15,53 +16,13 @@ use sha2::{Digest, Sha256};
 
 use crate::desired::{DesiredState, Placement};
 use crate::policy::{self, Caller, Decision, PolicyDocument};
-use crate::state::{LiveState, LiveVersion, ProjectKey, is_copyable_status};
+use crate::state::{LiveState, LiveVersion, ProjectKey, VersionStatus};
 
 pub use document::{
-    AccountProblem, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
-    LiveVersionView, PlanDocument, PlanEntry, PolicyChange, SourceSide, Summary,
+    AccountIssue, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
+    LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyChange,
+    Reason, RunScope, Side, SourceGrants, SourceSide, Summary,
 };
-
-/// Which placements a plan covers: `--target` and `--exclude`, each matching a promotion, an
-/// account or a destination name.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    pub targets: Vec<String>,
-    pub excludes: Vec<String>,
-}
-
-impl Selection {
-    fn names(p: &Placement) -> [&str; 4] {
-        [
-            &p.promotion,
-            &p.destination_account,
-            &p.destination,
-            &p.source_account,
-        ]
-    }
-
-    pub fn includes(&self, p: &Placement) -> bool {
-        let names = Self::names(p);
-        (self.targets.is_empty() || self.targets.iter().any(|t| names.contains(&t.as_str())))
-            && !self.excludes.iter().any(|e| names.contains(&e.as_str()))
-    }
-
-    /// The desired state restricted to the selection (marked partial when it leaves any
-    /// placement out).
-    pub fn apply(&self, desired: &DesiredState) -> DesiredState {
-        let placements: Vec<Placement> = desired
-            .placements
-            .iter()
-            .filter(|p| self.includes(p))
-            .cloned()
-            .collect();
-        DesiredState {
-            accounts: desired.accounts.clone(),
-            partial: desired.partial || placements.len() < desired.placements.len(),
-            placements,
-        }
-    }
-}
 
 /// SHA-256 of the desired state's meaning (where each placement was declared left out, so
 /// moving a manifest around does not make a saved plan stale).
@@ -80,14 +41,15 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
 
 pub use crate::policy::managed_policy_name;
 
-/// Computes the plan.
-pub fn compute(desired: &DesiredState, live: &LiveState) -> PlanDocument {
+/// Computes the plan of `desired` against `live`, for a run of `scope`.
+pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> PlanDocument {
     let entries: Vec<PlanEntry> = desired
         .placements
         .iter()
         .map(|p| plan_placement(desired, live, p))
         .collect();
-    let policies = managed_policies(desired, live, &entries);
+    let keep_existing = scope.partial || desired.partial;
+    let grants = source_grants(&entries, live, keep_existing);
 
     let mut summary = Summary::default();
     for entry in &entries {
@@ -103,21 +65,33 @@ pub fn compute(desired: &DesiredState, live: &LiveState) -> PlanDocument {
             summary.drift += 1;
         }
     }
-    summary.policies = policies.len();
+    summary.policies = grants
+        .iter()
+        .filter(|g| g.managed)
+        .flat_map(|g| &g.policies)
+        .filter(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
+        .count();
+    let mut scope = scope.clone();
+    scope.partial = keep_existing;
     PlanDocument {
         format_version: PlanDocument::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         manifests_digest: manifests_digest(desired),
+        scope,
         summary,
+        fingerprints: desired
+            .placements
+            .iter()
+            .map(|p| fingerprint(live, p))
+            .collect(),
         entries,
-        policies,
-        fingerprints: fingerprints(desired, live),
+        grants,
         account_problems: live
             .inaccessible
             .iter()
-            .map(|(account, reason)| AccountProblem {
+            .map(|(account, problem)| AccountIssue {
                 account: account.clone(),
-                reason: reason.clone(),
+                problem: problem.clone(),
             })
             .collect(),
     }
@@ -139,10 +113,11 @@ fn plan_placement(desired: &DesiredState, live: &LiveState, p: &Placement) -> Pl
     let source_version = live.version(&source_key, &p.source_version).flatten();
     let dest_project = live.project(&dest_key).flatten();
     let mut entry = PlanEntry {
+        key: p.key(),
         action: Action::Unknown,
-        reason: String::new(),
-        promotion: p.promotion.clone(),
-        destination: p.destination.clone(),
+        reason: Reason::NotRead {
+            what: NotRead::SourceProject,
+        },
         region: p.region.clone(),
         source: SourceSide {
             account: account_ref(desired, &p.source_account, &p.source_project.account_id),
@@ -154,6 +129,7 @@ fn plan_placement(desired: &DesiredState, live: &LiveState, p: &Placement) -> Pl
             version_arn: source_version
                 .map(|v| v.arn.clone())
                 .or_else(|| p.source_version_arn.clone()),
+            version_status: source_version.map(|v| v.status.clone()),
         },
         target: DestinationSide {
             account: account_ref(
@@ -174,6 +150,7 @@ fn plan_placement(desired: &DesiredState, live: &LiveState, p: &Placement) -> Pl
             tags: p.tags.clone(),
         },
         cross_account: p.is_cross_account(),
+        manage_policy: p.manage_policy,
         live: None,
         diff: None,
         drift: Vec::new(),
@@ -183,168 +160,129 @@ fn plan_placement(desired: &DesiredState, live: &LiveState, p: &Placement) -> Pl
             None => p.origin.file.clone(),
         },
     };
-    let (action, reason) = decide(desired, live, p, &mut entry);
-    entry.action = action;
+    let reason = decide(desired, live, p, &mut entry);
+    entry.action = reason.action();
     entry.reason = reason;
     entry
 }
 
-/// The action and reason for one placement; fills the entry's live view, diff, drift and
-/// missing policy statement along the way.
+/// The reason (and so the action) for one placement; fills the entry's live view, diff, drift
+/// and missing policy statement along the way.
 fn decide(
     desired: &DesiredState,
     live: &LiveState,
     p: &Placement,
     entry: &mut PlanEntry,
-) -> (Action, String) {
-    use Action::*;
+) -> Reason {
     for account in [&p.destination_account, &p.source_account] {
-        if let Some(reason) = live.inaccessible.get(account) {
-            return (
-                Unknown,
-                format!("cannot read account `{account}`: {reason}"),
-            );
+        if let Some(problem) = live.inaccessible.get(account) {
+            return Reason::AccountUnreadable {
+                account: account.clone(),
+                problem: Box::new(problem.clone()),
+            };
         }
     }
     let source_key = ProjectKey::of(&p.source_project);
     let dest_key = ProjectKey::of(&p.destination_project);
-    for key in [&source_key, &dest_key] {
-        if let Some(reason) = live.read_errors.get(key) {
-            return (
-                Unknown,
-                format!(
-                    "cannot read project `{}` of account {}: {reason}",
-                    key.name, key.account_id
-                ),
-            );
+    for (side, key) in [(Side::Source, &source_key), (Side::Destination, &dest_key)] {
+        if let Some(error) = live.read_errors.get(key) {
+            return Reason::ProjectUnreadable {
+                side,
+                error: Box::new(error.clone()),
+            };
         }
     }
 
-    // The source must exist and be trained.
+    // The source must exist, be a Custom Labels project and hold a trained version.
     let source_project = match live.project(&source_key) {
-        None => return (Unknown, "the source project was not read".into()),
-        Some(None) => {
-            return (
-                Blocked,
-                format!(
-                    "source project `{}` does not exist in account `{}` ({})",
-                    p.source_project.name, p.source_account, p.region
-                ),
-            );
+        None => {
+            return Reason::NotRead {
+                what: NotRead::SourceProject,
+            };
         }
+        Some(None) => return Reason::SourceProjectMissing,
         Some(Some(project)) => project,
     };
     if let Some(pinned) = &p.source_project.arn
         && pinned != &source_project.arn
     {
-        return (
-            Blocked,
-            format!(
-                "source project `{}` is {}, not the {pinned} the manifest pins (recreated?)",
-                p.source_project.name, source_project.arn
-            ),
-        );
+        return Reason::SourceProjectReplaced {
+            actual_arn: source_project.arn.clone(),
+            pinned_arn: pinned.clone(),
+        };
+    }
+    if !source_project.feature.is_copyable() {
+        return Reason::Adapter {
+            side: Side::Source,
+            feature: source_project.feature.clone(),
+        };
     }
     let source_version = match live.version(&source_key, &p.source_version) {
-        None => return (Unknown, "the source version was not read".into()),
-        Some(None) => {
-            return (
-                Blocked,
-                format!(
-                    "source version `{}` does not exist in project `{}` of account `{}`",
-                    p.source_version, p.source_project.name, p.source_account
-                ),
-            );
+        None => {
+            return Reason::NotRead {
+                what: NotRead::SourceVersion,
+            };
         }
+        Some(None) => return Reason::SourceVersionMissing,
         Some(Some(version)) => version,
     };
     if let Some(pinned) = &p.source_version_arn
         && pinned != &source_version.arn
     {
-        return (
-            Blocked,
-            format!(
-                "source version `{}` is {}, not the {pinned} the manifest pins",
-                p.source_version, source_version.arn
-            ),
-        );
+        return Reason::SourceVersionReplaced {
+            actual_arn: source_version.arn.clone(),
+            pinned_arn: pinned.clone(),
+        };
     }
-    if !is_copyable_status(&source_version.status) {
-        return (
-            Blocked,
-            format!(
-                "source version `{}` is {}{}; only trained versions can be copied",
-                p.source_version,
-                source_version.status,
-                source_version
-                    .status_message
-                    .as_deref()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default()
-            ),
-        );
+    if !source_version.status.is_copyable_source() {
+        return Reason::SourceNotTrained {
+            status: source_version.status.clone(),
+            status_message: source_version.status_message.clone(),
+        };
     }
 
-    // The destination project must exist.
+    // The destination project must exist and be a Custom Labels project.
     let dest_project = match live.project(&dest_key) {
-        None => return (Unknown, "the destination project was not read".into()),
-        Some(None) => {
-            return (
-                Blocked,
-                format!(
-                    "destination project `{}` does not exist in account `{}` ({}); create it \
-                     first (CopyProjectVersion does not create projects)",
-                    p.destination_project.name, p.destination_account, p.region
-                ),
-            );
+        None => {
+            return Reason::NotRead {
+                what: NotRead::DestinationProject,
+            };
         }
+        Some(None) => return Reason::DestinationProjectMissing,
         Some(Some(project)) => project,
     };
     if let Some(pinned) = &p.destination_project.arn
         && pinned != &dest_project.arn
     {
-        return (
-            Blocked,
-            format!(
-                "destination project `{}` is {}, not the {pinned} the manifest pins",
-                p.destination_project.name, dest_project.arn
-            ),
-        );
+        return Reason::DestinationProjectReplaced {
+            actual_arn: dest_project.arn.clone(),
+            pinned_arn: pinned.clone(),
+        };
+    }
+    if !dest_project.feature.is_copyable() {
+        return Reason::Adapter {
+            side: Side::Destination,
+            feature: dest_project.feature.clone(),
+        };
     }
 
     match live.version(&dest_key, &p.version_name) {
-        None => (Unknown, "the destination version was not read".into()),
+        None => Reason::NotRead {
+            what: NotRead::DestinationVersion,
+        },
         Some(Some(existing)) => existing_version(p, &source_version.arn, existing, entry),
         Some(None) => {
             if !p.is_cross_account() {
-                return (
-                    Copy,
-                    "missing in the destination (same-account copy)".into(),
-                );
+                return Reason::CopySameAccount;
             }
             // The copy is made by the destination account's role (or its ambient identity).
             let role = desired
                 .account(&p.destination_account)
                 .and_then(|a| a.role_arn.clone());
             match policy_decision(live, p, role, &source_key, &source_version.arn) {
-                Decision::Allowed => (
-                    Copy,
-                    "missing in the destination; the source project's policy allows the copy"
-                        .into(),
-                ),
-                Decision::ExplicitlyDenied => (
-                    Blocked,
-                    format!(
-                        "a policy of source project `{}` explicitly denies account {} the copy",
-                        p.source_project.name, p.destination_project.account_id
-                    ),
-                ),
-                Decision::NotAllowed if p.manage_policy => (
-                    Copy,
-                    "missing in the destination; apply first writes the project policy that \
-                     allows the copy (managePolicy)"
-                        .into(),
-                ),
+                Decision::Allowed => Reason::CopyAllowedByPolicy,
+                Decision::ExplicitlyDenied => Reason::PolicyDenies,
+                Decision::NotAllowed if p.manage_policy => Reason::CopyAfterManagedPolicy,
                 Decision::NotAllowed => {
                     let statement = policy::Statement::allow_copy(
                         None,
@@ -355,17 +293,7 @@ fn decide(
                         vec![source_version.arn.clone()],
                     );
                     entry.missing_policy_statement = Some(statement.to_value());
-                    (
-                        Blocked,
-                        format!(
-                            "no policy of source project `{}` allows account {} to copy this \
-                             version; add the statement shown (PutProjectPolicy in account `{}`), \
-                             or set `managePolicy: true`",
-                            p.source_project.name,
-                            p.destination_project.account_id,
-                            p.source_account
-                        ),
-                    )
+                    Reason::PolicyMissing
                 }
             }
         }
@@ -399,7 +327,7 @@ fn existing_version(
     source_arn: &str,
     existing: &LiveVersion,
     entry: &mut PlanEntry,
-) -> (Action, String) {
+) -> Reason {
     entry.live = Some(LiveVersionView {
         arn: existing.arn.clone(),
         status: existing.status.clone(),
@@ -409,50 +337,30 @@ fn existing_version(
     let same_source = existing.source_project_version_arn.as_deref() == Some(source_arn);
     if !same_source {
         entry.diff = Some(conflict_diff(p, source_arn, existing));
-        let actual = existing
-            .source_project_version_arn
-            .as_deref()
-            .unwrap_or("no source (trained in place)");
-        return (
-            Action::Conflict,
-            format!(
-                "`{}` already exists in project `{}` but came from {actual}",
-                p.version_name, p.destination_project.name
-            ),
-        );
+        return Reason::OtherSource {
+            actual_source: existing.source_project_version_arn.clone(),
+        };
     }
-    match existing.status.as_str() {
-        "COPYING_IN_PROGRESS" => (
-            Action::InProgress,
-            "being copied (COPYING_IN_PROGRESS); apply waits for it".into(),
-        ),
-        "COPYING_FAILED" => {
+    match &existing.status {
+        VersionStatus::CopyingInProgress => Reason::BeingCopied,
+        VersionStatus::CopyingFailed => {
             entry.diff = Some(conflict_diff(p, source_arn, existing));
-            (
-                Action::Conflict,
-                format!(
-                    "the copy failed (COPYING_FAILED: {}); delete the version to retry",
-                    existing.status_message.as_deref().unwrap_or("no message")
-                ),
-            )
+            Reason::CopyFailed {
+                status_message: existing.status_message.clone(),
+            }
         }
-        "DELETING" => {
+        VersionStatus::Deleting => {
             entry.diff = Some(conflict_diff(p, source_arn, existing));
-            (
-                Action::Conflict,
-                "the version is being deleted (DELETING); plan again once it is gone".into(),
-            )
+            Reason::BeingDeleted
         }
         status => {
             entry.drift = drift(p, existing);
-            (
-                Action::Unchanged,
-                format!("present, from the same source ({status})"),
-            )
+            Reason::Present {
+                status: status.clone(),
+            }
         }
     }
 }
-
 fn conflict_diff(p: &Placement, source_arn: &str, existing: &LiveVersion) -> String {
     let mut desired = format!("sourceProjectVersionArn: {source_arn}\nstatus: COPYING_COMPLETED\n");
     let mut actual = format!(
@@ -524,140 +432,154 @@ fn drift(p: &Placement, existing: &LiveVersion) -> Vec<Drift> {
     drift
 }
 
-/// The grants managed policies must carry for one source project: destination account id →
-/// the version ARNs the manifests send there.
-#[derive(Debug, Clone)]
-pub struct ManagedGrant {
-    pub source_account: AccountRef,
-    pub project: ProjectKey,
-    pub project_arn: String,
-    pub by_account: BTreeMap<String, BTreeSet<String>>,
+/// Whether an entry's placement can be carried out and so grants its version: a copy to make,
+/// a copy already there or under way, or one only a missing (unmanaged) policy blocks.
+fn grants_its_version(entry: &PlanEntry) -> bool {
+    matches!(
+        entry.action,
+        Action::Copy | Action::Unchanged | Action::InProgress
+    ) || entry.reason == Reason::PolicyMissing
 }
 
-/// The managed grants of every source project with `managePolicy: true` and cross-account
-/// placements whose source is known live (`entries` are the plan's, in placement order).
-pub fn managed_grants(desired: &DesiredState, entries: &[PlanEntry]) -> Vec<ManagedGrant> {
-    let mut grants: BTreeMap<ProjectKey, ManagedGrant> = BTreeMap::new();
-    for (p, entry) in desired.placements.iter().zip(entries) {
-        if !p.manage_policy || !p.is_cross_account() {
-            continue;
-        }
-        let (Some(version_arn), Some(project_arn)) =
-            (&entry.source.version_arn, &entry.source.project_arn)
-        else {
+/// The grants of every source project of a cross-account placement, with the policy documents
+/// that carry them and what writing them changes. Computed once, from the entries: only
+/// placements that can be carried out grant anything, and a destination account with an
+/// unknown placement is withheld (its managed policies neither written nor withdrawn).
+pub fn source_grants(
+    entries: &[PlanEntry],
+    live: &LiveState,
+    keep_existing: bool,
+) -> Vec<SourceGrants> {
+    let mut by_project: BTreeMap<String, SourceGrants> = BTreeMap::new();
+    let mut unknown: BTreeSet<(String, String)> = BTreeSet::new();
+    for entry in entries.iter().filter(|e| e.cross_account) {
+        let Some(project_arn) = &entry.source.project_arn else {
             continue;
         };
-        let key = ProjectKey::of(&p.source_project);
-        grants
-            .entry(key.clone())
-            .or_insert_with(|| ManagedGrant {
+        let destination = entry.target.account.account_id.clone();
+        let grants = by_project
+            .entry(project_arn.clone())
+            .or_insert_with(|| SourceGrants {
                 source_account: entry.source.account.clone(),
-                project: key,
                 project_arn: project_arn.clone(),
-                by_account: BTreeMap::new(),
-            })
-            .by_account
-            .entry(p.destination_project.account_id.clone())
-            .or_default()
-            .insert(version_arn.clone());
+                region: entry.region.clone(),
+                managed: entry.manage_policy,
+                grants: BTreeMap::new(),
+                withheld: BTreeSet::new(),
+                policies: Vec::new(),
+            });
+        grants.managed |= entry.manage_policy;
+        if entry.action == Action::Unknown {
+            unknown.insert((project_arn.clone(), destination));
+            continue;
+        }
+        if let (true, Some(version_arn)) = (grants_its_version(entry), &entry.source.version_arn) {
+            grants
+                .grants
+                .entry(destination)
+                .or_default()
+                .insert(version_arn.clone());
+        }
     }
-    grants.into_values().collect()
-}
-
-/// The managed policies apply will write.
-fn managed_policies(
-    desired: &DesiredState,
-    live: &LiveState,
-    entries: &[PlanEntry],
-) -> Vec<PolicyChange> {
-    let mut changes = Vec::new();
-    for grant in managed_grants(desired, entries) {
-        let partition = crate::constraints::partition_of_region(&grant.project.region);
-        let existing = live
-            .policies
-            .get(&grant.project)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        for (account_id, arns) in &grant.by_account {
+    for (project_arn, account_id) in unknown {
+        if let Some(grants) = by_project.get_mut(&project_arn) {
+            grants.grants.remove(&account_id);
+            grants.withheld.insert(account_id);
+        }
+    }
+    let source_keys: BTreeMap<&str, ProjectKey> = entries
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.source.project_arn.as_deref()?,
+                ProjectKey {
+                    account_id: e.source.account.account_id.clone(),
+                    region: e.region.clone(),
+                    name: e.source.project.clone(),
+                },
+            ))
+        })
+        .collect();
+    by_project
+        .into_values()
+        .filter(|g| !g.grants.is_empty() || !g.withheld.is_empty())
+        .map(|mut g| {
+            let existing = source_keys
+                .get(g.project_arn.as_str())
+                .and_then(|key| live.policies.get(key))
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let partition = crate::constraints::partition_of_region(&g.region);
             let current = existing
                 .iter()
                 .map(|p| (p.name.as_str(), p.document.as_str()));
-            for (name, document) in
-                policy::managed_policy_set(partition, account_id, arns, current, desired.partial)
-            {
-                let current = existing.iter().find(|p| p.name == name);
-                if current.is_some_and(|c| same_document(&c.document, &document)) {
-                    continue;
-                }
-                changes.push(PolicyChange {
-                    source_account: grant.source_account.clone(),
-                    project_arn: grant.project_arn.clone(),
-                    policy_name: name,
-                    replaces_revision_id: current.map(|c| c.revision_id.clone()),
-                    grants: vec![format!(
-                        "account {account_id} may copy {} version(s)",
-                        document
-                            .statements
-                            .iter()
-                            .map(|s| s.resources.len())
-                            .sum::<usize>()
-                    )],
-                });
-            }
-        }
-    }
-    changes
+            g.policies = policy::managed_policies(partition, &g.grants, current, keep_existing)
+                .into_iter()
+                .map(|(grantee, name, document)| {
+                    let current = existing.iter().find(|p| p.name == name);
+                    let change = match current {
+                        Some(c) if same_document(&c.document, &document) => {
+                            PolicyChange::Unchanged {
+                                revision_id: c.revision_id.clone(),
+                            }
+                        }
+                        Some(c) => PolicyChange::Update {
+                            replaces_revision_id: c.revision_id.clone(),
+                        },
+                        None => PolicyChange::Create,
+                    };
+                    PlannedPolicy {
+                        policy_name: name,
+                        grantee_account_id: grantee,
+                        document: document.to_json(),
+                        change,
+                    }
+                })
+                .collect();
+            g
+        })
+        .collect()
 }
 
 fn same_document(current: &str, wanted: &PolicyDocument) -> bool {
     PolicyDocument::parse(current).is_ok_and(|c| &c == wanted)
 }
 
-/// One fingerprint per destination project the plan touches.
-fn fingerprints(desired: &DesiredState, live: &LiveState) -> Vec<Fingerprint> {
-    let mut by_project: BTreeMap<ProjectKey, (BTreeSet<String>, BTreeSet<ProjectKey>)> =
-        BTreeMap::new();
-    for p in &desired.placements {
-        let entry = by_project
-            .entry(ProjectKey::of(&p.destination_project))
-            .or_default();
-        entry.0.insert(p.version_name.clone());
-        entry.1.insert(ProjectKey::of(&p.source_project));
+/// The fingerprint of one placement: everything its action depends on.
+fn fingerprint(live: &LiveState, p: &Placement) -> Fingerprint {
+    let mut hasher = Sha256::new();
+    let mut feed = |value: serde_json::Value| hasher.update(value.to_string().as_bytes());
+    let source = ProjectKey::of(&p.source_project);
+    let destination = ProjectKey::of(&p.destination_project);
+    for account in [&p.source_account, &p.destination_account] {
+        feed(serde_json::json!({ "account": account, "problem": live.inaccessible.get(account) }));
     }
-    by_project
-        .into_iter()
-        .map(|(key, (versions, sources))| {
-            let mut hasher = Sha256::new();
-            let mut feed = |value: serde_json::Value| hasher.update(value.to_string().as_bytes());
-            feed(serde_json::json!({ "project": live.project(&key) }));
-            for name in &versions {
-                let version = live.version(&key, name).map(|v| {
-                    v.map(|v| {
-                        (
-                            v.arn.clone(),
-                            v.status.clone(),
-                            v.source_project_version_arn.clone(),
-                        )
-                    })
-                });
-                feed(serde_json::json!({ "version": name, "live": version }));
-            }
-            for source in &sources {
-                let revisions: Vec<(String, String)> = live
-                    .policies
-                    .get(source)
-                    .into_iter()
-                    .flatten()
-                    .map(|p| (p.name.clone(), p.revision_id.clone()))
-                    .collect();
-                feed(serde_json::json!({ "source": source, "policies": revisions }));
-            }
-            Fingerprint {
-                account_id: key.account_id,
-                region: key.region,
-                project: key.name,
-                digest: hex::encode(hasher.finalize()),
-            }
-        })
-        .collect()
+    for (key, version) in [
+        (&source, &p.source_version),
+        (&destination, &p.version_name),
+    ] {
+        feed(serde_json::json!({
+            "project": live.project(key),
+            "readError": live.read_errors.get(key),
+            "version": live.version(key, version).map(|v| v.map(|v| (
+                &v.arn,
+                &v.status,
+                &v.source_project_version_arn,
+            ))),
+        }));
+    }
+    if p.is_cross_account() {
+        let revisions: Vec<(&str, &str)> = live
+            .policies
+            .get(&source)
+            .into_iter()
+            .flatten()
+            .map(|policy| (policy.name.as_str(), policy.revision_id.as_str()))
+            .collect();
+        feed(serde_json::json!({ "policies": revisions }));
+    }
+    Fingerprint {
+        key: p.key(),
+        digest: hex::encode(hasher.finalize()),
+    }
 }

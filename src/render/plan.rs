@@ -1,7 +1,8 @@
 //! Text and markdown renderings of a [`PlanDocument`](crate::plan::PlanDocument).
 //!
 //! Both read only the document (the JSON output *is* the document), so the three formats cannot
-//! disagree. Text groups entries by destination account and project, one line per placement with
+//! disagree. This is the only place the words of a plan [`Reason`] are produced
+//! ([`reason_text`]): the document carries typed reasons, and nothing decides on these words. Text groups entries by destination account and project, one line per placement with
 //! a `+ = ~ ! ?` marker, unchanged entries collapsed to a count unless asked for; markdown is
 //! shaped for a pull-request comment: a summary table up front, details in collapsible sections.
 
@@ -9,7 +10,222 @@ use std::fmt::Write;
 
 use owo_colors::OwoColorize;
 
-use crate::plan::{Action, PlanDocument, PlanEntry, Summary};
+use crate::plan::{
+    Action, DestinationSide, NotRead, PlanDocument, PlanEntry, PolicyChange, Reason, Side,
+    SourceSide, Summary,
+};
+
+/// The sentence saying why an entry has its action.
+pub fn entry_reason(entry: &PlanEntry) -> String {
+    reason_text(&entry.reason, &entry.source, &entry.target, &entry.region)
+}
+
+/// The sentence for `reason`, about a placement from `source` to `target` in `region`.
+pub fn reason_text(
+    reason: &Reason,
+    source: &SourceSide,
+    target: &DestinationSide,
+    region: &str,
+) -> String {
+    let side_project = |side: Side| match side {
+        Side::Source => format!(
+            "source project `{}` of account `{}`",
+            source.project, source.account.name
+        ),
+        Side::Destination => format!(
+            "destination project `{}` of account `{}`",
+            target.project, target.account.name
+        ),
+    };
+    match reason {
+        Reason::CopySameAccount => "missing in the destination (same-account copy)".into(),
+        Reason::CopyAllowedByPolicy => {
+            "missing in the destination; the source project's policy allows the copy".into()
+        }
+        Reason::CopyAfterManagedPolicy => "missing in the destination; apply first writes the \
+                                           project policy that allows the copy (managePolicy)"
+            .into(),
+        Reason::Present { status } => format!("present, from the same source ({status})"),
+        Reason::BeingCopied => "being copied (COPYING_IN_PROGRESS); apply waits for it".into(),
+        Reason::OtherSource { actual_source } => format!(
+            "`{}` already exists in project `{}` but came from {}",
+            target.version_name,
+            target.project,
+            actual_source
+                .as_deref()
+                .unwrap_or("no source (trained in place)")
+        ),
+        Reason::CopyFailed { status_message } => format!(
+            "the copy failed (COPYING_FAILED: {}); delete the version to retry",
+            status_message.as_deref().unwrap_or("no message")
+        ),
+        Reason::BeingDeleted => {
+            "the version is being deleted (DELETING); plan again once it is gone".into()
+        }
+        Reason::SourceProjectMissing => format!(
+            "source project `{}` does not exist in account `{}` ({region})",
+            source.project, source.account.name
+        ),
+        Reason::SourceProjectReplaced {
+            actual_arn,
+            pinned_arn,
+        } => format!(
+            "source project `{}` is {actual_arn}, not the {pinned_arn} the manifest pins \
+             (recreated?)",
+            source.project
+        ),
+        Reason::SourceVersionMissing => format!(
+            "source version `{}` does not exist in project `{}` of account `{}`",
+            source.version, source.project, source.account.name
+        ),
+        Reason::SourceVersionReplaced {
+            actual_arn,
+            pinned_arn,
+        } => format!(
+            "source version `{}` is {actual_arn}, not the {pinned_arn} the manifest pins",
+            source.version
+        ),
+        Reason::SourceNotTrained {
+            status,
+            status_message,
+        } => format!(
+            "source version `{}` is {status}{}; only trained versions can be copied",
+            source.version,
+            status_message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default()
+        ),
+        Reason::DestinationProjectMissing => format!(
+            "destination project `{}` does not exist in account `{}` ({region}); create it \
+             first (CopyProjectVersion does not create projects)",
+            target.project, target.account.name
+        ),
+        Reason::DestinationProjectReplaced {
+            actual_arn,
+            pinned_arn,
+        } => format!(
+            "destination project `{}` is {actual_arn}, not the {pinned_arn} the manifest pins",
+            target.project
+        ),
+        Reason::Adapter { side, feature } => format!(
+            "{} is an adapter ({feature}): CopyProjectVersion does not support adapters, only \
+             Custom Labels projects",
+            side_project(*side)
+        ),
+        Reason::PolicyDenies => format!(
+            "a policy of source project `{}` explicitly denies account {} the copy",
+            source.project, target.account.account_id
+        ),
+        Reason::PolicyMissing => format!(
+            "no policy of source project `{}` allows account {} to copy this version; add the \
+             statement shown (PutProjectPolicy in account `{}`), or set `managePolicy: true`",
+            source.project, target.account.account_id, source.account.name
+        ),
+        // The problem names the account, the role and AWS's answer.
+        Reason::AccountUnreadable { problem, .. } => problem.to_string(),
+        Reason::ProjectUnreadable { side, error } => {
+            format!("cannot read {}: {error}", side_project(*side))
+        }
+        Reason::NotRead { what } => format!(
+            "the {} was not read",
+            match what {
+                NotRead::SourceProject => "source project",
+                NotRead::SourceVersion => "source version",
+                NotRead::DestinationProject => "destination project",
+                NotRead::DestinationVersion => "destination version",
+            }
+        ),
+    }
+}
+
+/// What a planned policy change is, in a word.
+fn change_verb(change: &PolicyChange) -> &'static str {
+    match change {
+        PolicyChange::Create => "create",
+        PolicyChange::Update { .. } => "update",
+        PolicyChange::Unchanged { .. } => "keep",
+    }
+}
+
+/// `account 222222222222 may copy 2 version(s)`, per grantee of the policy.
+fn grant_text(grantee: &str, document: &str) -> String {
+    let versions = crate::policy::PolicyDocument::parse(document)
+        .map(|d| {
+            d.statements
+                .iter()
+                .map(|s| s.resources.len())
+                .sum::<usize>()
+        })
+        .unwrap_or_default();
+    format!("account {grantee} may copy {versions} version(s)")
+}
+
+/// The policies apply writes: (source account name, project ARN, policy, change).
+fn policy_writes(
+    plan: &PlanDocument,
+) -> impl Iterator<Item = (&str, &str, &crate::plan::PlannedPolicy)> {
+    plan.grants.iter().filter(|g| g.managed).flat_map(|g| {
+        g.policies
+            .iter()
+            .filter(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
+            .map(move |p| (g.source_account.name.as_str(), g.project_arn.as_str(), p))
+    })
+}
+
+/// `grants to account A on PROJECT withheld: ...`, for every destination account whose grants
+/// the plan leaves as they are because one of its placements is unknown (managed policies only:
+/// reko-promote writes no other).
+fn withheld_lines(plan: &PlanDocument) -> Vec<String> {
+    plan.grants
+        .iter()
+        .filter(|g| g.managed)
+        .flat_map(|g| {
+            g.withheld.iter().map(move |account| {
+                format!(
+                    "grants to account {account} on {} withheld: a placement there is unknown, so \
+                     its policies are neither written nor withdrawn",
+                    g.project_arn
+                )
+            })
+        })
+        .collect()
+}
+
+/// The line that says a plan covers only part of the manifests, when it does.
+pub fn scope_line(plan: &PlanDocument) -> Option<String> {
+    if !plan.scope.partial {
+        return None;
+    }
+    let causes: Vec<String> = plan
+        .scope
+        .because
+        .iter()
+        .map(|cause| match cause {
+            crate::plan::PartialCause::ManifestFiles { files } => {
+                format!("manifest files named ({})", files.join(", "))
+            }
+            crate::plan::PartialCause::Selection { targets, excludes } => {
+                let mut parts = Vec::new();
+                if !targets.is_empty() {
+                    parts.push(format!("--target {}", targets.join(", ")));
+                }
+                if !excludes.is_empty() {
+                    parts.push(format!("--exclude {}", excludes.join(", ")));
+                }
+                parts.join(" ")
+            }
+        })
+        .collect();
+    Some(format!(
+        "Partial run{}: it only adds; no grant is withdrawn and nothing is removed.",
+        if causes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", causes.join("; "))
+        }
+    ))
+}
 
 /// `Plan: 3 to copy, 12 unchanged, 1 in progress, 1 conflict, 2 blocked.`
 pub fn summary_line(summary: &Summary) -> String {
@@ -101,7 +317,12 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
                 entry.target.version_name.bold(),
                 source_text(entry)
             );
-            let _ = writeln!(out, "      {}: {}", entry.action.label(), entry.reason);
+            let _ = writeln!(
+                out,
+                "      {}: {}",
+                entry.action.label(),
+                entry_reason(entry)
+            );
             if let Some(diff) = &entry.diff {
                 out.push_str(&indent(diff.trim_end(), "      "));
             }
@@ -120,22 +341,22 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
         }
         out.push('\n');
     }
-    if !plan.policies.is_empty() {
+    for line in withheld_lines(plan) {
+        let _ = writeln!(out, "{} {line}\n", colour_marker(Action::Unknown));
+    }
+    let writes: Vec<_> = policy_writes(plan).collect();
+    if !writes.is_empty() {
         let _ = writeln!(out, "{}", "Project policies apply writes first".bold());
-        for policy in &plan.policies {
-            let verb = if policy.replaces_revision_id.is_some() {
-                "update"
-            } else {
-                "create"
-            };
+        for (account, project_arn, policy) in writes {
             let _ = writeln!(
                 out,
-                "  {} {verb} {} on {} (account `{}`): {}",
+                "  {} {} {} on {} (account `{}`): {}",
                 "+".green().bold(),
+                change_verb(&policy.change),
                 policy.policy_name,
-                policy.project_arn,
-                policy.source_account.name,
-                policy.grants.join("; ")
+                project_arn,
+                account,
+                grant_text(&policy.grantee_account_id, &policy.document)
             );
         }
         out.push('\n');
@@ -175,10 +396,13 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
                 "  {} {}: {}",
                 colour_marker(Action::Unknown),
                 problem.account,
-                problem.reason
+                problem.problem
             );
         }
         out.push('\n');
+    }
+    if let Some(line) = scope_line(plan) {
+        let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "{}", summary_line(&plan.summary).bold());
     out
@@ -194,6 +418,9 @@ pub fn markdown(plan: &PlanDocument) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### reko-promote plan\n");
     let _ = writeln!(out, "**{}**\n", summary_line(s));
+    if let Some(line) = scope_line(plan) {
+        let _ = writeln!(out, "_{line}_\n");
+    }
     let _ = writeln!(out, "| action | count |\n|---|---:|");
     for (label, n) in [
         ("➕ copy", s.copy),
@@ -246,7 +473,7 @@ pub fn markdown(plan: &PlanDocument) -> String {
                 entry.action.marker(),
                 cell(&entry.target.version_name),
                 cell(&source_text(entry)),
-                cell(&entry.reason)
+                cell(&entry_reason(entry))
             );
         }
         for entry in &entries {
@@ -269,15 +496,19 @@ pub fn markdown(plan: &PlanDocument) -> String {
         }
         let _ = writeln!(out, "\n</details>\n");
     }
-    if !plan.policies.is_empty() {
+    for line in withheld_lines(plan) {
+        let _ = writeln!(out, "❓ {line}\n");
+    }
+    let writes: Vec<_> = policy_writes(plan).collect();
+    if !writes.is_empty() {
         let _ = writeln!(out, "**Project policies apply writes first**\n");
-        for policy in &plan.policies {
+        for (_, project_arn, policy) in writes {
             let _ = writeln!(
                 out,
                 "- `{}` on `{}`: {}",
                 policy.policy_name,
-                policy.project_arn,
-                policy.grants.join("; ")
+                project_arn,
+                grant_text(&policy.grantee_account_id, &policy.document)
             );
         }
         out.push('\n');
@@ -311,7 +542,12 @@ pub fn markdown(plan: &PlanDocument) -> String {
     if !plan.account_problems.is_empty() {
         let _ = writeln!(out, "**Accounts that could not be read**\n");
         for problem in &plan.account_problems {
-            let _ = writeln!(out, "- `{}`: {}", problem.account, cell(&problem.reason));
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                problem.account,
+                cell(&problem.problem.to_string())
+            );
         }
         out.push('\n');
     }

@@ -78,6 +78,10 @@ pub struct Faults {
     pub training_duration_ms: u64,
     /// How long StartProjectVersion / StopProjectVersion stay STARTING / STOPPING.
     pub hosting_transition_ms: u64,
+    /// Role ARN → the account its AssumeRole sessions act in (and that the returned
+    /// assumed-role ARN names) instead of the role's own: a misrouted role, which AWS itself
+    /// never produces, for testing that callers verify the account AWS answers with.
+    pub misrouted_roles: BTreeMap<String, String>,
 }
 
 impl Default for Faults {
@@ -95,6 +99,7 @@ impl Default for Faults {
             copy_failure_message: "The model copy failed: the source model artifacts could not be read (injected by the sandbox).".into(),
             training_duration_ms: 3000,
             hosting_transition_ms: 1000,
+            misrouted_roles: BTreeMap::new(),
         }
     }
 }

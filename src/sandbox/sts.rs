@@ -309,7 +309,13 @@ fn assume_role<'p>(
         access_key_id: format!("ASIA{}", random_string(16).to_ascii_uppercase()),
         secret_access_key: random_string(40),
         session_token: format!("IQoJb3JpZ2luX2VjE{}", random_string(300)),
-        account_id: role.account_id.clone(),
+        account_id: shared
+            .faults
+            .get()
+            .misrouted_roles
+            .get(&role.arn)
+            .cloned()
+            .unwrap_or_else(|| role.account_id.clone()),
         role_arn: role.arn.clone(),
         role_name: role.name.clone(),
         role_id: role.role_id.clone(),

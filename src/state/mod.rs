@@ -2,16 +2,23 @@
 //!
 //! The types here are what `plan` diffs the desired state against. They record absence as
 //! explicitly as presence (a project read and not found is `Some(None)`; one not read at all is
-//! missing from the map), so the plan can tell "missing" from "unknown". Only `read` touches the
-//! network, through the AWS SDK; everything else is pure.
+//! missing from the map), so the plan can tell "missing" from "unknown". What could not be read
+//! is kept as the typed error that says why. The conversions from the SDK's descriptions are
+//! here (`LiveVersion::from_description`, ...); only `read` touches the network, through `aws`.
 
 pub mod read;
+pub mod values;
 
 use std::collections::BTreeMap;
 
+use aws_sdk_rekognition::types::{ProjectDescription, ProjectPolicy, ProjectVersionDescription};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::AwsError;
+use crate::aws::session::SessionError;
 use crate::desired::OutputConfig;
+
+pub use values::{ProjectFeature, VersionStatus};
 
 /// A project, by account, region and name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -38,6 +45,26 @@ impl ProjectKey {
 pub struct LiveProject {
     pub arn: String,
     pub status: String,
+    /// Custom Labels, or an adapter (content moderation).
+    pub feature: ProjectFeature,
+}
+
+impl LiveProject {
+    pub fn from_description(description: &ProjectDescription) -> Option<Self> {
+        Some(LiveProject {
+            arn: description.project_arn()?.to_string(),
+            status: description
+                .status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            // AWS leaves Feature out for Custom Labels projects created before adapters existed.
+            feature: description
+                .feature()
+                .map_or(ProjectFeature::CustomLabels, |f| {
+                    ProjectFeature::parse(f.as_str())
+                }),
+        })
+    }
 }
 
 /// A project version as DescribeProjectVersions returns it (the fields reko-promote uses).
@@ -45,7 +72,7 @@ pub struct LiveProject {
 #[serde(rename_all = "camelCase")]
 pub struct LiveVersion {
     pub arn: String,
-    pub status: String,
+    pub status: VersionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,6 +85,37 @@ pub struct LiveVersion {
     pub f1_score: Option<f32>,
 }
 
+impl LiveVersion {
+    pub fn from_description(description: &ProjectVersionDescription) -> Option<Self> {
+        Some(LiveVersion {
+            arn: description.project_version_arn()?.to_string(),
+            status: VersionStatus::parse(description.status().map_or("", |s| s.as_str())),
+            status_message: description.status_message().map(str::to_string),
+            source_project_version_arn: description
+                .source_project_version_arn()
+                .map(str::to_string),
+            kms_key_id: description.kms_key_id().map(str::to_string),
+            output_config: description.output_config().and_then(|o| {
+                o.s3_bucket().map(|bucket| OutputConfig {
+                    s3_bucket: bucket.to_string(),
+                    s3_key_prefix: o.s3_key_prefix().map(str::to_string),
+                })
+            }),
+            f1_score: description.evaluation_result().and_then(|e| e.f1_score()),
+        })
+    }
+
+    /// Every description of a DescribeProjectVersions answer, by version name.
+    pub fn all_from(
+        descriptions: BTreeMap<String, ProjectVersionDescription>,
+    ) -> BTreeMap<String, LiveVersion> {
+        descriptions
+            .into_iter()
+            .filter_map(|(name, d)| Some((name, LiveVersion::from_description(&d)?)))
+            .collect()
+    }
+}
+
 /// A project policy as ListProjectPolicies returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,25 +125,58 @@ pub struct LivePolicy {
     pub document: String,
 }
 
+impl LivePolicy {
+    pub fn from_sdk(policy: &ProjectPolicy) -> Self {
+        LivePolicy {
+            name: policy.policy_name().unwrap_or_default().to_string(),
+            revision_id: policy.policy_revision_id().unwrap_or_default().to_string(),
+            document: policy.policy_document().unwrap_or_default().to_string(),
+        }
+    }
+}
+
+/// Why an account could not be read.
+#[derive(
+    Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountProblem {
+    /// No session: the role could not be assumed, or the identity is not the account's.
+    #[error("{0}")]
+    Session(SessionError),
+    /// AWS answered with a resource of another account or region than the one asked about.
+    #[error(
+        "AWS answered a read of account {account} ({account_id}) in {region} with {arn}, which \
+         is not in that account and region; reko-promote acts in no account it did not ask for"
+    )]
+    #[serde(rename_all = "camelCase")]
+    ForeignArn {
+        account: String,
+        account_id: String,
+        region: String,
+        arn: String,
+    },
+}
+
 /// Everything read from the live accounts for one plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LiveState {
-    /// Accounts (by name) reko-promote could not act in, with the reason.
-    pub inaccessible: BTreeMap<String, String>,
+    /// Accounts (by name) reko-promote could not act in, with why.
+    pub inaccessible: BTreeMap<String, AccountProblem>,
     /// Projects read: `None` when the project does not exist.
     pub projects: BTreeMap<ProjectKey, Option<LiveProject>>,
     /// Versions read, by project and version name: `None` when the version does not exist.
     pub versions: BTreeMap<ProjectKey, BTreeMap<String, Option<LiveVersion>>>,
     /// The policies of source projects that cross-account copies need.
     pub policies: BTreeMap<ProjectKey, Vec<LivePolicy>>,
-    /// Reads that failed for another reason than access (by project), with the reason.
-    pub read_errors: BTreeMap<ProjectKey, String>,
+    /// Reads that failed for another reason than access (by project), with the error.
+    pub read_errors: BTreeMap<ProjectKey, AwsError>,
 }
 
 impl LiveState {
     /// The state of an account that cannot be read.
-    pub fn inaccessible(account: &str, reason: String) -> Self {
+    pub fn inaccessible(account: &str, reason: AccountProblem) -> Self {
         let mut live = LiveState::default();
         live.inaccessible.insert(account.to_string(), reason);
         live
@@ -114,18 +205,4 @@ impl LiveState {
             .and_then(|versions| versions.get(name))
             .map(Option::as_ref)
     }
-}
-
-/// Whether a version in `status` can be the source of CopyProjectVersion: a trained model,
-/// whether or not it is running.
-pub fn is_copyable_status(status: &str) -> bool {
-    matches!(
-        status,
-        "TRAINING_COMPLETED"
-            | "COPYING_COMPLETED"
-            | "STARTING"
-            | "RUNNING"
-            | "STOPPING"
-            | "STOPPED"
-    )
 }

@@ -5,18 +5,20 @@
 //! names (one DescribeProjectVersions per 10 names, pages followed), and the policies of source
 //! projects that cross-account copies come from (ListProjectPolicies). Each account is read by
 //! its own chain: projects first (their ARNs are needed for the rest), then versions and
-//! policies; the chains run concurrently under the run's limits. A failing account or project is recorded, never fatal: the plan marks what it
-//! touches as unknown and goes on.
+//! policies; the chains run concurrently under the run's limits. A failing account or project
+//! is recorded with its typed error, never fatal: the plan marks what it touches as unknown and
+//! goes on. Every ARN AWS returns must be in the account and region asked about; one that is
+//! not makes the whole account unknown.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws::describe_project_versions::describe_project_versions;
+use crate::aws::describe_project_versions::{Versions, describe_project_versions};
 use crate::aws::describe_projects::describe_projects;
 use crate::aws::list_project_policies::list_project_policies;
-use crate::aws::{AccountSession, AwsContext, Sessions};
+use crate::aws::{AccountSession, AwsContext, CallSite};
 use crate::desired::DesiredState;
 
-use super::{LiveState, ProjectKey};
+use super::{AccountProblem, LivePolicy, LiveProject, LiveState, LiveVersion, ProjectKey};
 
 /// What must be read for a desired state.
 #[derive(Debug, Default)]
@@ -27,8 +29,6 @@ pub struct Needs {
     pub versions: BTreeMap<ProjectKey, BTreeSet<String>>,
     /// Source projects whose policies cross-account copies depend on.
     pub policies: BTreeSet<ProjectKey>,
-    /// Account id → account name, for the projects above.
-    pub account_names: BTreeMap<String, String>,
 }
 
 impl Needs {
@@ -53,9 +53,6 @@ impl Needs {
                     .entry(ProjectKey::of(project))
                     .or_default()
                     .insert(version.clone());
-                needs
-                    .account_names
-                    .insert(project.account_id.clone(), account.clone());
             }
             if p.is_cross_account() {
                 needs.policies.insert(ProjectKey::of(&p.source_project));
@@ -65,25 +62,25 @@ impl Needs {
     }
 }
 
-/// Reads the live state the placements of `desired` depend on, with sessions already open.
-pub async fn read(ctx: &AwsContext, sessions: &Sessions, desired: &DesiredState) -> LiveState {
-    let needs = Needs::of(desired);
-    let accounts: BTreeSet<&String> = needs.account_names.values().collect();
-    let parts = futures::future::join_all(accounts.into_iter().map(|account| {
-        let needs = &needs;
-        async move {
-            match sessions.get(account) {
-                Ok(session) => read_account(ctx, session, needs).await,
-                Err(reason) => LiveState::inaccessible(account, reason),
-            }
-        }
-    }))
-    .await;
-    let mut live = LiveState::default();
-    for part in parts {
-        live.merge(part);
+/// Whether `arn` is in `account_id` and `region`: every ARN AWS answers with must be where it
+/// was asked about.
+pub fn arn_is_in(arn: &str, account_id: &str, region: &str) -> bool {
+    arn_scope(arn) == Some((region, account_id))
+}
+
+/// The account and region of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:...`).
+fn arn_scope(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(_), Some(_), Some(region), Some(account)) => Some((region, account)),
+        _ => None,
     }
-    live
 }
 
 /// Reads what `needs` asks of one account: its projects (batched per region), then the versions
@@ -91,7 +88,14 @@ pub async fn read(ctx: &AwsContext, sessions: &Sessions, desired: &DesiredState)
 /// account concurrently, each starting as soon as its session is open.
 pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Needs) -> LiveState {
     let account = &session.account;
+    let site = CallSite::from(account);
     let mut live = LiveState::default();
+    let mut foreign: Option<(String, String)> = None;
+    let mut check = |region: &str, arn: &str| {
+        if !arn_is_in(arn, &account.account_id, region) && foreign.is_none() {
+            foreign = Some((region.to_string(), arn.to_string()));
+        }
+    };
     let project_reads = needs
         .projects
         .iter()
@@ -100,7 +104,7 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             let names: Vec<String> = names.iter().cloned().collect();
             async move {
                 let client = session.rekognition(region);
-                let result = describe_projects(ctx, &client, &account.account_id, &names).await;
+                let result = describe_projects(ctx, &client, site, &names).await;
                 (region.clone(), names, result)
             }
         });
@@ -113,10 +117,14 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             };
             match &result {
                 Ok(found) => {
-                    live.projects.insert(key, found.get(&name).cloned());
+                    let project = found.get(&name).and_then(LiveProject::from_description);
+                    if let Some(project) = &project {
+                        check(&region, &project.arn);
+                    }
+                    live.projects.insert(key, project);
                 }
                 Err(e) => {
-                    live.read_errors.insert(key, e.to_string());
+                    live.read_errors.insert(key, e.clone());
                 }
             }
         }
@@ -135,7 +143,8 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             Some(async move {
                 let client = session.rekognition(&key.region);
                 let result =
-                    describe_project_versions(ctx, &client, &key.account_id, &arn, &names).await;
+                    describe_project_versions(ctx, &client, site, &arn, Versions::Named(&names))
+                        .await;
                 (key.clone(), names, result)
             })
         });
@@ -149,7 +158,7 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
                 let client = session.rekognition(&key.region);
                 (
                     key.clone(),
-                    list_project_policies(ctx, &client, &key.account_id, &arn).await,
+                    list_project_policies(ctx, &client, site, &arn).await,
                 )
             })
         });
@@ -160,7 +169,11 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
     .await;
     for (key, names, result) in versions {
         match result {
-            Ok(mut found) => {
+            Ok(found) => {
+                let mut found = LiveVersion::all_from(found);
+                for version in found.values() {
+                    check(&key.region, &version.arn);
+                }
                 let entry = live.versions.entry(key).or_default();
                 for name in names {
                     let version = found.remove(&name);
@@ -168,19 +181,49 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
                 }
             }
             Err(e) => {
-                live.read_errors.insert(key, e.to_string());
+                live.read_errors.insert(key, e);
             }
         }
     }
     for (key, result) in policies {
         match result {
             Ok(found) => {
-                live.policies.insert(key, found);
+                live.policies
+                    .insert(key, found.iter().map(LivePolicy::from_sdk).collect());
             }
             Err(e) => {
-                live.read_errors.insert(key, e.to_string());
+                live.read_errors.insert(key, e);
             }
         }
     }
+    if let Some((region, arn)) = foreign {
+        return LiveState::inaccessible(
+            &account.name,
+            AccountProblem::ForeignArn {
+                account: account.name.clone(),
+                account_id: account.account_id.clone(),
+                region,
+                arn,
+            },
+        );
+    }
     live
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_scopes() {
+        assert_eq!(
+            arn_scope("arn:aws:rekognition:eu-west-1:111111111111:project/p/1"),
+            Some(("eu-west-1", "111111111111"))
+        );
+        assert_eq!(arn_scope("nonsense"), None);
+        let arn = "arn:aws:rekognition:eu-west-1:222222222222:project/p/version/v/1";
+        assert!(arn_is_in(arn, "222222222222", "eu-west-1"));
+        assert!(!arn_is_in(arn, "333333333333", "eu-west-1"));
+        assert!(!arn_is_in(arn, "222222222222", "us-east-1"));
+    }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use reko_promote::apply::report::{Outcome, PolicyOutcome};
+use reko_promote::apply::report::{Outcome, PolicyOutcome, destination_label};
 use reko_promote::apply::{self, ApplyOptions, ApplyReport, Progress};
 use reko_promote::aws::AwsContext;
 use reko_promote::desired::DesiredState;
@@ -38,19 +38,13 @@ fn options() -> ApplyOptions {
 }
 
 async fn plan_with(ctx: &AwsContext, desired: &DesiredState) -> LivePlan {
-    reko_promote::pipeline::plan_live(ctx, desired).await
+    reko_promote::pipeline::plan_live(ctx, desired, &reko_promote::plan::RunScope::full()).await
 }
 
-async fn run(
-    ctx: &AwsContext,
-    desired: &DesiredState,
-    live: &LivePlan,
-    o: &ApplyOptions,
-) -> ApplyReport {
+async fn run(ctx: &AwsContext, live: &LivePlan, o: &ApplyOptions) -> ApplyReport {
     apply::apply(
         ctx,
         &live.sessions,
-        desired,
         &live.plan,
         o,
         &Progress::silent(),
@@ -63,8 +57,18 @@ async fn run(
 async fn plan_and_apply(sb: &SandboxHandle, desired: &DesiredState) -> (PlanDocument, ApplyReport) {
     let ctx = context(sb, 50, 8).await;
     let live = plan_with(&ctx, desired).await;
-    let report = run(&ctx, desired, &live, &options()).await;
+    let report = run(&ctx, &live, &options()).await;
     (live.plan, report)
+}
+
+/// The text report.
+fn text(report: &ApplyReport) -> String {
+    reko_promote::render::apply::text(report)
+}
+
+/// The words of a placement's reason.
+fn words(placement: &reko_promote::apply::PlacementReport) -> String {
+    reko_promote::render::apply::placement_reason(placement)
 }
 
 fn outcome<'a>(
@@ -74,8 +78,8 @@ fn outcome<'a>(
     report
         .placements
         .iter()
-        .find(|p| p.placement == placement)
-        .unwrap_or_else(|| panic!("no {placement} in\n{}", report.text()))
+        .find(|p| destination_label(&p.target) == placement)
+        .unwrap_or_else(|| panic!("no {placement} in\n{}", text(report)))
 }
 
 fn version_status(
@@ -110,9 +114,9 @@ async fn the_repository_manifests_apply_across_three_accounts_then_nothing_is_le
     let desired = desired_from(&[rel("manifests")]);
     let (plan, report) = plan_and_apply(&sb, &desired).await;
     assert_eq!(plan.summary.copy, 3);
-    assert!(report.succeeded(true), "{}", report.text());
-    assert_eq!(report.summary.copied, 3, "{}", report.text());
-    assert_eq!(report.summary.policies_written, 2, "{}", report.text());
+    assert!(report.succeeded(true), "{}", text(&report));
+    assert_eq!(report.summary.copied, 3, "{}", text(&report));
+    assert_eq!(report.summary.policies_written, 2, "{}", text(&report));
     assert!(
         report
             .policies
@@ -181,7 +185,7 @@ async fn a_same_account_copy_needs_no_policy() {
     let (_dir, path) = manifests(&[("a.yaml", accounts_yaml()), ("p.yaml", promotion.into())]);
     let desired = desired_from(&[path]);
     let (_, report) = plan_and_apply(&sb, &desired).await;
-    assert!(report.succeeded(true), "{}", report.text());
+    assert!(report.succeeded(true), "{}", text(&report));
     assert_eq!(report.summary.copied, 1);
     assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
     assert_eq!(sb.calls_of("ListProjectPolicies"), 0);
@@ -232,10 +236,10 @@ async fn a_missing_policy_blocks_without_any_copy_call_even_when_removed_after_p
         .send()
         .await
         .unwrap();
-    let report = run(&ctx, &desired, &live, &options()).await;
+    let report = run(&ctx, &live, &options()).await;
     let staging = outcome(&report, "staging/label-reader/label-reader.v1");
-    assert_eq!(staging.outcome, Outcome::Blocked, "{}", report.text());
-    assert!(staging.reason.contains("no policy"), "{}", staging.reason);
+    assert_eq!(staging.outcome, Outcome::Blocked, "{}", text(&report));
+    assert!(words(staging).contains("no policy"), "{}", words(staging));
     assert_eq!(sb.calls_of("CopyProjectVersion"), 0);
 }
 
@@ -247,9 +251,12 @@ async fn a_managed_policy_is_created_then_the_copy_made() {
         ("l.yaml", label_reader(true, &["prod"])),
     ]);
     let (_, report) = plan_and_apply(&sb, &desired_from(&[path])).await;
-    assert!(report.succeeded(true), "{}", report.text());
-    assert_eq!(report.policies.len(), 1, "{}", report.text());
-    assert_eq!(report.policies[0].policy_name, "reko-promote-333333333333");
+    assert!(report.succeeded(true), "{}", text(&report));
+    assert_eq!(report.policies.len(), 1, "{}", text(&report));
+    assert_eq!(
+        report.policies[0].policy_names,
+        ["reko-promote-333333333333"]
+    );
     assert_eq!(report.policies[0].outcome, PolicyOutcome::Created);
     let state = sb.state();
     let source = &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects[seed::LABEL_READER];
@@ -311,8 +318,8 @@ async fn a_policy_over_2000_characters_is_split_into_several_named_policies() {
         max_in_flight: None,
         ..options()
     };
-    let report = run(&ctx, &desired, &live, &o).await;
-    assert!(report.succeeded(true), "{}", report.text());
+    let report = run(&ctx, &live, &o).await;
+    assert!(report.succeeded(true), "{}", text(&report));
     assert_eq!(report.summary.copied, N);
     let polls = sb.calls_of("DescribeProjectVersions");
     assert!(
@@ -360,18 +367,18 @@ async fn the_quota_of_five_policies_is_checked_before_writing_anything() {
     let ctx = context(&sb, 50, 8).await;
     let live = plan_with(&ctx, &desired).await;
     sb.reset_call_counts();
-    let report = run(&ctx, &desired, &live, &options()).await;
+    let report = run(&ctx, &live, &options()).await;
     assert!(!report.succeeded(true));
     assert_eq!(sb.calls_of("PutProjectPolicy"), 0, "nothing written");
     assert_eq!(sb.calls_of("CopyProjectVersion"), 0);
-    assert_eq!(report.summary.policies_failed, 1, "{}", report.text());
-    let error = report.policies[0].error.as_deref().unwrap();
+    assert_eq!(report.summary.policies_failed, 1, "{}", text(&report));
+    let error = report.policies[0].error.as_ref().unwrap().to_string();
     assert!(
         error.contains("at most 5") && error.contains("team-0"),
         "{error}"
     );
-    assert_eq!(report.summary.failed, 3, "{}", report.text());
-    assert!(report.text().contains("at most 5"));
+    assert_eq!(report.summary.failed, 3, "{}", text(&report));
+    assert!(text(&report).contains("at most 5"));
     assert_eq!(
         sb.state().rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects[seed::DEFECT_DETECTOR]
             .policies
@@ -419,12 +426,9 @@ async fn concurrent_revisions_are_read_again_and_no_statement_is_lost() {
     sb.set_faults(faults).unwrap();
     sb.reset_call_counts();
     let o = options();
-    let (a, b) = tokio::join!(
-        run(&ctx_a, &desired, &live_a, &o),
-        run(&ctx_b, &desired, &live_b, &o)
-    );
-    assert!(a.succeeded(true), "{}", a.text());
-    assert!(b.succeeded(true), "{}", b.text());
+    let (a, b) = tokio::join!(run(&ctx_a, &live_a, &o), run(&ctx_b, &live_b, &o));
+    assert!(a.succeeded(true), "{}", text(&a));
+    assert!(b.succeeded(true), "{}", text(&b));
     let outcomes: Vec<PolicyOutcome> = [&a, &b].iter().map(|r| r.policies[0].outcome).collect();
     assert!(outcomes.contains(&PolicyOutcome::Updated), "{outcomes:?}");
     assert!(outcomes.contains(&PolicyOutcome::Unchanged), "{outcomes:?}");
@@ -466,10 +470,7 @@ async fn two_applies_at_once_copy_each_version_once() {
     );
     sb.reset_call_counts();
     let o = options();
-    let (a, b) = tokio::join!(
-        run(&ctx_a, &desired, &live_a, &o),
-        run(&ctx_b, &desired, &live_b, &o)
-    );
+    let (a, b) = tokio::join!(run(&ctx_a, &live_a, &o), run(&ctx_b, &live_b, &o));
     // Both asked; the second of each pair was told ResourceInUse and waited for the first.
     assert_eq!(
         sb.calls_of("CopyProjectVersion"),
@@ -478,8 +479,8 @@ async fn two_applies_at_once_copy_each_version_once() {
         sb.call_counts()
     );
     for report in [&a, &b] {
-        assert!(report.succeeded(true), "{}", report.text());
-        assert_eq!(report.summary.copied, 3, "{}", report.text());
+        assert!(report.succeeded(true), "{}", text(report));
+        assert_eq!(report.summary.copied, 3, "{}", text(report));
     }
     let state = sb.state();
     for (account, n) in [(seed::STAGING_ACCOUNT, 2), (seed::PROD_ACCOUNT, 1)] {
@@ -510,9 +511,9 @@ async fn throttling_on_every_call_still_converges() {
     // A client limit far above the sandbox's quota: the SDK's retries absorb the throttling.
     let ctx = context(&sb, 1000, 10).await;
     let live = plan_with(&ctx, &desired).await;
-    let report = run(&ctx, &desired, &live, &options()).await;
-    assert!(report.succeeded(true), "{}", report.text());
-    assert_eq!(report.summary.copied, 3, "{}", report.text());
+    let report = run(&ctx, &live, &options()).await;
+    assert!(report.succeeded(true), "{}", text(&report));
+    assert_eq!(report.summary.copied, 3, "{}", text(&report));
     // Two copies in staging at once against one call a second: one was throttled and retried.
     assert!(
         sb.calls_of("CopyProjectVersion") > 3,
@@ -536,7 +537,6 @@ async fn fail_fast_starts_no_copy_after_a_failure() {
     let live = plan_with(&ctx, &desired).await;
     let report = run(
         &ctx,
-        &desired,
         &live,
         &ApplyOptions {
             max_in_flight: Some(1),
@@ -546,8 +546,8 @@ async fn fail_fast_starts_no_copy_after_a_failure() {
     )
     .await;
     let failed = outcome(&report, "staging/defect-detector/defect-detector-v1");
-    assert_eq!(failed.outcome, Outcome::Failed, "{}", report.text());
-    assert_eq!(report.summary.skipped, 2, "{}", report.text());
+    assert_eq!(failed.outcome, Outcome::Failed, "{}", text(&report));
+    assert_eq!(report.summary.skipped, 2, "{}", text(&report));
     assert_eq!(sb.calls_of("CopyProjectVersion"), 1);
 }
 
@@ -698,13 +698,13 @@ async fn an_injected_copy_failure_is_reported_with_its_status_message_as_json() 
     assert_eq!(code, Some(1), "{stdout}\n{stderr}");
     let report: ApplyReport =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    assert_eq!(report.format_version, 1);
+    assert_eq!(report.format_version, ApplyReport::FORMAT_VERSION);
     assert_eq!(report.summary.copied, 2);
     assert_eq!(report.summary.failed, 1);
     let failed = outcome(&report, "staging/defect-detector/defect-detector-v1");
     let message = sb.faults().copy_failure_message;
     assert_eq!(failed.status_message.as_deref(), Some(message.as_str()));
-    assert!(failed.reason.contains(&message));
+    assert!(words(failed).contains(&message));
     for secret in [seed::CI_SECRET_ACCESS_KEY, "sessionToken", "SessionToken"] {
         assert!(!stdout.contains(secret) && !stderr.contains(secret));
     }
@@ -716,16 +716,23 @@ async fn an_injected_copy_failure_is_reported_with_its_status_message_as_json() 
     assert!(line.is_match(&stderr), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stale_saved_plan_is_refused_without_writing() {
-    let sb = helpers::start().await;
+/// `plan --out` of the repository manifests into a new temporary directory: (the directory,
+/// the plan file, its path as text).
+fn saved_plan(sb: &SandboxHandle) -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     let plan_s = plan.to_str().unwrap().to_string();
-    reko(&sb)
+    reko(sb)
         .args(["plan", "--out", &plan_s, "manifests"])
         .assert()
         .success();
+    (dir, plan, plan_s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_saved_plan_is_refused_without_writing() {
+    let sb = helpers::start().await;
+    let (dir, plan, plan_s) = saved_plan(&sb);
 
     // The live state moves: someone adds a policy to the source project.
     helpers::rek_as_role(&sb, seed::ML_ACCOUNT)
@@ -845,4 +852,159 @@ async fn the_timeout_stops_waiting_and_reports_the_copies_still_in_progress() {
     assert!(stdout.contains("Apply timed out"), "{stdout}");
     assert!(stdout.contains("--timeout ran out"), "{stdout}");
     assert_eq!(copies_in_progress(&sb), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_whose_source_version_was_replaced_is_refused_with_zero_writes() {
+    // Issue 10, item 1: the source account deletes the planned version and trains a new one
+    // under the same name; the reviewed plan must not copy it.
+    let sb = helpers::start().await;
+    let (_dir, _plan, plan_s) = saved_plan(&sb);
+    let planned_arn = helpers::seeded_version_arn(
+        &sb,
+        seed::ML_ACCOUNT,
+        seed::DEFECT_DETECTOR,
+        seed::DEFECT_V2,
+    );
+
+    let ml = helpers::rek_as_role(&sb, seed::ML_ACCOUNT).await;
+    let project = seed::default_project_arn(seed::ML_ACCOUNT, seed::DEFECT_DETECTOR);
+    ml.delete_project_version()
+        .project_version_arn(&planned_arn)
+        .send()
+        .await
+        .unwrap();
+    ml.create_project_version()
+        .project_arn(&project)
+        .version_name(seed::DEFECT_V2)
+        .output_config(
+            aws_sdk_rekognition::types::OutputConfig::builder()
+                .s3_bucket("someone-elses-bucket")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let trained = helpers::eventually(Duration::from_secs(30), || async {
+        version_status(
+            &sb,
+            seed::ML_ACCOUNT,
+            seed::DEFECT_DETECTOR,
+            seed::DEFECT_V2,
+        ) == Some(VersionStatus::TrainingCompleted)
+    })
+    .await;
+    assert!(trained);
+    let replaced_arn = helpers::seeded_version_arn(
+        &sb,
+        seed::ML_ACCOUNT,
+        seed::DEFECT_DETECTOR,
+        seed::DEFECT_V2,
+    );
+    assert_ne!(planned_arn, replaced_arn);
+
+    sb.reset_call_counts();
+    let assert = reko(&sb)
+        .args(["apply", "--plan", &plan_s, "manifests"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("stale")
+            && stderr.contains(&format!(
+                "source version {planned_arn} then, {replaced_arn} now"
+            ))
+            && stderr.contains("defect-detector/prod/defect-detector-v2"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Nothing was changed."), "{stderr}");
+    for write in ["PutProjectPolicy", "CopyProjectVersion"] {
+        assert_eq!(sb.calls_of(write), 0, "{write}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_run_says_so_and_never_withdraws_a_grant() {
+    // Issue 10, item 4: naming manifest files (not the directory) is a partial run.
+    let sb = helpers::start().await;
+    // A full apply grants staging two versions and prod one.
+    reko(&sb)
+        .args(["apply", "--auto-approve", "manifests"])
+        .assert()
+        .success();
+    let granted = |sb: &SandboxHandle| {
+        let state = sb.state();
+        let policies = &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects
+            [seed::DEFECT_DETECTOR]
+            .policies;
+        PolicyDocument::parse(&policies["reko-promote-222222222222"].document)
+            .unwrap()
+            .statements[0]
+            .resources
+            .len()
+    };
+    assert_eq!(granted(&sb), 2);
+    // Files naming only v2: the run sees part of the manifests.
+    let dir = tempfile::tempdir().unwrap();
+    let promotion =
+        std::fs::read_to_string(crate::support::root().join("manifests/defect-detector.yaml"))
+            .unwrap();
+    let narrowed: String = promotion
+        .replace(
+            "  - version: defect-detector.2026-11-01T10.00.00\n    versionName: defect-detector-v1\n    to: [staging]\n",
+            "",
+        );
+    assert_ne!(narrowed, promotion);
+    let file = dir.path().join("defect-detector.yaml");
+    std::fs::write(&file, narrowed).unwrap();
+    let file_s = file.to_str().unwrap().to_string();
+    let json = reko(&sb)
+        .args([
+            "plan",
+            "--format",
+            "json",
+            "manifests/accounts.yaml",
+            &file_s,
+        ])
+        .output()
+        .unwrap();
+    let planned: PlanDocument = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(planned.scope.partial, "{:?}", planned.scope);
+    assert_eq!(planned.summary.policies, 0, "nothing is withdrawn");
+    reko(&sb)
+        .args(["plan", "manifests/accounts.yaml", &file_s])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(
+            "Partial run (manifest files named (manifests/accounts.yaml",
+        ));
+    sb.reset_call_counts();
+    reko(&sb)
+        .args([
+            "apply",
+            "--auto-approve",
+            "manifests/accounts.yaml",
+            &file_s,
+        ])
+        .assert()
+        .success();
+    assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
+    assert_eq!(granted(&sb), 2, "the partial run kept the grant of v1");
+    // The whole directory again: a full run, which prunes what no manifest names any more.
+    let full = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::root().join("manifests/accounts.yaml"),
+        full.path().join("accounts.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(&file, full.path().join("defect-detector.yaml")).unwrap();
+    reko(&sb)
+        .args(["apply", "--auto-approve", full.path().to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(
+        granted(&sb),
+        1,
+        "a full run grants exactly what the manifests name"
+    );
 }

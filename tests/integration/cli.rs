@@ -60,6 +60,7 @@ fn the_committed_schemas_are_current() {
     for (kind, file) in [
         ("manifest", "schemas/manifest.schema.json"),
         ("plan", "schemas/plan.schema.json"),
+        ("apply-report", "schemas/apply-report.schema.json"),
         ("sandbox-seed", "schemas/sandbox-seed.schema.json"),
     ] {
         let output = reko().args(["schema", kind]).output().unwrap();

@@ -6,34 +6,16 @@
 //! apply yields manifests whose first plan has nothing to do; `completions` covers the commands.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use reko_promote::sandbox::SandboxHandle;
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
 use serde_yaml::Value;
 
 use crate::sandbox::helpers;
-use crate::support::root;
+use crate::support::{reko_in_ci as reko, root};
 
 const GITHUB: &str = "examples/ci/github/reko-promote.yml";
 const GITLAB: &str = "examples/ci/gitlab/.gitlab-ci.yml";
-
-fn reko(sb: Option<&SandboxHandle>) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("reko-promote").unwrap();
-    cmd.current_dir(root())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_REGION", DEFAULT_REGION)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .timeout(Duration::from_secs(90));
-    if let Some(sb) = sb {
-        cmd.env("AWS_ENDPOINT_URL", sb.endpoint())
-            .env("AWS_ACCESS_KEY_ID", seed::CI_ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", seed::CI_SECRET_ACCESS_KEY);
-    }
-    cmd
-}
 
 fn workflow(path: &str) -> (String, Value) {
     let text = std::fs::read_to_string(root().join(path)).unwrap();
@@ -161,6 +143,38 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
         gh["jobs"]["apply"]["concurrency"]["cancel-in-progress"],
         false
     );
+    // Least privilege: the plan job (pull requests run branch code) obtains only the read-only
+    // plan role, holds only the permissions it uses, and runs a pinned release, not the
+    // request's code; only main's apply job names the apply role.
+    let plan_job = &gh["jobs"]["plan"];
+    let plan_text = serde_yaml::to_string(plan_job).unwrap();
+    assert!(
+        !plan_text.contains("REKO_PROMOTE_CI_ROLE_ARN"),
+        "no apply role in the plan job"
+    );
+    assert!(plan_text.contains("vars.REKO_PROMOTE_CI_PLAN_ROLE_ARN"));
+    assert_eq!(
+        plan_job["permissions"],
+        serde_yaml::from_str::<Value>("{contents: read, id-token: write, pull-requests: write}")
+            .unwrap()
+    );
+    assert_eq!(
+        gh["permissions"],
+        serde_yaml::from_str::<Value>("{contents: read}").unwrap()
+    );
+    assert_runs_a_released_binary(plan_job, "github plan");
+    let apply_job = &gh["jobs"]["apply"];
+    assert!(
+        apply_job["if"]
+            .as_str()
+            .unwrap()
+            .contains("github.ref == 'refs/heads/main'")
+    );
+    assert!(
+        serde_yaml::to_string(apply_job)
+            .unwrap()
+            .contains("vars.REKO_PROMOTE_CI_ROLE_ARN")
+    );
     assert!(text.contains("<!-- reko-promote-plan -->"));
     assert!(text.contains("updateComment"), "the comment is updated");
     assert!(text.contains("$GITHUB_STEP_SUMMARY"));
@@ -173,7 +187,33 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
         "sts.amazonaws.com"
     );
     assert!(gl["variables"]["AWS_WEB_IDENTITY_TOKEN_FILE"].is_string());
-    assert!(gl["variables"]["AWS_ROLE_ARN"].is_string());
+    // The role is chosen per job: the plan job the read-only plan role, only the apply job
+    // (protected default branch) the apply role.
+    assert!(gl["variables"]["AWS_ROLE_ARN"].is_null());
+    assert_eq!(
+        gl["plan"]["variables"]["AWS_ROLE_ARN"],
+        "$REKO_PROMOTE_CI_PLAN_ROLE_ARN"
+    );
+    assert_eq!(
+        gl["apply"]["variables"]["AWS_ROLE_ARN"],
+        "$REKO_PROMOTE_CI_ROLE_ARN"
+    );
+    let apply_rule = gl["apply"]["rules"][0]["if"].as_str().unwrap();
+    assert!(apply_rule.contains("$CI_DEFAULT_BRANCH"), "{apply_rule}");
+    assert!(
+        apply_rule.contains("$CI_COMMIT_REF_PROTECTED == \"true\""),
+        "{apply_rule}"
+    );
+    for (name, job) in gl.as_mapping().unwrap() {
+        if name.as_str() != Some("apply") {
+            let job = serde_yaml::to_string(job).unwrap();
+            assert!(
+                !job.contains("REKO_PROMOTE_CI_ROLE_ARN"),
+                "{name:?} names the apply role"
+            );
+        }
+    }
+    assert_runs_a_released_binary(&gl["default"], "gitlab default");
     assert_eq!(gl["apply"]["resource_group"], "reko-promote-apply");
     assert_eq!(gl["plan"]["allow_failure"]["exit_codes"][0], 2);
     assert!(
@@ -187,6 +227,51 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
 
     // The manifest loader leaves both alone: `validate examples/` keeps passing.
     reko(None).args(["validate", "examples"]).assert().success();
+}
+
+/// `job` installs reko-promote as a pinned release from crates.io, never built from the checkout.
+fn assert_runs_a_released_binary(job: &Value, what: &str) {
+    let mut texts = Vec::new();
+    strings(job, &mut texts);
+    let installs: Vec<&String> = texts
+        .iter()
+        .filter(|t| t.contains("cargo install"))
+        .collect();
+    assert!(!installs.is_empty(), "{what} installs reko-promote");
+    for install in installs {
+        assert!(
+            !install.contains("--path"),
+            "{what} builds the checkout: {install}"
+        );
+        assert!(
+            install.contains("--locked reko-promote --version \"$REKO_PROMOTE_VERSION\""),
+            "{what}: {install}"
+        );
+    }
+}
+
+/// docs/ci.md's apply-role trust policy: exactly the default branch, never a wildcard.
+#[test]
+fn the_documented_apply_trust_is_restricted_to_the_default_branch() {
+    let doc = std::fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    let block = doc
+        .split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/ci.md shows the apply role's trust policy");
+    let trust: serde_json::Value = serde_json::from_str(block).unwrap();
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    let equals = statement["Condition"]["StringEquals"].as_object().unwrap();
+    assert_eq!(
+        equals["token.actions.githubusercontent.com:sub"],
+        "repo:ORG/REPO:ref:refs/heads/main"
+    );
+    assert!(
+        statement["Condition"].get("StringLike").is_none(),
+        "no wildcard"
+    );
+    assert!(doc.contains("project_path:GROUP/PROJECT:ref_type:branch:ref:main"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,8 +350,16 @@ fn check_document(doc: &serde_json::Value, what: &str) -> Vec<String> {
 #[test]
 fn iam_prints_valid_least_privilege_documents() {
     let ci = "arn:aws:iam::444444444444:role/ci";
+    let ci_plan = "arn:aws:iam::444444444444:role/ci-plan";
     let output = reko(None)
-        .args(["iam", "--ci-principal", ci, "manifests"])
+        .args([
+            "iam",
+            "--ci-principal",
+            ci,
+            "--ci-plan-principal",
+            ci_plan,
+            "manifests",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -274,15 +367,64 @@ fn iam_prints_valid_least_privilege_documents() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(!text.contains("\"Principal\": \"*\""));
     let roles = report["roles"].as_array().unwrap();
-    let by_name = |n: &str| roles.iter().find(|r| r["name"] == n).unwrap();
+    let on_side = |n: &str, side: &str| {
+        roles
+            .iter()
+            .find(|r| r["name"] == n && r["side"] == side)
+            .unwrap()
+    };
+    let by_name = |n: &str| on_side(n, "apply");
     for role in roles {
         let name = role["name"].as_str().unwrap();
-        check_document(&role["policy"], name);
+        let actions = check_document(&role["policy"], name);
+        let principal = match role["side"].as_str().unwrap() {
+            "apply" => ci,
+            "plan" => ci_plan,
+            other => panic!("unknown side {other}"),
+        };
         if let Some(trust) = role.get("trustPolicy") {
             assert_eq!(check_document(trust, name), ["sts:AssumeRole"]);
-            assert_eq!(trust["Statement"][0]["Principal"]["AWS"], ci);
+            assert_eq!(trust["Statement"][0]["Principal"]["AWS"], principal);
+        }
+        // The plan side never writes: its account roles only describe and list, its CI
+        // principal only assumes.
+        if role["side"] == "plan" && role["name"] != "ci-plan" {
+            assert!(!actions.is_empty(), "{name}");
+            for action in &actions {
+                assert!(
+                    [
+                        "rekognition:DescribeProjects",
+                        "rekognition:DescribeProjectVersions",
+                        "rekognition:ListProjectPolicies"
+                    ]
+                    .contains(&action.as_str()),
+                    "plan role {name} has {action}"
+                );
+            }
         }
     }
+    // The plan principal assumes only the plan roles (here the suggested names: the repository
+    // manifests declare no planRoleArn, and a note says to).
+    let plan_ci = on_side("ci-plan", "plan");
+    assert_eq!(
+        check_document(&plan_ci["policy"], "ci-plan"),
+        ["sts:AssumeRole"]
+    );
+    assert_eq!(
+        plan_ci["policy"]["Statement"][0]["Resource"],
+        serde_json::json!([
+            "arn:aws:iam::111111111111:role/reko-promote-plan",
+            "arn:aws:iam::222222222222:role/reko-promote-plan",
+            "arn:aws:iam::333333333333:role/reko-promote-plan"
+        ])
+    );
+    assert!(
+        plan_ci["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("declares no planRoleArn"))
+    );
     // CI assumes exactly the declared roles.
     assert_eq!(
         by_name("ci")["policy"]["Statement"][0]["Resource"],
@@ -336,15 +478,33 @@ fn iam_prints_valid_least_privilege_documents() {
 
     // Terraform and CloudFormation carry the same documents.
     let tf = reko(None)
-        .args(["iam", "--format", "terraform", "--ci-principal", ci])
+        .args([
+            "iam",
+            "--format",
+            "terraform",
+            "--ci-principal",
+            ci,
+            "--ci-plan-principal",
+            ci_plan,
+        ])
         .output()
         .unwrap();
     let tf = String::from_utf8(tf.stdout).unwrap();
-    assert_eq!(tf.matches("resource \"aws_iam_role\"").count(), 3);
+    assert_eq!(tf.matches("resource \"aws_iam_role\"").count(), 6);
     assert!(tf.contains("assume_role_policy = jsonencode("));
     assert!(tf.contains("role = \"ci\""));
+    assert!(tf.contains("role = \"ci-plan\""));
+    assert!(tf.contains("resource \"aws_iam_role\" \"reko_promote_prod_plan\""));
     let cfn = reko(None)
-        .args(["iam", "--format", "cloudformation", "--ci-principal", ci])
+        .args([
+            "iam",
+            "--format",
+            "cloudformation",
+            "--ci-principal",
+            ci,
+            "--ci-plan-principal",
+            ci_plan,
+        ])
         .output()
         .unwrap();
     let cfn = String::from_utf8(cfn.stdout).unwrap();
@@ -353,13 +513,13 @@ fn iam_prints_valid_least_privilege_documents() {
         .filter(|t| !t.trim().is_empty())
         .map(|t| serde_yaml::from_str(t).unwrap())
         .collect();
-    assert_eq!(templates.len(), 4);
+    assert_eq!(templates.len(), 8);
     let roles: usize = templates
         .iter()
         .flat_map(|t| t["Resources"].as_mapping().unwrap().values())
         .filter(|r| r["Type"] == "AWS::IAM::Role")
         .count();
-    assert_eq!(roles, 3);
+    assert_eq!(roles, 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,10 @@
 mod action;
 mod apply;
 mod cli;
+mod constraints_oracle;
+mod fuzz;
 mod gitops;
+mod hardening;
 mod manifests;
 mod plan_live;
 mod plan_logic;

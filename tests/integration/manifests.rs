@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use reko_promote::manifest::findings::{Code, Severity};
+use reko_promote::manifest::findings::{Code, Finding, Severity};
 
 use crate::support::{cases, check, load, rel, render};
 
@@ -19,6 +19,8 @@ const EXPECTED: &[(&str, &[Code])] = &[
     ("conflicting-policy-scope", &[Code::ConflictingPolicyScope]),
     ("conflicting-settings", &[Code::ConflictingPlacement]),
     ("cross-region", &[Code::CrossRegion]),
+    ("deep-block-nesting", &[Code::YamlSyntax]),
+    ("deep-flow-nesting", &[Code::YamlSyntax]),
     (
         "duplicate-names",
         &[Code::DuplicateName, Code::DuplicateAccountId],
@@ -185,7 +187,7 @@ fn malformed_input_gets_a_clear_error_never_a_panic_or_hang() {
     let deep = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
     let deep = single_error(deep.as_bytes());
     assert_eq!(deep.code, Code::YamlSyntax);
-    assert!(deep.message.contains("recursion limit"), "{}", deep.message);
+    assert!(deep.message.contains("deeper than 64"), "{}", deep.message);
 
     let mut bomb = String::from(
         "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
@@ -364,4 +366,135 @@ fn identical_duplicates_are_copied_once_with_a_warning() {
     );
     assert_eq!(loaded.report.findings[0].code, Code::DuplicateVersion);
     assert_eq!(loaded.desired.unwrap().placements.len(), 1);
+}
+
+/// Asserts that `finding` refuses nesting: names the file, the position and the limit.
+fn assert_refused_as_too_deep(finding: &Finding, file: &str, line: usize) {
+    assert_eq!(finding.code, Code::YamlSyntax, "{finding:?}");
+    assert!(finding.file.ends_with(file), "{finding:?}");
+    assert_eq!(finding.line, Some(line), "{finding:?}");
+    assert!(finding.column.is_some(), "{finding:?}");
+    assert!(
+        finding.message.contains("deeper than 64 levels"),
+        "{finding:?}"
+    );
+    assert!(
+        finding.allowed.as_deref().is_some_and(|a| a.contains("64")),
+        "{finding:?}"
+    );
+}
+
+/// Issue 10's hostile inputs: `z: [[[…` 80,000 and 400,000 levels deep, and a file of 4 MiB of
+/// brackets (the size cap) — each refused by the linear pre-scan, naming the file and the limit,
+/// before the YAML scanner (quadratic on such input) sees it. Times are measured in release
+/// builds, not asserted here.
+#[test]
+fn hostile_flow_nesting_is_refused_before_parsing() {
+    let header = "apiVersion: reko-promote/v1\nkind: Promotion\nname: deep\n";
+    for levels in [80_000, 400_000] {
+        let text = format!("{header}z: {}", "[".repeat(levels));
+        let finding = single_error(text.as_bytes());
+        assert_refused_as_too_deep(&finding, "input.yaml", 4);
+        assert_eq!(finding.column, Some(3 + 64), "{finding:?}");
+    }
+    let cap = reko_promote::manifest::yaml::MAX_FILE_BYTES as usize;
+    let mut text = format!("{header}z: ");
+    text.push_str(&"[".repeat(cap - text.len()));
+    assert_eq!(
+        text.len(),
+        cap,
+        "exactly at the size cap, so only nesting refuses it"
+    );
+    assert_refused_as_too_deep(&single_error(text.as_bytes()), "input.yaml", 4);
+    // Mappings too, and nesting spread over lines.
+    let braces = format!("{header}z:\n{}", "{\n".repeat(100_000));
+    assert_refused_as_too_deep(&single_error(braces.as_bytes()), "input.yaml", 4 + 64);
+    // Compact block sequences, `- - - …`.
+    let dashes = format!("{header}z:\n{}x\n", "- ".repeat(100_000));
+    assert_refused_as_too_deep(&single_error(dashes.as_bytes()), "input.yaml", 5);
+}
+
+/// Brackets inside quotes, comments, block scalars and plain scalars are not nesting.
+#[test]
+fn brackets_that_are_not_nesting_do_not_count() {
+    let deep = "[".repeat(200);
+    let text = format!(
+        "apiVersion: reko-promote/v1\nkind: Account\nname: a{deep}\naccountId: \"{deep}\"\n\
+         # {deep}\nroleArn: '{deep}'\nexternalId: |\n  {deep}\n  {deep}\n"
+    );
+    let (_dir, path) = temp_manifest("input.yaml", text.as_bytes());
+    let loaded = load(&[path]);
+    assert!(
+        loaded
+            .report
+            .findings
+            .iter()
+            .all(|f| !f.message.contains("deeper than")),
+        "{}",
+        render(&loaded)
+    );
+}
+
+/// A directory holding a symbolic link to itself (`l1 -> .`), or two links forming loops, is
+/// walked once: links to directories are not followed (a warning names each), so every
+/// manifest is read exactly once.
+#[test]
+fn symlinked_directories_are_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::support::root().join("manifests/accounts.yaml"),
+        dir.path().join("accounts.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("l1")).unwrap();
+    let loaded = load(&[dir.path().to_path_buf()]);
+    check(loaded.report.valid, "the loop is passed over", &loaded);
+    assert_eq!(loaded.report.files.len(), 1, "{}", render(&loaded));
+    assert_eq!(loaded.report.warnings, 1, "{}", render(&loaded));
+    assert!(loaded.report.findings[0].file.ends_with("l1"));
+    assert!(loaded.report.findings[0].message.contains("not followed"));
+
+    // Two loops: a/ links back to the root and to itself; exponential if followed.
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    std::os::unix::fs::symlink("..", dir.path().join("a/up")).unwrap();
+    std::os::unix::fs::symlink(".", dir.path().join("a/self")).unwrap();
+    std::fs::copy(
+        crate::support::root().join("manifests/accounts.yaml"),
+        dir.path().join("a/more.yaml"),
+    )
+    .unwrap();
+    let loaded = load(&[dir.path().to_path_buf()]);
+    assert_eq!(loaded.report.files.len(), 2, "{}", render(&loaded));
+    assert_eq!(loaded.report.warnings, 3, "{}", render(&loaded));
+
+    // A link named on the command line is the user's choice: followed.
+    let loaded = load(&[dir.path().join("l1")]);
+    assert_eq!(loaded.report.files.len(), 2, "{}", render(&loaded));
+}
+
+/// A device or FIFO is refused without reading it (`/dev/zero` never ends).
+#[test]
+fn special_files_are_refused_without_reading() {
+    let loaded = load(&[PathBuf::from("/dev/zero")]);
+    check(loaded.report.errors == 1, "one error", &loaded);
+    assert_eq!(loaded.report.findings[0].code, Code::ReadError);
+    assert!(
+        loaded.report.findings[0]
+            .message
+            .contains("not a regular file")
+    );
+}
+
+/// Found by fuzzing: a promotion whose accounts are undeclared, in a set where another
+/// document failed to load (so undeclared references are not reported, the declaration may be
+/// in the broken document), was resolved anyway and the loader panicked (`no entry found for
+/// key`). Now the load reports the broken document and nothing else.
+#[test]
+fn a_promotion_of_undeclared_accounts_beside_a_broken_document_does_not_panic() {
+    let text = "apiVersion: reko-promote/v1\nkind: Promotion\nname: a\nregion: eu-west-1\n\
+                source: { account: ml, project: p }\nversions:\n  - version: p.v1\n\
+                destinations:\n  prod: { account: prod, project: p }\n---\n\
+                kind: Promotion\nname: b\n";
+    let finding = single_error(text.as_bytes());
+    assert_eq!(finding.code, Code::MissingApiVersion);
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use reko_promote::desired::DesiredState;
-use reko_promote::plan::{Action, PlanDocument};
+use reko_promote::plan::{Action, PlanDocument, RunScope};
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION};
 use reko_promote::sandbox::{Faults, SandboxConfig, SandboxHandle};
 
@@ -25,7 +25,9 @@ fn accounts_yaml(prod_external_id: &str) -> String {
 
 async fn plan(sb: &SandboxHandle, desired: &DesiredState) -> PlanDocument {
     let ctx = context(sb, 50, 8).await;
-    reko_promote::pipeline::plan_live(&ctx, desired).await.plan
+    reko_promote::pipeline::plan_live(&ctx, desired, &RunScope::full())
+        .await
+        .plan
 }
 
 /// Waits until no version of `project` in `account` is still being copied (as the account's
@@ -249,15 +251,41 @@ async fn an_account_whose_role_cannot_be_assumed_is_unknown_and_the_rest_goes_on
     let prod = find(&plan, "prod", "defect-detector-v2");
     assert_eq!(prod.action, Action::Unknown, "{}", text(&plan));
     assert_eq!(plan.account_problems.len(), 1);
-    let reason = &plan.account_problems[0].reason;
+    let reason = &plan.account_problems[0].problem.to_string();
     assert!(
         reason.contains("arn:aws:iam::333333333333:role/reko-promote"),
         "{reason}"
     );
-    assert!(reason.contains("prod"), "{reason}");
+    // Issue 11, defect 1: one readable line, as the README promises, in every view.
     assert!(
-        reason.contains("AccessDenied") || reason.contains("not authorized"),
+        reason.starts_with(
+            "cannot assume role arn:aws:iam::333333333333:role/reko-promote for account prod \
+             (333333333333): AccessDenied: "
+        ),
         "{reason}"
+    );
+    assert!(!reason.contains('\n') && reason.len() < 400, "{reason}");
+    let views = [
+        text(&plan),
+        reko_promote::render::plan::markdown(&plan),
+        serde_json::to_string(&plan).unwrap(),
+    ];
+    for view in &views {
+        for debug in [
+            "ProviderError",
+            "SdkBody",
+            "HeaderValue",
+            "extensions_1x",
+            "DispatchFailure",
+            "Some(",
+        ] {
+            assert!(!view.contains(debug), "{debug} in {view}");
+        }
+    }
+    assert!(
+        reko_promote::render::plan::entry_reason(prod).contains(reason.as_str()),
+        "{}",
+        reko_promote::render::plan::entry_reason(prod)
     );
     assert_eq!(
         find(&plan, "staging", "defect-detector-v2").action,
@@ -279,10 +307,10 @@ async fn ambient_credentials_of_the_wrong_account_are_refused() {
     let plan = plan(&sb, &desired_from(&[path])).await;
     let entry = find(&plan, "staging", seed::LABEL_V1);
     assert_eq!(entry.action, Action::Unknown);
+    let words = reko_promote::render::plan::entry_reason(entry);
     assert!(
-        entry.reason.contains("444444444444") && entry.reason.contains("222222222222"),
-        "{}",
-        entry.reason
+        words.contains("444444444444") && words.contains("222222222222"),
+        "{words}"
     );
 }
 
@@ -375,7 +403,9 @@ async fn throttling_on_every_operation_still_yields_the_same_plan() {
     sb.reset_call_counts();
     // A client limit far above the sandbox's quota: the SDK's retries absorb the throttling.
     let ctx = context(&sb, 1000, 10).await;
-    let stormy = reko_promote::pipeline::plan_live(&ctx, &desired).await.plan;
+    let stormy = reko_promote::pipeline::plan_live(&ctx, &desired, &RunScope::full())
+        .await
+        .plan;
     assert_eq!(stormy.entries, calm.entries, "{}", text(&stormy));
     assert_eq!(stormy.fingerprints, calm.fingerprints);
     let throttled: u64 = sb.call_counts().values().sum::<u64>();
@@ -501,4 +531,221 @@ async fn the_cli_exit_codes_formats_and_saved_plan() {
         .assert()
         .code(1);
     assert_eq!(sbh.total_calls(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_matches_nothing_exits_1_before_any_aws_call() {
+    // Issue 11, defect 2: a mistyped target used to read as "nothing to do".
+    let sb = helpers::start().await;
+    sb.reset_call_counts();
+    let assert = reko(&sb)
+        .args([
+            "plan",
+            "--detailed-exitcode",
+            "--target",
+            "defect-detectr",
+            "manifests",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--target `defect-detectr` (did you mean `defect-detector`?)"),
+        "{stderr}"
+    );
+    for known in ["defect-detector", "staging", "prod", "ml"] {
+        assert!(stderr.contains(known), "{known}: {stderr}");
+    }
+    reko(&sb)
+        .args([
+            "apply",
+            "--auto-approve",
+            "--exclude",
+            "nowhere",
+            "manifests",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("--exclude `nowhere`"));
+    assert_eq!(sb.total_calls(), 0, "{:?}", sb.call_counts());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unverified_destination_gets_no_grant_and_apply_writes_nothing_for_it() {
+    // Issue 11, defect 3: staging declares no role and the ambient credentials are CI's
+    // (444444444444): its placement is unknown, and neither plan nor apply grants it anything.
+    let sb = helpers::start().await;
+    let accounts = std::fs::read_to_string(crate::support::root().join("manifests/accounts.yaml"))
+        .unwrap()
+        .replace("roleArn: arn:aws:iam::222222222222:role/reko-promote\n", "");
+    assert!(!accounts.contains("222222222222:role"), "{accounts}");
+    let (_dir, path) = manifests(&[
+        ("accounts.yaml", accounts),
+        ("label-reader.yaml", label_reader(true)),
+    ]);
+    let desired = desired_from(std::slice::from_ref(&path));
+    let planned = plan(&sb, &desired).await;
+    assert_eq!(
+        find(&planned, "staging", seed::LABEL_V1).action,
+        Action::Unknown,
+        "{}",
+        text(&planned)
+    );
+    assert!(
+        planned
+            .grants
+            .iter()
+            .all(|g| !g.grants.contains_key(seed::STAGING_ACCOUNT)),
+        "{:?}",
+        planned.grants
+    );
+    sb.reset_call_counts();
+    let before = sb.state().rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects
+        [seed::LABEL_READER]
+        .policies
+        .clone();
+    reko(&sb)
+        .args(["apply", "--auto-approve"])
+        .arg(&path)
+        .assert()
+        .code(1);
+    let state = sb.state();
+    let policies =
+        &state.rekognition[seed::ML_ACCOUNT][DEFAULT_REGION].projects[seed::LABEL_READER].policies;
+    for (name, policy) in policies {
+        if before.get(name).map(|p| &p.document) != Some(&policy.document) {
+            assert!(
+                !policy.document.contains(seed::STAGING_ACCOUNT),
+                "{name} grants staging: {}",
+                policy.document
+            );
+        }
+    }
+    assert!(
+        !policies.contains_key("reko-promote-222222222222"),
+        "{:?}",
+        policies.keys()
+    );
+    assert_eq!(
+        sb.calls_of("CopyProjectVersion"),
+        1,
+        "{:?}",
+        sb.call_counts()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adapters_as_source_or_destination_are_blocked() {
+    use aws_sdk_rekognition::types::CustomizationFeature;
+    let sb = helpers::start().await;
+    for (account, name) in [
+        (seed::ML_ACCOUNT, "moderation"),
+        (seed::STAGING_ACCOUNT, "moderation"),
+    ] {
+        helpers::rek_as_role(&sb, account)
+            .await
+            .create_project()
+            .project_name(name)
+            .feature(CustomizationFeature::ContentModeration)
+            .auto_update(aws_sdk_rekognition::types::ProjectAutoUpdate::Enabled)
+            .send()
+            .await
+            .unwrap();
+    }
+    let promotions = "apiVersion: reko-promote/v1\nkind: Promotion\nname: from-adapter\n\
+                      region: eu-west-1\nsource: { account: ml, project: moderation }\n\
+                      versions: [{ version: moderation.v1 }]\n\
+                      destinations: { prod: { account: prod, project: label-reader } }\n---\n\
+                      apiVersion: reko-promote/v1\nkind: Promotion\nname: to-adapter\n\
+                      region: eu-west-1\nsource: { account: ml, project: label-reader }\n\
+                      versions: [{ version: label-reader.v1 }]\n\
+                      destinations: { staging: { account: staging, project: moderation } }\n";
+    let (_dir, path) = manifests(&[
+        ("accounts.yaml", accounts_yaml("reko-promote-prod")),
+        ("p.yaml", promotions.into()),
+    ]);
+    let planned = plan(&sb, &desired_from(&[path])).await;
+    for (account, version, side) in [
+        ("prod", "moderation.v1", "source project `moderation`"),
+        (
+            "staging",
+            seed::LABEL_V1,
+            "destination project `moderation`",
+        ),
+    ] {
+        let entry = find(&planned, account, version);
+        assert_eq!(entry.action, Action::Blocked, "{}", text(&planned));
+        let words = reko_promote::render::plan::entry_reason(entry);
+        assert!(
+            words.contains(side)
+                && words.contains("is an adapter (CONTENT_MODERATION)")
+                && words.contains("CopyProjectVersion does not support adapters"),
+            "{words}"
+        );
+    }
+    assert!(planned.grants.is_empty(), "{:?}", planned.grants);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_whose_session_lands_in_another_account_is_unknown() {
+    // Issue 10, item 3: prod's role answers with a session of staging's account. The plan must
+    // not read staging's projects as prod's, nor apply copy anything into "prod".
+    let sb = helpers::start_with(SandboxConfig {
+        faults: Some(Faults {
+            misrouted_roles: [(
+                seed::role_arn(seed::PROD_ACCOUNT),
+                seed::STAGING_ACCOUNT.into(),
+            )]
+            .into(),
+            ..helpers::fast_faults()
+        }),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let desired = desired_from(&[rel("manifests")]);
+    let ctx = context(&sb, 50, 8).await;
+    let live = reko_promote::pipeline::plan_live(&ctx, &desired, &RunScope::full()).await;
+    let planned = &live.plan;
+    let prod = find(planned, "prod", "defect-detector-v2");
+    assert_eq!(prod.action, Action::Unknown, "{}", text(planned));
+    let words = reko_promote::render::plan::entry_reason(prod);
+    assert!(
+        words.contains("lands in account 222222222222")
+            && words.contains("arn:aws:sts::222222222222:assumed-role/reko-promote/"),
+        "{words}"
+    );
+    assert_eq!(
+        find(planned, "staging", "defect-detector-v2").action,
+        Action::Copy
+    );
+    assert!(
+        planned
+            .grants
+            .iter()
+            .all(|g| !g.grants.contains_key(seed::PROD_ACCOUNT)),
+        "{:?}",
+        planned.grants
+    );
+    sb.reset_call_counts();
+    let report = reko_promote::apply::apply(
+        &ctx,
+        &live.sessions,
+        planned,
+        &reko_promote::apply::ApplyOptions::default(),
+        &reko_promote::apply::Progress::silent(),
+        reko_promote::apply::never_interrupted(),
+    )
+    .await;
+    assert!(!report.succeeded(true));
+    // Only staging's two copies: nothing was done with prod's misrouted session.
+    assert_eq!(
+        sb.calls_of("CopyProjectVersion"),
+        2,
+        "{:?}",
+        sb.call_counts()
+    );
+    let state = sb.state();
+    let staging =
+        &state.rekognition[seed::STAGING_ACCOUNT][DEFAULT_REGION].projects[seed::DEFECT_DETECTOR];
+    assert_eq!(staging.versions.len(), 2, "{:?}", staging.versions.keys());
 }

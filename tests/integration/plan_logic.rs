@@ -3,10 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use reko_promote::desired::{DesiredState, OutputConfig};
-use reko_promote::plan::{self, Action, PlanDocument};
+use reko_promote::aws::session::SessionError;
+use reko_promote::aws::{AwsError, ErrorKind, Operation};
+use reko_promote::desired::{DesiredState, OutputConfig, Selection};
+use reko_promote::plan::{self, Action, PlanDocument, Reason, RunScope};
 use reko_promote::render;
-use reko_promote::state::{LivePolicy, LiveProject, LiveState, LiveVersion, ProjectKey};
+use reko_promote::state::{
+    AccountProblem, LivePolicy, LiveProject, LiveState, LiveVersion, ProjectFeature, ProjectKey,
+    VersionStatus,
+};
 
 use crate::support::{load, rel};
 
@@ -45,7 +50,7 @@ fn version(
 ) -> LiveVersion {
     LiveVersion {
         arn: version_arn(account, project, name),
-        status: status.into(),
+        status: VersionStatus::parse(status),
         status_message: None,
         source_project_version_arn: source,
         kms_key_id: None,
@@ -58,19 +63,40 @@ const ML: &str = "111111111111";
 const STAGING: &str = "222222222222";
 const PROD: &str = "333333333333";
 
+/// The qa account's role cannot be assumed.
+fn qa_problem() -> AccountProblem {
+    AccountProblem::Session(SessionError::AssumeRole {
+        account: "qa".into(),
+        account_id: "555555555555".into(),
+        role: "arn:aws:iam::555555555555:role/reko-promote".into(),
+        error: Box::new(AwsError {
+            operation: Operation::AssumeRole,
+            account: "qa".into(),
+            account_id: "555555555555".into(),
+            arn: Some("arn:aws:iam::555555555555:role/reko-promote".into()),
+            code: Some("AccessDenied".into()),
+            message: "User: arn:aws:sts::444444444444:assumed-role/ci/run is not authorized to perform: sts:AssumeRole".into(),
+            request_id: Some("req-1".into()),
+            kind: ErrorKind::AccessDenied,
+        }),
+    })
+}
+
+fn full() -> RunScope {
+    RunScope::full()
+}
+
 /// A live state in which each placement of the fixture meets its situation.
 fn live() -> LiveState {
     let mut live = LiveState::default();
-    live.inaccessible.insert(
-        "qa".into(),
-        "AccessDenied: User: arn:aws:sts::444444444444:assumed-role/ci/run is not authorized to perform: sts:AssumeRole".into(),
-    );
+    live.inaccessible.insert("qa".into(), qa_problem());
     let mut add_project = |account: &str, name: &str, exists: bool| {
         live.projects.insert(
             key(account, name),
             exists.then(|| LiveProject {
                 arn: project_arn(account, name),
                 status: "CREATED".into(),
+                feature: ProjectFeature::CustomLabels,
             }),
         );
     };
@@ -247,22 +273,32 @@ fn entry<'a>(
         })
 }
 
+/// The managed policies the plan writes (created or updated).
+fn written_policies(plan: &PlanDocument) -> Vec<plan::PlannedPolicy> {
+    plan.grants
+        .iter()
+        .filter(|g| g.managed)
+        .flat_map(|g| g.policies.clone())
+        .filter(|p| !matches!(p.change, plan::PolicyChange::Unchanged { .. }))
+        .collect()
+}
+
 #[test]
 fn every_action_gets_its_reason() {
-    let plan = plan::compute(&desired(), &live());
+    let plan = plan::compute(&desired(), &live(), &full());
     let dump = render::plan::text(&plan, true);
     let dump = anstream::adapter::strip_str(&dump).to_string();
     let expect = |account: &str, project: &str, version: &str, action: Action, needle: &str| {
         let e = entry(&plan, account, project, version);
+        let words = render::plan::entry_reason(e);
         assert_eq!(
             e.action, action,
-            "{account}/{project}/{version}: {}\n{dump}",
-            e.reason
+            "{account}/{project}/{version}: {words}\n{dump}"
         );
+        assert_eq!(e.action, e.reason.action(), "{words}");
         assert!(
-            e.reason.contains(needle),
-            "{account}/{project}/{version}: {:?} lacks {needle:?}",
-            e.reason
+            words.contains(needle),
+            "{account}/{project}/{version}: {words:?} lacks {needle:?}"
         );
     };
     expect("staging", "vision", "v-new", Action::Copy, "policy allows");
@@ -379,9 +415,10 @@ fn every_action_gets_its_reason() {
     assert_eq!(drifted.drift[0].field, "kmsKeyId");
 
     // The managed policy apply will write.
-    assert_eq!(plan.policies.len(), 1);
-    assert_eq!(plan.policies[0].policy_name, "reko-promote-333333333333");
-    assert_eq!(plan.policies[0].replaces_revision_id, None);
+    let writes = written_policies(&plan);
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].policy_name, "reko-promote-333333333333");
+    assert_eq!(writes[0].change, plan::PolicyChange::Create);
 
     let s = plan.summary;
     assert_eq!(
@@ -402,13 +439,13 @@ fn every_action_gets_its_reason() {
 
 #[test]
 fn renderings_read_the_same_document() {
-    let plan = plan::compute(&desired(), &live());
+    let plan = plan::compute(&desired(), &live(), &full());
     let text = anstream::adapter::strip_str(&render::plan::text(&plan, false)).to_string();
     assert!(text.ends_with("Plan: 3 to copy, 2 unchanged, 1 in progress, 3 conflicts, 5 blocked, 1 unknown, 1 policy to write, 1 with drift.\n"), "{text}");
     assert!(text.contains("1 unchanged (--show-unchanged lists them)"));
     insta::assert_snapshot!("plan_text", text);
-    let full = anstream::adapter::strip_str(&render::plan::text(&plan, true)).to_string();
-    assert!(full.contains("= v-same"));
+    let listed = anstream::adapter::strip_str(&render::plan::text(&plan, true)).to_string();
+    assert!(listed.contains("= v-same"));
     insta::assert_snapshot!("plan_markdown", render::plan::markdown(&plan));
     let json = serde_json::to_value(&plan).unwrap();
     insta::assert_json_snapshot!("plan_json", json);
@@ -417,12 +454,9 @@ fn renderings_read_the_same_document() {
     assert_eq!(back, plan);
 }
 
-#[test]
-fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
-    let desired = desired();
-    let before = plan::compute(&desired, &live());
+/// The fixture's live state after someone copied v-new into staging.
+fn v_new_copied_into_staging() -> LiveState {
     let mut moved = live();
-    // Someone copies v-new into staging after the plan: absent → present.
     moved
         .versions
         .get_mut(&key(STAGING, "vision"))
@@ -437,39 +471,69 @@ fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
                 Some(version_arn(ML, "vision", "v-new")),
             )),
         );
-    let after = plan::compute(&desired, &moved);
-    let digest = |p: &PlanDocument, account: &str, project: &str| {
+    moved
+}
+
+#[test]
+fn fingerprints_change_when_the_destination_changes_even_from_nothing() {
+    let desired = desired();
+    let before = plan::compute(&desired, &live(), &full());
+    // Someone copies v-new into staging after the plan: absent → present.
+    let moved = v_new_copied_into_staging();
+    let after = plan::compute(&desired, &moved, &full());
+    let digest = |p: &PlanDocument, account: &str, project: &str, version: &str| {
+        let entry = entry(p, account, project, version);
         p.fingerprints
             .iter()
-            .find(|f| f.account_id == account && f.project == project)
+            .find(|f| f.key == entry.key)
             .unwrap()
             .digest
             .clone()
     };
     assert_ne!(
-        digest(&before, STAGING, "vision"),
-        digest(&after, STAGING, "vision")
+        digest(&before, "staging", "vision", "v-new"),
+        digest(&after, "staging", "vision", "v-new")
     );
     assert_eq!(
-        digest(&before, PROD, "vision"),
-        digest(&after, PROD, "vision")
+        digest(&before, "prod", "vision", "v-new"),
+        digest(&after, "prod", "vision", "v-new")
+    );
+    // Fingerprints are per placement: another version of the same project did not move.
+    assert_eq!(
+        digest(&before, "staging", "vision", "v-same"),
+        digest(&after, "staging", "vision", "v-same")
     );
     assert_eq!(before.manifests_digest, after.manifests_digest);
 
     // A policy revision change on the source moves every destination it feeds.
     let mut repoliced = live();
     repoliced.policies.get_mut(&key(ML, "vision")).unwrap()[0].revision_id = "rev-2".into();
-    let after = plan::compute(&desired, &repoliced);
+    let after = plan::compute(&desired, &repoliced, &full());
     assert_ne!(
-        digest(&before, PROD, "vision"),
-        digest(&after, PROD, "vision")
+        digest(&before, "prod", "vision", "v-new"),
+        digest(&after, "prod", "vision", "v-new")
+    );
+
+    // The source version replaced under the same name moves every placement it feeds.
+    let mut retrained = live();
+    let mut replaced = version(ML, "vision", "v-new", "TRAINING_COMPLETED", None);
+    replaced.arn = replaced.arn.replace("1700000000001", "1795421805311");
+    retrained
+        .versions
+        .get_mut(&key(ML, "vision"))
+        .unwrap()
+        .insert("v-new".into(), Some(replaced));
+    let after = plan::compute(&desired, &retrained, &full());
+    assert_ne!(
+        digest(&before, "staging", "vision", "v-new"),
+        digest(&after, "staging", "vision", "v-new")
     );
 }
 
 #[test]
 fn selection_targets_and_excludes() {
     let desired = desired();
-    let only_prod = plan::Selection {
+    let only_prod = Selection {
         targets: vec!["prod".into()],
         excludes: vec![],
     }
@@ -481,7 +545,7 @@ fn selection_targets_and_excludes() {
             .all(|p| p.destination_account == "prod" || p.destination == "prod")
     );
     assert!(!only_prod.placements.is_empty());
-    let no_vision = plan::Selection {
+    let no_vision = Selection {
         targets: vec![],
         excludes: vec!["vision".into()],
     }
@@ -492,7 +556,7 @@ fn selection_targets_and_excludes() {
 
 #[test]
 fn the_plan_document_holds_no_secret() {
-    let json = serde_json::to_string(&plan::compute(&desired(), &live())).unwrap();
+    let json = serde_json::to_string(&plan::compute(&desired(), &live(), &full())).unwrap();
     for needle in ["SecretAccessKey", "SessionToken", "secret", "AKIA", "ASIA"] {
         assert!(!json.contains(needle), "plan JSON contains {needle}");
     }
@@ -517,27 +581,289 @@ fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
         }],
     );
     // The full manifests name only m1: the grant of m0 is pruned.
-    let full = plan::compute(&desired, &live);
-    assert_eq!(full.policies.len(), 1);
+    let whole = plan::compute(&desired, &live, &full());
+    let writes = written_policies(&whole);
+    assert_eq!(writes.len(), 1);
     assert_eq!(
-        full.policies[0].replaces_revision_id.as_deref(),
-        Some("rev-7")
+        writes[0].change,
+        plan::PolicyChange::Update {
+            replaces_revision_id: "rev-7".into()
+        }
     );
-    assert_eq!(
-        full.policies[0].grants,
-        ["account 333333333333 may copy 1 version(s)"]
+    assert!(
+        !writes[0].document.contains(&other),
+        "{}",
+        writes[0].document
     );
     // A run narrowed to one promotion sees only part of the manifests: it keeps m0.
-    let targeted = plan::Selection {
+    let selection = Selection {
         targets: vec!["managed".into()],
         excludes: vec![],
-    }
-    .apply(&desired);
+    };
+    let targeted = selection.apply(&desired);
     assert!(targeted.partial);
-    let partial = plan::compute(&targeted, &live);
+    let scope = RunScope::partial(vec![plan::PartialCause::Selection {
+        targets: selection.targets.clone(),
+        excludes: vec![],
+    }]);
+    let partial = plan::compute(&targeted, &live, &scope);
+    assert!(partial.scope.partial);
     assert!(
-        partial.policies.is_empty(),
+        written_policies(&partial).is_empty(),
         "nothing to widen, nothing dropped: {:?}",
-        partial.policies
+        partial.grants
     );
+    let text = anstream::adapter::strip_str(&render::plan::text(&partial, false)).to_string();
+    assert!(text.contains("Partial run (--target managed)"), "{text}");
+}
+
+/// The entry of the placement `promotion/destination/version` (found by key).
+fn by_key<'a>(
+    plan: &'a PlanDocument,
+    promotion: &str,
+    destination: &str,
+    version: &str,
+) -> &'a plan::PlanEntry {
+    plan.entry(&reko_promote::desired::PlacementKey {
+        promotion: promotion.into(),
+        destination: destination.into(),
+        version_name: version.into(),
+    })
+    .unwrap_or_else(|| panic!("no {promotion}/{destination}/{version}"))
+}
+
+#[test]
+fn the_reasons_the_fixture_does_not_meet_on_plain_values() {
+    let desired = desired();
+    let reason = |live: &LiveState, desired: &DesiredState| {
+        by_key(
+            &plan::compute(desired, live, &full()),
+            "vision",
+            "staging",
+            "v-new",
+        )
+        .reason
+        .clone()
+    };
+
+    // An adapter as source, then as destination.
+    let mut adapters = live();
+    adapters
+        .projects
+        .get_mut(&key(ML, "vision"))
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .feature = ProjectFeature::ContentModeration;
+    assert_eq!(
+        reason(&adapters, &desired),
+        Reason::Adapter {
+            side: plan::Side::Source,
+            feature: ProjectFeature::ContentModeration
+        }
+    );
+    let mut adapters = live();
+    adapters
+        .projects
+        .get_mut(&key(STAGING, "vision"))
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .feature = ProjectFeature::ContentModeration;
+    let plan = plan::compute(&desired, &adapters, &full());
+    let entry = by_key(&plan, "vision", "staging", "v-new");
+    assert_eq!(entry.action, Action::Blocked);
+    assert!(
+        render::plan::entry_reason(entry).contains("CopyProjectVersion does not support adapters"),
+        "{}",
+        render::plan::entry_reason(entry)
+    );
+    // An adapter gets no grant.
+    assert!(
+        plan.grants.iter().all(|g| !g.grants.contains_key(STAGING)
+            || g.project_arn != project_arn(ML, "vision")
+            || !g.grants[STAGING].contains(&version_arn(ML, "vision", "v-new"))),
+        "{:?}",
+        plan.grants
+    );
+
+    // A project that could not be read.
+    let mut unreadable = live();
+    unreadable.read_errors.insert(
+        key(STAGING, "vision"),
+        AwsError {
+            operation: Operation::DescribeProjectVersions,
+            account: "staging".into(),
+            account_id: STAGING.into(),
+            arn: Some(project_arn(STAGING, "vision")),
+            code: Some("InternalServerError".into()),
+            message: "try again".into(),
+            request_id: Some("req-2".into()),
+            kind: ErrorKind::Other,
+        },
+    );
+    let got = reason(&unreadable, &desired);
+    assert!(
+        matches!(
+            got,
+            Reason::ProjectUnreadable {
+                side: plan::Side::Destination,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+
+    // Versions that were never read (an earlier read failed).
+    let mut unread = live();
+    unread.versions.remove(&key(STAGING, "vision"));
+    assert_eq!(
+        reason(&unread, &desired),
+        Reason::NotRead {
+            what: plan::NotRead::DestinationVersion
+        }
+    );
+    let mut unread = live();
+    unread.projects.remove(&key(ML, "vision"));
+    assert_eq!(
+        reason(&unread, &desired),
+        Reason::NotRead {
+            what: plan::NotRead::SourceProject
+        }
+    );
+
+    // A missing source project.
+    let mut gone = live();
+    gone.projects.insert(key(ML, "vision"), None);
+    assert_eq!(reason(&gone, &desired), Reason::SourceProjectMissing);
+
+    // Pinned ARNs that no longer match (projects recreated, a version retrained).
+    let pin = |f: &dyn Fn(&mut reko_promote::desired::Placement)| {
+        let mut pinned = desired.clone();
+        for p in &mut pinned.placements {
+            f(p);
+        }
+        pinned
+    };
+    let other = |arn: String| arn.replace("1700000000", "1600000000");
+    let pinned = pin(&|p| p.source_project.arn = Some(other(project_arn(ML, "vision"))));
+    assert!(matches!(
+        reason(&live(), &pinned),
+        Reason::SourceProjectReplaced { .. }
+    ));
+    let pinned = pin(&|p| p.source_version_arn = Some(other(version_arn(ML, "vision", "v-new"))));
+    assert!(matches!(
+        reason(&live(), &pinned),
+        Reason::SourceVersionReplaced { .. }
+    ));
+    let pinned = pin(&|p| p.destination_project.arn = Some(other(project_arn(STAGING, "vision"))));
+    assert!(matches!(
+        reason(&live(), &pinned),
+        Reason::DestinationProjectReplaced { .. }
+    ));
+}
+
+#[test]
+fn the_renderers_alone_word_the_reasons() {
+    // Reasons are data: their JSON names a code and carries values, never the sentence shown.
+    let plan = plan::compute(&desired(), &live(), &full());
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in &plan.entries {
+        let json = serde_json::to_value(&entry.reason).unwrap();
+        let code = json["code"].as_str().unwrap().to_string();
+        let words = render::plan::entry_reason(entry);
+        let text = json.to_string();
+        assert!(!text.contains(&words), "{code}: {text} holds its words");
+        // The first few words of the sentence are the renderer's, not the document's.
+        let opening: String = words
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(!text.contains(&opening), "{code}: {text} holds {opening:?}");
+        codes.insert(code);
+    }
+    assert!(codes.len() >= 14, "{codes:?}");
+}
+
+#[test]
+fn an_unknown_destination_account_gets_no_grant_and_keeps_what_it_has() {
+    // Issue 11, defect 3, on plain values: the destination of a managed promotion cannot be
+    // read; its placement is unknown, and the plan writes no policy on its behalf.
+    let desired = desired();
+    let mut live = live();
+    live.inaccessible.insert(
+        "prod".into(),
+        AccountProblem::Session(SessionError::WrongAccount {
+            account: "prod".into(),
+            expected: PROD.into(),
+            actual: "444444444444".into(),
+            actual_arn: "arn:aws:sts::444444444444:assumed-role/ci/run".into(),
+        }),
+    );
+    let plan = plan::compute(&desired, &live, &full());
+    assert_eq!(
+        by_key(&plan, "managed", "prod", "m1").action,
+        Action::Unknown
+    );
+    assert!(written_policies(&plan).is_empty(), "{:?}", plan.grants);
+    assert_eq!(plan.summary.policies, 0);
+    assert!(
+        plan.grants.iter().all(|g| !g.grants.contains_key(PROD)),
+        "{:?}",
+        plan.grants
+    );
+    assert!(
+        plan.grants.iter().any(|g| g.withheld.contains(PROD)),
+        "{:?}",
+        plan.grants
+    );
+    let text = anstream::adapter::strip_str(&render::plan::text(&plan, false)).to_string();
+    assert!(
+        text.contains("grants to account 333333333333 on arn:aws:rekognition:eu-west-1:111111111111:project/managed/1700000000000 withheld"),
+        "{text}"
+    );
+    // No Debug formatting in any text a user reads.
+    for text in [
+        render::plan::text(&plan, true),
+        render::plan::markdown(&plan),
+        serde_json::to_string(&plan).unwrap(),
+    ] {
+        for debug in [
+            "ProviderError(",
+            "SdkBody",
+            "HeaderValue",
+            "Some(",
+            "extensions_1x",
+        ] {
+            assert!(!text.contains(debug), "{debug} in {text}");
+        }
+    }
+}
+
+#[test]
+fn the_stale_check_pairs_placements_by_key_not_position() {
+    use reko_promote::apply::stale::{StaleError, check};
+    let desired = desired();
+    let saved = plan::compute(&desired, &live(), &full());
+    // The same plan with its entries in another order is the same plan.
+    let mut reordered = saved.clone();
+    reordered.entries.reverse();
+    reordered.fingerprints.reverse();
+    check(&saved, &reordered).unwrap();
+    // One placement moving names that placement only.
+    let moved = v_new_copied_into_staging();
+    let fresh = plan::compute(&desired, &moved, &full());
+    match check(&saved, &fresh) {
+        Err(StaleError::LiveState { moved }) => {
+            let keys: Vec<String> = moved.iter().map(|(k, _)| k.to_string()).collect();
+            assert_eq!(keys, ["vision/staging/v-new"], "{moved:?}");
+            let said = StaleError::LiveState { moved }.to_string();
+            assert!(
+                said.contains("destination version absent then, arn:aws:rekognition:eu-west-1:222222222222:project/vision/version/v-new/1700000000001 (COPYING_IN_PROGRESS) now"),
+                "{said}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

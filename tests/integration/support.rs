@@ -91,3 +91,28 @@ pub async fn ci_context(
         },
     )
 }
+
+/// The `reko-promote` binary as CI runs it: a clean environment (no profile, no config files,
+/// no user RUST_LOG), and with a sandbox, its endpoint and the CI identity's keys.
+pub fn reko_in_ci(sb: Option<&reko_promote::sandbox::SandboxHandle>) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("reko-promote").unwrap();
+    cmd.current_dir(root())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_REGION", reko_promote::sandbox::seed::DEFAULT_REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .timeout(std::time::Duration::from_secs(90));
+    if let Some(sb) = sb {
+        cmd.env("AWS_ENDPOINT_URL", sb.endpoint())
+            .env(
+                "AWS_ACCESS_KEY_ID",
+                reko_promote::sandbox::seed::CI_ACCESS_KEY_ID,
+            )
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                reko_promote::sandbox::seed::CI_SECRET_ACCESS_KEY,
+            );
+    }
+    cmd
+}
