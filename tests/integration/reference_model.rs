@@ -540,6 +540,8 @@ fn project(
         tags: BTreeMap::new(),
         versions,
         policies,
+        feature: Default::default(),
+        auto_update: None,
     }
 }
 
@@ -758,10 +760,12 @@ fn read_plan(json: &str) -> Result<(BTreeMap<(String, String), String>, bool), S
         serde_json::from_str(json).map_err(|e| format!("plan JSON: {e}: {json}"))?;
     let mut actions = BTreeMap::new();
     for entry in plan["entries"].as_array().ok_or("no entries")? {
-        let destination = entry["destination"].as_str().ok_or("no destination")?;
-        let name = entry["target"]["versionName"]
+        let destination = entry["key"]["destination"]
             .as_str()
-            .ok_or("no versionName")?;
+            .ok_or("no key.destination")?;
+        let name = entry["key"]["versionName"]
+            .as_str()
+            .ok_or("no key.versionName")?;
         let action = entry["action"].as_str().ok_or("no action")?;
         actions.insert((destination.to_string(), name.to_string()), action.into());
     }
