@@ -23,7 +23,9 @@ use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use clap::Parser;
 use rand::Rng;
-use reko_promote::sandbox::seed::{Seed, SeedAccount, SeedPolicy, SeedProject, SeedRole, SeedVersion};
+use reko_promote::sandbox::seed::{
+    Seed, SeedAccount, SeedPolicy, SeedProject, SeedRole, SeedVersion,
+};
 use reko_promote::sandbox::state::VersionStatus;
 use reko_promote::sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle};
 
@@ -74,7 +76,10 @@ fn dest_id(i: usize) -> String {
 }
 
 fn dest_key(i: usize) -> (String, String) {
-    (format!("AKIACHAOSD{i:010}"), format!("chaosDestSecretKey{i:022}"))
+    (
+        format!("AKIACHAOSD{i:010}"),
+        format!("chaosDestSecretKey{i:022}"),
+    )
 }
 
 fn version_name(v: usize) -> String {
@@ -187,7 +192,9 @@ fn manifests(args: &Args) -> String {
     }
     text.push_str("destinations:\n");
     for i in 0..args.accounts {
-        text.push_str(&format!("  d{i}: {{ account: d{i}, project: {PROJECT} }}\n"));
+        text.push_str(&format!(
+            "  d{i}: {{ account: d{i}, project: {PROJECT} }}\n"
+        ));
     }
     text
 }
@@ -277,7 +284,10 @@ fn glob(pattern: &str, text: &str) -> bool {
 fn strings(v: &serde_json::Value) -> Vec<String> {
     match v {
         serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(Into::into)).collect(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(Into::into))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -317,7 +327,9 @@ async fn check(args: &Args, sb: &SandboxHandle) -> Verdict {
     for i in 0..args.accounts {
         let (key, secret) = dest_key(i);
         let rek = client(sb, &key, &secret).await;
-        let project_arn = state.rekognition[&dest_id(i)][REGION].projects[PROJECT].arn.clone();
+        let project_arn = state.rekognition[&dest_id(i)][REGION].projects[PROJECT]
+            .arn
+            .clone();
         let mut seen: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
         let mut pages = rek
             .describe_project_versions()
@@ -325,11 +337,16 @@ async fn check(args: &Args, sb: &SandboxHandle) -> Verdict {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            for v in page.expect("describe versions").project_version_descriptions() {
+            for v in page
+                .expect("describe versions")
+                .project_version_descriptions()
+            {
                 let arn = v.project_version_arn().unwrap_or_default();
                 let name = arn.split('/').nth(3).unwrap_or_default().to_string();
                 seen.entry(name).or_default().push((
-                    v.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    v.status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
                     v.source_project_version_arn().map(str::to_string),
                 ));
             }
@@ -355,7 +372,12 @@ async fn check(args: &Args, sb: &SandboxHandle) -> Verdict {
     }
 
     // Policies, read back as the source account.
-    let rek = client(sb, "AKIACHAOSML000000001", "chaosMlSecretKey0000000000000000000000001").await;
+    let rek = client(
+        sb,
+        "AKIACHAOSML000000001",
+        "chaosMlSecretKey0000000000000000000000001",
+    )
+    .await;
     let policies = rek
         .list_project_policies()
         .project_arn(source.arn.clone())
@@ -483,7 +505,11 @@ async fn main() -> ExitCode {
                 break;
             }
             Some(_) => {}
-            None => eprintln!("plan gave no JSON ({:?}): {}", plan.code, plan.stderr.trim()),
+            None => eprintln!(
+                "plan gave no JSON ({:?}): {}",
+                plan.code,
+                plan.stderr.trim()
+            ),
         }
     }
     let injected = sb.injected_faults();

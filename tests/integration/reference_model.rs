@@ -636,16 +636,21 @@ async fn make_before(s: &Scenario, sb: &SandboxHandle) {
         .map(|((_, v), _)| regex_escape(&placement_name(*v)))
         .collect();
     sb.set_faults(faults.clone()).unwrap();
-    // Completed and failed copies first, then the ones left in progress.
-    for phase in [Phase::Settled, Phase::InProgress] {
-        if phase == Phase::InProgress {
+    // Failed copies first (the fault fails copies by name, and names repeat across accounts),
+    // then completed ones, then the ones left in progress.
+    for phase in [Phase::Failing, Phase::Settled, Phase::InProgress] {
+        if phase == Phase::Settled {
             faults.copy_fail_versions.clear();
+            sb.set_faults(faults.clone()).unwrap();
+        }
+        if phase == Phase::InProgress {
             faults.copy_duration_ms = 2_500;
             sb.set_faults(faults.clone()).unwrap();
         }
         for (&(d, v), before) in &s.before {
             let (source_arn, source_project_arn) = match (before, phase) {
-                (Before::DeclaredCopy | Before::FailedCopy, Phase::Settled)
+                (Before::FailedCopy, Phase::Failing)
+                | (Before::DeclaredCopy, Phase::Settled)
                 | (Before::DeclaredInProgress, Phase::InProgress) => {
                     (source_arns[v].clone(), source_project.clone())
                 }
@@ -676,8 +681,18 @@ async fn make_before(s: &Scenario, sb: &SandboxHandle) {
                 .await
                 .expect("setup copy");
         }
-        if phase == Phase::Settled {
-            tokio::time::sleep(Duration::from_millis(60)).await;
+        if phase != Phase::InProgress {
+            let settled = helpers::eventually(Duration::from_secs(10), || async {
+                !sb.state()
+                    .rekognition
+                    .values()
+                    .flat_map(|regions| regions.values())
+                    .flat_map(|region| region.projects.values())
+                    .flat_map(|project| project.versions.values())
+                    .any(|version| version.status == SandboxStatus::CopyingInProgress)
+            })
+            .await;
+            assert!(settled, "the setup copies finish");
         }
     }
     owner
@@ -691,6 +706,7 @@ async fn make_before(s: &Scenario, sb: &SandboxHandle) {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
+    Failing,
     Settled,
     InProgress,
 }
@@ -754,8 +770,14 @@ async fn run(sb: &SandboxHandle, dir: &Path, args: &[&str], kill_after: Option<u
     }
 }
 
-/// The plan's entries by (destination, version name) → action, and whether it has changes.
-fn read_plan(json: &str) -> Result<(BTreeMap<(String, String), String>, bool), String> {
+/// What the checks read from a plan: each entry's action by (destination, version name), and
+/// whether apply would have anything to do.
+struct PlanView {
+    actions: BTreeMap<(String, String), String>,
+    has_changes: bool,
+}
+
+fn read_plan(json: &str) -> Result<PlanView, String> {
     let plan: serde_json::Value =
         serde_json::from_str(json).map_err(|e| format!("plan JSON: {e}: {json}"))?;
     let mut actions = BTreeMap::new();
@@ -772,7 +794,10 @@ fn read_plan(json: &str) -> Result<(BTreeMap<(String, String), String>, bool), S
     let summary = &plan["summary"];
     let count = |k: &str| summary[k].as_u64().unwrap_or(0);
     let has_changes = count("copy") + count("inProgress") + count("policies") > 0;
-    Ok((actions, has_changes))
+    Ok(PlanView {
+        actions,
+        has_changes,
+    })
 }
 
 const WRITES: &[&str] = &[
@@ -1008,10 +1033,10 @@ async fn check_case(s: &Scenario, sb: &TestSandbox, log: &mut Log) -> Result<(),
             return Err(format!("apply exited {:?} (neither 0 nor 1)", out.code));
         }
         let plan = run(sb, dir.path(), &plan_args, None).await;
-        if !matches!(plan.code, Some(0 | 1 | 2)) {
+        if !matches!(plan.code, Some(0..=2)) {
             return Err(format!("plan exited {:?}: {}", plan.code, plan.stderr));
         }
-        let (_, has_changes) = read_plan(&plan.stdout)?;
+        let has_changes = read_plan(&plan.stdout)?.has_changes;
         log.push(format!("plan after #{run_index}: changes {has_changes}"));
         if !has_changes {
             converged = true;
@@ -1031,7 +1056,10 @@ async fn check_case(s: &Scenario, sb: &TestSandbox, log: &mut Log) -> Result<(),
     sb.set_faults(calm).unwrap();
 
     let final_plan = run(sb, dir.path(), &plan_args, None).await;
-    let (actions, has_changes) = read_plan(&final_plan.stdout)?;
+    let PlanView {
+        actions,
+        has_changes,
+    } = read_plan(&final_plan.stdout)?;
     if has_changes {
         return Err(format!(
             "the final plan still has changes:\n{}",
