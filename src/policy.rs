@@ -820,8 +820,26 @@ mod tests {
         for (json, needle) in [
             ("not json".to_string(), "not valid JSON"),
             (
-                r#"{"Statement":[]}"#.to_string(),
-                "Missing required field Version",
+                r#"{"Version":"2011-01-01","Statement":[]}"#.to_string(),
+                "Unsupported policy version",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"arn:aws:rekognition:eu-west-1?1:project/p"}}]}}"#
+                ),
+                "Invalid resource",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*","Condition":"x"}}]}}"#
+                ),
+                "Condition must be an object",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:Delete*","Resource":"*"}}]}}"#
+                ),
+                "may only allow",
             ),
             (format!(r#"{{{V}"Statement":[]}}"#), "Statement"),
             (
@@ -953,6 +971,283 @@ mod tests {
             "reko-promote-333333333333",
             "222222222222"
         ));
+    }
+
+    /// A statement of `effect` for `principal` (JSON) doing `action` on `resource`, with an
+    /// optional `Condition` block (JSON).
+    fn statement(
+        effect: &str,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        condition: Option<&str>,
+    ) -> PolicyDocument {
+        let condition = condition
+            .map(|c| format!(r#","Condition":{c}"#))
+            .unwrap_or_default();
+        doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Principal":{principal},"Action":"{action}","Resource":"{resource}"{condition}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn action_wildcards_naming_the_copy_are_read_and_matched() {
+        let c = caller("222222222222", Some("arn:aws:iam::222222222222:role/r"));
+        for action in [
+            "rekognition:Copy*",
+            "rekognition:CopyProject?ersion",
+            "REKOGNITION:copy*",
+            "rekognition:COPYPROJECT?ERSION",
+            // Wider than PutProjectPolicy accepts, read as IAM reads them all the same.
+            "rekognition:*",
+            "*",
+        ] {
+            let allow = statement("Allow", r#""*""#, action, VERSION, None);
+            assert_eq!(allow.statements[0].actions, [action]);
+            assert_eq!(
+                evaluate([&allow], &c, COPY_ACTION, VERSION),
+                Decision::Allowed,
+                "{action}"
+            );
+            let deny = statement("Deny", r#""*""#, action, "*", None);
+            assert_eq!(
+                evaluate([&allow, &deny], &c, COPY_ACTION, VERSION),
+                Decision::ExplicitlyDenied,
+                "{action}"
+            );
+        }
+        for action in ["rekognition:Delete*", "rekognition:Copy?", "s3:*"] {
+            let json = format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Principal":"*","Action":"{action}","Resource":"*"}}}}"#
+            );
+            assert!(PolicyDocument::parse(&json).is_err(), "{action}");
+        }
+    }
+
+    #[test]
+    fn resource_wildcards_stay_within_an_arn_segment_unless_they_end_it() {
+        for (pattern, matches) in [
+            ("arn:aws:rekognition:*", true),
+            ("arn:*:111111111111:project/*", true),
+            ("arn:aws:rekognition:eu-*-1:*", true),
+            (
+                "arn:aws:rekognition:eu-west-?:111111111111:project/p/version/*",
+                true,
+            ),
+            // A `*` inside a segment ends at the segment's colon.
+            ("arn:aws:rek*1:project/p/version/v1/1700000000000", false),
+            ("arn:aws:rekognition:eu*111111111111:project/*", false),
+            // A `?` is never a colon.
+            ("arn:aws:rekognition:eu-west-1?111111111111:*", false),
+            // Within the resource part a `*` spans slashes.
+            (
+                "arn:aws:rekognition:eu-west-1:111111111111:project/*/1700000000000",
+                true,
+            ),
+            // Resources are case-sensitive.
+            (
+                "arn:aws:rekognition:eu-west-1:111111111111:project/P/*",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                wildcard_match(pattern, VERSION, Wildcards::Arn),
+                matches,
+                "{pattern}"
+            );
+            let allow = statement("Allow", r#""*""#, COPY_ACTION, pattern, None);
+            let expected = if matches {
+                Decision::Allowed
+            } else {
+                Decision::NotAllowed
+            };
+            assert_eq!(
+                evaluate(
+                    [&allow],
+                    &caller("222222222222", None),
+                    COPY_ACTION,
+                    VERSION
+                ),
+                expected,
+                "{pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_account_root_names_its_own_partition_only() {
+        let cn_root = statement(
+            "Allow",
+            r#"{"AWS":"arn:aws-cn:iam::222222222222:root"}"#,
+            COPY_ACTION,
+            "*",
+            None,
+        );
+        let in_aws = caller("222222222222", Some("arn:aws:iam::222222222222:role/r"));
+        assert_eq!(
+            evaluate([&cn_root], &in_aws, COPY_ACTION, VERSION),
+            Decision::NotAllowed
+        );
+        // With no ARN of its own, the caller is of the version's partition.
+        assert_eq!(
+            evaluate(
+                [&cn_root],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::NotAllowed
+        );
+        let cn_version = VERSION.replace("arn:aws:", "arn:aws-cn:");
+        assert_eq!(
+            evaluate(
+                [&cn_root],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                &cn_version
+            ),
+            Decision::Allowed
+        );
+        let aws_root = statement(
+            "Allow",
+            r#"{"AWS":"arn:aws:iam::222222222222:root"}"#,
+            COPY_ACTION,
+            "*",
+            None,
+        );
+        assert_eq!(
+            evaluate([&aws_root], &in_aws, COPY_ACTION, VERSION),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn a_document_without_version_is_read() {
+        let document = doc(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}}"#,
+        );
+        assert_eq!(
+            evaluate(
+                [&document],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn conditions_on_known_keys_are_evaluated_and_others_leave_the_decision_open() {
+        let role = caller(
+            "222222222222",
+            Some("arn:aws:iam::222222222222:role/deployer"),
+        );
+        let decide = |effect: &str, condition: &str, who: &Caller| {
+            let conditional = statement("Allow", r#""*""#, COPY_ACTION, "*", None);
+            let tested = statement(effect, r#""*""#, COPY_ACTION, "*", Some(condition));
+            match effect {
+                // A Deny is tested against an unconditional Allow.
+                "Deny" => evaluate([&conditional, &tested], who, COPY_ACTION, VERSION),
+                _ => evaluate([&tested], who, COPY_ACTION, VERSION),
+            }
+        };
+        for (effect, condition, expected) in [
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"AWS:principalaccount":["1","222222222222"]}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringNotEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"ArnNotLikeIfExists":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"Null":{"aws:PrincipalArn":"false"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalOrgID":"o-123"}}"#,
+                Decision::MayBeAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"333333333333","aws:PrincipalOrgID":"o-123"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"NumericLessThan":{"aws:PrincipalAccount":"3"}}"#,
+                Decision::MayBeAllowed,
+            ),
+            (
+                "Deny",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::ExplicitlyDenied,
+            ),
+            (
+                "Deny",
+                r#"{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Deny",
+                r#"{"Bool":{"aws:SecureTransport":"false"}}"#,
+                Decision::MayBeDenied,
+            ),
+        ] {
+            assert_eq!(
+                decide(effect, condition, &role),
+                expected,
+                "{effect} {condition}"
+            );
+        }
+        // Without the caller's role ARN, aws:PrincipalArn is not known.
+        assert_eq!(
+            decide(
+                "Allow",
+                r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                &caller("222222222222", None)
+            ),
+            Decision::MayBeAllowed
+        );
+        // A surer Deny wins over an undecided one; an undecided Deny over any Allow.
+        let deny = statement("Deny", r#""*""#, COPY_ACTION, "*", None);
+        let maybe_deny = statement(
+            "Deny",
+            r#""*""#,
+            COPY_ACTION,
+            "*",
+            Some(r#"{"Bool":{"aws:SecureTransport":"false"}}"#),
+        );
+        assert_eq!(
+            evaluate([&maybe_deny, &deny], &role, COPY_ACTION, VERSION),
+            Decision::ExplicitlyDenied
+        );
+        // Conditions are kept when the statement is written back.
+        let text = maybe_deny.statements[0].to_value().to_string();
+        assert_eq!(
+            PolicyDocument::parse(&format!(r#"{{"Statement":{text}}}"#)).unwrap(),
+            maybe_deny
+        );
     }
 
     #[test]
