@@ -66,11 +66,32 @@ struct GenStatement {
     resources: Vec<Resource>,
     resources_as_list: bool,
     with_sid: bool,
+    conditions: Vec<GenCondition>,
+}
+
+/// One `"Operator": {"Key": values}` test.
+#[derive(Debug, Clone)]
+struct GenCondition {
+    operator: &'static str,
+    key: String,
+    values: Vec<String>,
+}
+
+/// Condition keys whose value the product knows (the caller's account and role or user ARN).
+const KEYS_THE_PRODUCT_KNOWS: [&str; 2] = ["aws:PrincipalAccount", "aws:PrincipalArn"];
+
+impl GenCondition {
+    fn product_can_evaluate(&self) -> bool {
+        KEYS_THE_PRODUCT_KNOWS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&self.key))
+    }
 }
 
 #[derive(Debug, Clone)]
 struct GenDocument {
-    old_version: bool,
+    /// `None`: no `Version` element (IAM reads the document as of 2008-10-17).
+    version: Option<&'static str>,
     statements: Vec<GenStatement>,
     single_statement_as_object: bool,
 }
@@ -129,6 +150,15 @@ impl GenStatement {
                 self.resources_as_list,
             ),
         );
+        if !self.conditions.is_empty() {
+            let mut block = serde_json::Map::new();
+            for condition in &self.conditions {
+                let tests = block.entry(condition.operator).or_insert_with(|| json!({}));
+                tests[&condition.key] =
+                    one_or_list(condition.values.iter().map(|v| json!(v)).collect(), false);
+            }
+            object.insert("Condition".into(), Value::Object(block));
+        }
         Value::Object(object)
     }
 
@@ -152,11 +182,13 @@ impl GenDocument {
         } else {
             Value::Array(statements)
         };
-        json!({
-            "Version": if self.old_version { "2008-10-17" } else { "2012-10-17" },
+        let mut document = json!({
             "Statement": statement,
-        })
-        .to_string()
+        });
+        if let (Some(version), Value::Object(object)) = (self.version, &mut document) {
+            object.insert("Version".into(), json!(version));
+        }
+        document.to_string()
     }
 }
 
@@ -259,6 +291,44 @@ fn decide(documents: &[Read], caller: &GenCaller) -> (Outcome, Outcome) {
             Decision::MayBeAllowed => Outcome::MayBeAllowed,
         },
     )
+}
+
+impl Case {
+    /// The case once for each way the conditions the product cannot evaluate could come out,
+    /// statement by statement: either they hold (and are dropped) or they fail (and are
+    /// replaced by one the product evaluates to false).
+    fn resolutions(&self) -> Vec<Case> {
+        let undecided: Vec<(usize, usize)> = self
+            .documents
+            .iter()
+            .enumerate()
+            .flat_map(|(d, document)| {
+                document
+                    .statements
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.conditions.iter().any(|c| !c.product_can_evaluate()))
+                    .map(move |(s, _)| (d, s))
+            })
+            .collect();
+        (0..1u32 << undecided.len())
+            .map(|holds| {
+                let mut case = self.clone();
+                for (bit, &(d, s)) in undecided.iter().enumerate() {
+                    let conditions = &mut case.documents[d].statements[s].conditions;
+                    conditions.retain(GenCondition::product_can_evaluate);
+                    if holds >> bit & 1 == 0 {
+                        conditions.push(GenCondition {
+                            operator: "StringEquals",
+                            key: "aws:PrincipalAccount".into(),
+                            values: vec!["000000000000".into()],
+                        });
+                    }
+                }
+                case
+            })
+            .collect()
+    }
 }
 
 /// `text` with the letters whose bit is set in `mask` (cycling) in the other case.
@@ -374,10 +444,24 @@ fn statement() -> impl Strategy<Value = GenStatement> {
         prop::collection::vec(resource(), 1..=2),
         prop::bool::ANY,
         prop::bool::ANY,
+        prop::collection::vec(condition(), 0..=2),
+        prop::bool::weighted(0.3),
     )
         .prop_map(
-            |(deny, principals, p_list, actions, a_list, resources, r_list, with_sid)| {
+            |(
+                deny,
+                principals,
+                p_list,
+                actions,
+                a_list,
+                resources,
+                r_list,
+                with_sid,
+                conditions,
+                conditional,
+            )| {
                 GenStatement {
+                    conditions: if conditional { conditions } else { Vec::new() },
                     deny,
                     principals,
                     principal_as_list: p_list,
@@ -391,14 +475,97 @@ fn statement() -> impl Strategy<Value = GenStatement> {
         )
 }
 
+/// A test on a key the product knows (most) or one only the request context holds.
+fn condition() -> impl Strategy<Value = GenCondition> {
+    let account = prop::sample::select(&ACCOUNTS[..]).prop_map(String::from);
+    let arn = (
+        prop::sample::select(&ACCOUNTS[..]),
+        prop::sample::select(&["role", "user"][..]),
+        prop::sample::select(&NAMES[..]),
+    )
+        .prop_map(|(a, kind, n)| format!("arn:aws:iam::{a}:{kind}/{n}"));
+    let arn_pattern = prop::sample::select(
+        &[
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::222222222222:*",
+            "arn:aws:iam::*:user/dep*",
+            "arn:aws:iam::2222222222??:role/deployer",
+            "arn:aws:*:role/deployer",
+        ][..],
+    )
+    .prop_map(String::from);
+    let test = |operator: &'static str, key: &'static str, values: BoxedStrategy<String>| {
+        (prop::collection::vec(values, 1..=2), any::<u64>()).prop_map(move |(values, mask)| {
+            GenCondition {
+                operator,
+                key: flip_case(key, mask & 0x0101_0101),
+                values,
+            }
+        })
+    };
+    let string_op = prop::sample::select(
+        &[
+            "StringEquals",
+            "StringNotEquals",
+            "StringEqualsIgnoreCase",
+            "StringLike",
+            "StringNotLike",
+            "StringEqualsIfExists",
+            "StringNotEqualsIfExists",
+        ][..],
+    );
+    let arn_op = prop::sample::select(
+        &[
+            "ArnEquals",
+            "ArnLike",
+            "ArnNotLike",
+            "ArnLikeIfExists",
+            "StringLike",
+        ][..],
+    );
+    let null = (
+        prop::sample::select(&KEYS_THE_PRODUCT_KNOWS[..]),
+        prop::sample::select(&["true", "false"][..]),
+    )
+        .prop_map(|(key, value)| GenCondition {
+            operator: "Null",
+            key: key.into(),
+            values: vec![value.into()],
+        });
+    let unknown_to_product = (prop::sample::select(
+        &[
+            ("StringEquals", "aws:PrincipalOrgID", "o-123"),
+            ("StringNotEquals", "aws:PrincipalOrgID", "o-123"),
+            ("StringEquals", "aws:RequestedRegion", REGION),
+            ("StringNotEquals", "aws:RequestedRegion", REGION),
+            ("StringEquals", "aws:PrincipalType", "AssumedRole"),
+            ("Null", "aws:PrincipalOrgID", "true"),
+        ][..],
+    ),)
+        .prop_map(|((operator, key, value),)| GenCondition {
+            operator,
+            key: key.into(),
+            values: vec![value.into()],
+        });
+    prop_oneof![
+        3 => string_op.prop_flat_map(move |op| test(op, "aws:PrincipalAccount", account.clone().boxed())),
+        3 => (arn_op, prop::bool::ANY).prop_flat_map(move |(op, literal)| {
+            let values = if literal { arn.clone().boxed() } else { arn_pattern.clone().boxed() };
+            test(op, "aws:PrincipalArn", values)
+        }),
+        1 => null,
+        2 => unknown_to_product,
+    ]
+}
+
 fn document() -> impl Strategy<Value = GenDocument> {
     (
-        prop::bool::weighted(0.2),
+        prop::sample::select(&[Some("2012-10-17"), Some("2008-10-17"), None][..]),
         prop::collection::vec(statement(), 1..=3),
         prop::bool::ANY,
     )
-        .prop_map(|(old_version, statements, as_object)| GenDocument {
-            old_version,
+        .prop_map(|(version, statements, as_object)| GenDocument {
+            version,
             statements,
             single_statement_as_object: as_object,
         })
@@ -427,6 +594,12 @@ fn case() -> impl Strategy<Value = Case> {
 struct Tally {
     cases: u32,
     outcomes: BTreeMap<String, u32>,
+    /// Cases the product left open for conditions it cannot evaluate, by what the sandbox said.
+    product_undecided: BTreeMap<String, u32>,
+    /// Cases with a `Condition` the product evaluates, and with one it cannot.
+    cases_with_condition_the_product_evaluates: u32,
+    cases_with_condition_the_product_cannot_evaluate: u32,
+    cases_with_document_without_version: u32,
     /// Cases exercising what the product once got wrong: action wildcards naming only the copy,
     /// resource wildcards put over a colon, account roots of another partition.
     cases_with_copy_only_wildcard_action: u32,
@@ -464,6 +637,18 @@ fn product_and_sandbox_policy_evaluators_agree() {
         }) {
             tally.cases_with_copy_only_wildcard_action += 1;
         }
+        let has_condition = |evaluable: bool| {
+            statements().any(|s| {
+                s.conditions
+                    .iter()
+                    .any(|c| c.product_can_evaluate() == evaluable)
+            })
+        };
+        tally.cases_with_condition_the_product_evaluates += u32::from(has_condition(true));
+        tally.cases_with_condition_the_product_cannot_evaluate += u32::from(has_condition(false));
+        if case.documents.iter().any(|d| d.version.is_none()) {
+            tally.cases_with_document_without_version += 1;
+        }
         if statements().any(|s| s.resources.iter().any(|r| r.across_segments)) {
             tally.cases_with_resource_wildcard_over_a_colon += 1;
         }
@@ -494,15 +679,39 @@ fn product_and_sandbox_policy_evaluators_agree() {
         }
         // 2. Evaluation over what the sandbox stored.
         let (sandbox, product) = decide(&documents, &case.caller);
+        let documents_json = || {
+            case.documents
+                .iter()
+                .map(GenDocument::to_json)
+                .collect::<Vec<_>>()
+        };
+        if let Outcome::MayBeDenied | Outcome::MayBeAllowed = product {
+            // The product cannot know some conditions; AWS's verdict must be the product's for
+            // one way those conditions could come out (statement by statement).
+            let possible: Vec<Outcome> = case
+                .resolutions()
+                .into_iter()
+                .map(|resolved| decide(&read(&resolved.documents), &resolved.caller).1)
+                .collect();
+            prop_assert!(
+                possible.contains(&sandbox)
+                    && (product == Outcome::MayBeDenied || sandbox != Outcome::Denied),
+                "sandbox {sandbox:?}, product {product:?} (resolved: {possible:?}) for caller {:?} and documents {:#?}",
+                case.caller,
+                documents_json()
+            );
+            *tally
+                .product_undecided
+                .entry(format!("{product:?} (sandbox {sandbox:?})"))
+                .or_default() += 1;
+            return Ok(());
+        }
         prop_assert_eq!(
             sandbox,
             product,
             "for caller {:?} and documents {:#?}",
             case.caller,
-            case.documents
-                .iter()
-                .map(GenDocument::to_json)
-                .collect::<Vec<_>>()
+            documents_json()
         );
         *tally.outcomes.entry(format!("{sandbox:?}")).or_default() += 1;
         Ok(())
@@ -525,6 +734,18 @@ fn product_and_sandbox_policy_evaluators_agree() {
         (
             "roots of another partition",
             tally.cases_with_root_of_another_partition,
+        ),
+        (
+            "conditions the product evaluates",
+            tally.cases_with_condition_the_product_evaluates,
+        ),
+        (
+            "conditions the product cannot evaluate",
+            tally.cases_with_condition_the_product_cannot_evaluate,
+        ),
+        (
+            "documents without Version",
+            tally.cases_with_document_without_version,
         ),
     ] {
         assert!(count > cases / 100, "too few cases with {what}: {tally:?}");
