@@ -1,10 +1,28 @@
-//! Rekognition project policies: parse, evaluate and write the resource policies that let another
-//! account copy a project's versions (`rekognition:CopyProjectVersion`).
+//! Rekognition project policies as the product reads and writes them: parse a source project's
+//! policies, decide whether they let another account copy a version
+//! (`rekognition:CopyProjectVersion`), and produce the statements reko-promote writes.
 //!
-//! Pure logic, shared by every side that reasons about policies: `plan` (does a source project's
-//! policy let the destination copy this version? which statement is missing?), `apply` (the
-//! managed policies it writes) and the `sandbox` (which enforces them as AWS does). Reading and
-//! writing policies through the API is left to `state` and `apply`.
+//! Pure logic for `plan` (does a source project's policy let the destination copy this version?
+//! which statement is missing?), `apply` (the managed policies it writes, the check before a
+//! copy) and `policy_pack`. Reading and writing policies through the API is left to `state` and
+//! `apply`. The sandbox has its own, independent reader (`sandbox::iam_policy`); the two are
+//! compared by `tests/integration/policy_agreement.rs`.
+//!
+//! Evaluation follows the IAM rules: an applicable Deny wins over any Allow; action names are
+//! case-insensitive and may hold wildcards (`rekognition:Copy*`); in resource ARNs `*` and `?`
+//! match within one colon-separated segment, except that a `*` ending a segment (or the pattern)
+//! may run on across colons; a principal names an account (its id or
+//! `arn:PARTITION:iam::ACCOUNT:root`, of the caller's partition), a role (and so its sessions),
+//! a user or one session.
+//!
+//! Conditions: reko-promote does not see a caller's whole request context, so it evaluates only
+//! the condition keys it knows for certain, `aws:PrincipalAccount` (the destination account) and
+//! `aws:PrincipalArn` (the role it copies with, when the manifest names one), with the string and
+//! ARN operators (`IfExists` and `Null` included). Any other key or operator makes a statement
+//! undecided: an Allow that rests on one is not counted as allowing
+//! ([`Decision::MayBeAllowed`]), a Deny that rests on one is counted as possibly denying
+//! ([`Decision::MayBeDenied`]); plan reports both as blocked, with the reason, rather than
+//! promise a copy AWS might refuse.
 
 use std::fmt;
 
@@ -29,7 +47,7 @@ pub const POLICY_VERSION: &str = "2012-10-17";
 pub struct MalformedPolicy(pub String);
 
 /// Allow or Deny.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Effect {
     Allow,
     Deny,
@@ -42,8 +60,22 @@ pub struct Statement {
     pub effect: Effect,
     /// `*`, account IDs, account root ARNs or role ARNs.
     pub principals: Vec<String>,
+    /// Action names or wildcard patterns, each matching `rekognition:CopyProjectVersion`.
     pub actions: Vec<String>,
     pub resources: Vec<String>,
+    /// The `Condition` block's tests, in the order read (empty: none).
+    pub conditions: Vec<Condition>,
+}
+
+/// One `"Operator": {"Key": values}` test of a statement's `Condition` block, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The operator as written (`StringEquals`, `ArnLikeIfExists`, `ForAnyValue:StringLike`, ...).
+    pub operator: String,
+    /// The condition key as written (keys are case-insensitive).
+    pub key: String,
+    /// The values (several are alternatives), numbers and booleans as their JSON text.
+    pub values: Vec<String>,
 }
 
 /// A parsed project policy document.
@@ -72,6 +104,12 @@ pub enum Decision {
     ExplicitlyDenied,
     /// No statement allows it.
     NotAllowed,
+    /// No statement surely denies it, but a Deny applies unless a condition reko-promote cannot
+    /// evaluate says otherwise.
+    MayBeDenied,
+    /// Nothing denies it, and only statements with conditions reko-promote cannot evaluate
+    /// allow it.
+    MayBeAllowed,
 }
 
 /// A string or a non-empty list of strings, as IAM writes single values and lists alike.
@@ -93,12 +131,17 @@ fn one_or_many(value: &Value, field: &str) -> Result<Vec<String>, MalformedPolic
 }
 
 impl PolicyDocument {
-    /// Parses a project policy as Rekognition accepts it: a JSON object of `Version`
-    /// (`2012-10-17` or `2008-10-17`), optional `Id`, and `Statement` (one object or a list);
-    /// each statement with `Effect`, `Principal` (`*` or `{"AWS": ...}` of account ids and IAM or
-    /// STS ARNs), `Action` (`rekognition:CopyProjectVersion` only) and `Resource` (ARNs or `*`),
-    /// `Sid` optional; `NotAction`, `NotResource`, `NotPrincipal`, `Condition` and anything else
-    /// refused. The messages are MalformedPolicyDocumentException's.
+    /// Parses a project policy as Rekognition accepts it: a JSON object of optional `Version`
+    /// (`2012-10-17` or `2008-10-17`, which IAM takes when none is given), optional `Id`, and
+    /// `Statement` (one object or a list); each statement with `Effect`, `Principal` (`*` or
+    /// `{"AWS": ...}` of account ids and IAM or STS ARNs), `Action` (names or wildcard patterns
+    /// that match `rekognition:CopyProjectVersion`, in any letter case), `Resource` (`*` or ARN
+    /// patterns), optional `Sid` and `Condition`; `NotAction`, `NotResource`, `NotPrincipal` and
+    /// anything else refused. The messages are MalformedPolicyDocumentException's.
+    ///
+    /// Lenient on one point: a pattern that matches other Rekognition actions as well
+    /// (`rekognition:*`, `*`) is read, though PutProjectPolicy refuses it; the product only
+    /// reads documents AWS stored, and reads such a pattern as IAM does (it matches the copy).
     pub fn parse(text: &str) -> Result<Self, MalformedPolicy> {
         let malformed = |m: String| Err(MalformedPolicy(m));
         if text.chars().count() > MAX_DOCUMENT_CHARS {
@@ -122,7 +165,11 @@ impl PolicyDocument {
         match object.get("Version").and_then(Value::as_str) {
             Some("2012-10-17" | "2008-10-17") => {}
             Some(other) => return malformed(format!("Unsupported policy version: {other}")),
-            None => return malformed("Missing required field Version".into()),
+            None if object.contains_key("Version") => {
+                return malformed("Version must be a string".into());
+            }
+            // IAM reads a document without Version as of the 2008-10-17 language.
+            None => {}
         }
         let statements = match object.get("Statement") {
             Some(Value::Array(items)) if !items.is_empty() => items.iter().collect::<Vec<_>>(),
@@ -151,7 +198,7 @@ fn parse_statement(value: &Value) -> Result<Statement, MalformedPolicy> {
     };
     for key in object.keys() {
         match key.as_str() {
-            "Sid" | "Effect" | "Principal" | "Action" | "Resource" => {}
+            "Sid" | "Effect" | "Principal" | "Action" | "Resource" | "Condition" => {}
             "NotAction" | "NotResource" | "NotPrincipal" => {
                 return Err(malformed(format!(
                     "{key} is not supported in project policies"
@@ -194,7 +241,7 @@ fn parse_statement(value: &Value) -> Result<Statement, MalformedPolicy> {
     };
     let actions = one_or_many(actions, "Action")?;
     for action in &actions {
-        if !action.eq_ignore_ascii_case(COPY_ACTION) {
+        if !action_matches(action, COPY_ACTION) {
             return Err(malformed(format!(
                 "Unsupported action {action}: a project policy may only allow {COPY_ACTION}"
             )));
@@ -205,10 +252,16 @@ fn parse_statement(value: &Value) -> Result<Statement, MalformedPolicy> {
     };
     let resources = one_or_many(resources, "Resource")?;
     for resource in &resources {
-        if resource != "*" && !resource.starts_with("arn:") {
-            return Err(malformed(format!("Invalid resource: {resource}")));
+        if resource != "*" && !is_arn_pattern(resource) {
+            return Err(malformed(format!(
+                "Invalid resource: {resource} (give * or arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)"
+            )));
         }
     }
+    let conditions = match object.get("Condition") {
+        None => Vec::new(),
+        Some(block) => parse_conditions(block)?,
+    };
     Ok(Statement {
         sid: object
             .get("Sid")
@@ -218,7 +271,61 @@ fn parse_statement(value: &Value) -> Result<Statement, MalformedPolicy> {
         principals,
         actions,
         resources,
+        conditions,
     })
+}
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, wildcards allowed within segments; fewer
+/// segments only where a `*` may stand for the rest (`arn:aws:rekognition:*`).
+fn is_arn_pattern(text: &str) -> bool {
+    let segments: Vec<&str> = text.splitn(6, ':').collect();
+    segments.len() >= 2
+        && segments[0] == "arn"
+        && !segments[1].is_empty()
+        && (segments.len() == 6 || text.contains('*'))
+}
+
+/// The tests of a `Condition` block: an object of operators, each an object of keys to a value
+/// or a non-empty list of values (strings, numbers or booleans).
+fn parse_conditions(block: &Value) -> Result<Vec<Condition>, MalformedPolicy> {
+    let malformed = |m: String| MalformedPolicy(m);
+    let Value::Object(operators) = block else {
+        return Err(malformed(format!(
+            "Condition must be an object of operators, found {block}"
+        )));
+    };
+    let mut conditions = Vec::new();
+    for (operator, tests) in operators {
+        let Value::Object(tests) = tests else {
+            return Err(malformed(format!(
+                "Condition {operator} must map condition keys to values, found {tests}"
+            )));
+        };
+        for (key, values) in tests {
+            let scalar = |value: &Value| match value {
+                Value::String(s) => Some(s.clone()),
+                Value::Bool(_) | Value::Number(_) => Some(value.to_string()),
+                _ => None,
+            };
+            let values = match values {
+                Value::Array(items) if !items.is_empty() => {
+                    items.iter().map(scalar).collect::<Option<Vec<_>>>()
+                }
+                single => scalar(single).map(|v| vec![v]),
+            }
+            .ok_or_else(|| {
+                malformed(format!(
+                    "Condition {operator} {key} must be a string, number or boolean, or a non-empty list of them, found {values}"
+                ))
+            })?;
+            conditions.push(Condition {
+                operator: operator.clone(),
+                key: key.clone(),
+                values,
+            });
+        }
+    }
+    Ok(conditions)
 }
 
 impl Statement {
@@ -234,6 +341,7 @@ impl Statement {
             principals,
             actions: vec![COPY_ACTION.to_string()],
             resources: version_arns,
+            conditions: Vec::new(),
         }
     }
 
@@ -263,13 +371,120 @@ impl Statement {
         object.insert("Principal".into(), principal);
         object.insert("Action".into(), list(&self.actions));
         object.insert("Resource".into(), list(&self.resources));
+        if !self.conditions.is_empty() {
+            let mut block = serde_json::Map::new();
+            for condition in &self.conditions {
+                let tests = block
+                    .entry(condition.operator.clone())
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(tests) = tests {
+                    tests.insert(condition.key.clone(), list(&condition.values));
+                }
+            }
+            object.insert("Condition".into(), Value::Object(block));
+        }
         Value::Object(object)
     }
 
-    fn matches(&self, caller: &Caller, action: &str, resource: &str) -> bool {
-        self.principals.iter().any(|p| principal_matches(p, caller))
-            && self.actions.iter().any(|a| a.eq_ignore_ascii_case(action))
-            && self.resources.iter().any(|r| wildcard_match(r, resource))
+    /// Whether the statement applies to `caller` doing `action` on `resource`: [`Known::No`]
+    /// when its principal, action or resource does not name the request or a condition surely
+    /// fails, [`Known::Unknown`] when only conditions reko-promote cannot evaluate are in doubt.
+    fn applies(&self, caller: &Caller, action: &str, resource: &str) -> Known {
+        let partition = caller_partition(caller, resource);
+        let named = self
+            .principals
+            .iter()
+            .any(|p| principal_matches(p, caller, partition))
+            && self.actions.iter().any(|a| action_matches(a, action))
+            && self.resources.iter().any(|r| arn_matches(r, resource));
+        if !named {
+            return Known::No;
+        }
+        self.conditions
+            .iter()
+            .map(|c| c.holds(caller))
+            .fold(Known::Yes, Known::and)
+    }
+}
+
+/// A truth value reko-promote may not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl Known {
+    fn and(self, other: Known) -> Known {
+        match (self, other) {
+            (Known::No, _) | (_, Known::No) => Known::No,
+            (Known::Yes, Known::Yes) => Known::Yes,
+            _ => Known::Unknown,
+        }
+    }
+
+    fn from_bool(value: bool) -> Known {
+        if value { Known::Yes } else { Known::No }
+    }
+}
+
+/// The operators reko-promote evaluates, without `IfExists` (which changes nothing for the keys
+/// it knows: they are always present).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    StringEquals,
+    StringEqualsIgnoreCase,
+    StringLike,
+    ArnEquals,
+    ArnLike,
+}
+
+impl Condition {
+    /// Whether the test holds for `caller`, when reko-promote can know: for
+    /// `aws:PrincipalAccount` always, for `aws:PrincipalArn` when the caller's role or user ARN
+    /// is known; with the string and ARN operators, their `Not` forms, `IfExists` and `Null`.
+    fn holds(&self, caller: &Caller) -> Known {
+        let value = match self.key.to_ascii_lowercase().as_str() {
+            "aws:principalaccount" => caller.account_id.as_str(),
+            "aws:principalarn" => match &caller.iam_arn {
+                Some(arn) => arn.as_str(),
+                None => return Known::Unknown,
+            },
+            _ => return Known::Unknown,
+        };
+        if self.operator == "Null" {
+            // The key is present: `Null: true` fails, `Null: false` holds.
+            return match self.values.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+                ["false"] => Known::Yes,
+                ["true"] => Known::No,
+                _ => Known::Unknown,
+            };
+        }
+        let name = self
+            .operator
+            .strip_suffix("IfExists")
+            .unwrap_or(&self.operator);
+        let (negated, base) = match name {
+            "StringNotEquals" => (true, Operator::StringEquals),
+            "StringNotEqualsIgnoreCase" => (true, Operator::StringEqualsIgnoreCase),
+            "StringNotLike" => (true, Operator::StringLike),
+            "ArnNotEquals" => (true, Operator::ArnEquals),
+            "ArnNotLike" => (true, Operator::ArnLike),
+            "StringEquals" => (false, Operator::StringEquals),
+            "StringEqualsIgnoreCase" => (false, Operator::StringEqualsIgnoreCase),
+            "StringLike" => (false, Operator::StringLike),
+            "ArnEquals" => (false, Operator::ArnEquals),
+            "ArnLike" => (false, Operator::ArnLike),
+            _ => return Known::Unknown,
+        };
+        let any = self.values.iter().any(|pattern| match base {
+            Operator::StringEquals => pattern == value,
+            Operator::StringEqualsIgnoreCase => pattern.to_lowercase() == value.to_lowercase(),
+            Operator::StringLike => wildcard_match(pattern, value, Wildcards::Text),
+            Operator::ArnEquals | Operator::ArnLike => arn_matches(pattern, value),
+        });
+        Known::from_bool(any != negated)
     }
 }
 
@@ -280,7 +495,22 @@ impl fmt::Display for Statement {
     }
 }
 
-fn principal_matches(principal: &str, caller: &Caller) -> bool {
+/// The caller's partition: that of its ARN, else that of the resource it asks for (a request
+/// reaches only its own partition's endpoints, so the two are one).
+fn caller_partition<'a>(caller: &'a Caller, resource: &'a str) -> Option<&'a str> {
+    let partition = |arn: &'a str| {
+        arn.strip_prefix("arn:")
+            .and_then(|rest| rest.split(':').next())
+            .filter(|p| !p.is_empty() && !p.contains(['*', '?']))
+    };
+    [caller.session_arn.as_deref(), caller.iam_arn.as_deref()]
+        .into_iter()
+        .flatten()
+        .chain([resource])
+        .find_map(partition)
+}
+
+fn principal_matches(principal: &str, caller: &Caller, partition: Option<&str>) -> bool {
     if principal == "*" {
         return true;
     }
@@ -292,64 +522,112 @@ fn principal_matches(principal: &str, caller: &Caller) -> bool {
     {
         return true;
     }
-    // `arn:PARTITION:iam::ACCOUNT:root` stands for every principal of the account.
+    // `arn:PARTITION:iam::ACCOUNT:root` stands for every principal of the account in that
+    // partition (account ids of different partitions name different accounts).
     principal
         .strip_prefix("arn:")
         .map(|rest| rest.splitn(5, ':').collect::<Vec<_>>())
         .is_some_and(|parts| {
-            matches!(parts[..], [_, "iam", "", account, "root"] if account == caller.account_id)
+            matches!(parts[..], [root_partition, "iam", "", account, "root"]
+                if account == caller.account_id
+                    && partition.is_none_or(|p| p == root_partition))
         })
 }
 
-/// IAM-style matching: `*` any run of characters, `?` any one character.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+/// How a wildcard pattern is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wildcards {
+    /// Action names: letter case ignored, `*` any run of characters, `?` any one character.
+    Action,
+    /// ARNs (Resource, ArnLike), per the IAM guide: case-sensitive; `*` and `?` stand for
+    /// characters within one colon-separated segment (`?` is never a colon), except that a `*`
+    /// that ends a segment (or the pattern) may run on across colons.
+    Arn,
+    /// StringLike: case-sensitive, `*` any run of characters, `?` any one character.
+    Text,
 }
 
-/// Evaluates `documents` for `caller` doing `action` on `resource`: an explicit Deny wins, then
-/// any Allow, else not allowed.
+/// Whether an action name or pattern matches `action` (both `service:Name`).
+fn action_matches(pattern: &str, action: &str) -> bool {
+    wildcard_match(pattern, action, Wildcards::Action)
+}
+
+/// Whether a resource pattern matches the ARN `arn`.
+fn arn_matches(pattern: &str, arn: &str) -> bool {
+    wildcard_match(pattern, arn, Wildcards::Arn)
+}
+
+/// IAM-style matching of `text` against `pattern`, read as `kind` says.
+pub fn wildcard_match(pattern: &str, text: &str, kind: Wildcards) -> bool {
+    let chars = |s: &str| -> Vec<char> {
+        match kind {
+            Wildcards::Action => s.chars().flat_map(char::to_lowercase).collect(),
+            Wildcards::Arn | Wildcards::Text => s.chars().collect(),
+        }
+    };
+    let (p, t) = (chars(pattern), chars(text));
+    let segmented = kind == Wildcards::Arn;
+    // reachable[j]: the pattern read so far can match exactly t[..j].
+    let mut reachable = vec![false; t.len() + 1];
+    reachable[0] = true;
+    for (i, &c) in p.iter().enumerate() {
+        let mut next = vec![false; t.len() + 1];
+        match c {
+            '*' => {
+                let may_cross = !segmented || p.get(i + 1).is_none_or(|&n| n == ':');
+                next[0] = reachable[0];
+                for j in 1..=t.len() {
+                    next[j] = reachable[j] || (next[j - 1] && (may_cross || t[j - 1] != ':'));
+                }
+            }
+            '?' => {
+                for j in 1..=t.len() {
+                    next[j] = reachable[j - 1] && !(segmented && t[j - 1] == ':');
+                }
+            }
+            literal => {
+                for j in 1..=t.len() {
+                    next[j] = reachable[j - 1] && t[j - 1] == literal;
+                }
+            }
+        }
+        if !next.contains(&true) {
+            return false;
+        }
+        reachable = next;
+    }
+    reachable[t.len()]
+}
+
+/// Evaluates `documents` for `caller` doing `action` on `resource`, as IAM does: a Deny that
+/// applies wins, then any Allow that applies, else not allowed. Statements whose conditions
+/// reko-promote cannot evaluate give [`Decision::MayBeDenied`] (a Deny, unless a surer Deny
+/// applies) or [`Decision::MayBeAllowed`] (an Allow, when no surer Allow applies).
 pub fn evaluate<'a>(
     documents: impl IntoIterator<Item = &'a PolicyDocument>,
     caller: &Caller,
     action: &str,
     resource: &str,
 ) -> Decision {
-    let mut allowed = false;
-    for document in documents {
-        for statement in &document.statements {
-            if statement.matches(caller, action, resource) {
-                match statement.effect {
-                    Effect::Deny => return Decision::ExplicitlyDenied,
-                    Effect::Allow => allowed = true,
-                }
-            }
+    let (mut allowed, mut may_be_allowed, mut may_be_denied) = (false, false, false);
+    for statement in documents.into_iter().flat_map(|d| &d.statements) {
+        match (
+            statement.effect,
+            statement.applies(caller, action, resource),
+        ) {
+            (_, Known::No) => {}
+            (Effect::Deny, Known::Yes) => return Decision::ExplicitlyDenied,
+            (Effect::Deny, Known::Unknown) => may_be_denied = true,
+            (Effect::Allow, Known::Yes) => allowed = true,
+            (Effect::Allow, Known::Unknown) => may_be_allowed = true,
         }
     }
-    if allowed {
+    if may_be_denied {
+        Decision::MayBeDenied
+    } else if allowed {
         Decision::Allowed
+    } else if may_be_allowed {
+        Decision::MayBeAllowed
     } else {
         Decision::NotAllowed
     }
@@ -542,8 +820,26 @@ mod tests {
         for (json, needle) in [
             ("not json".to_string(), "not valid JSON"),
             (
-                r#"{"Statement":[]}"#.to_string(),
-                "Missing required field Version",
+                r#"{"Version":"2011-01-01","Statement":[]}"#.to_string(),
+                "Unsupported policy version",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"arn:aws:rekognition:eu-west-1?1:project/p"}}]}}"#
+                ),
+                "Invalid resource",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*","Condition":"x"}}]}}"#
+                ),
+                "Condition must be an object",
+            ),
+            (
+                format!(
+                    r#"{{{V}"Statement":[{{"Effect":"Allow","Principal":"*","Action":"rekognition:Delete*","Resource":"*"}}]}}"#
+                ),
+                "may only allow",
             ),
             (format!(r#"{{{V}"Statement":[]}}"#), "Statement"),
             (
@@ -677,12 +973,290 @@ mod tests {
         ));
     }
 
+    /// A statement of `effect` for `principal` (JSON) doing `action` on `resource`, with an
+    /// optional `Condition` block (JSON).
+    fn statement(
+        effect: &str,
+        principal: &str,
+        action: &str,
+        resource: &str,
+        condition: Option<&str>,
+    ) -> PolicyDocument {
+        let condition = condition
+            .map(|c| format!(r#","Condition":{c}"#))
+            .unwrap_or_default();
+        doc(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{{"Effect":"{effect}","Principal":{principal},"Action":"{action}","Resource":"{resource}"{condition}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn action_wildcards_naming_the_copy_are_read_and_matched() {
+        let c = caller("222222222222", Some("arn:aws:iam::222222222222:role/r"));
+        for action in [
+            "rekognition:Copy*",
+            "rekognition:CopyProject?ersion",
+            "REKOGNITION:copy*",
+            "rekognition:COPYPROJECT?ERSION",
+            // Wider than PutProjectPolicy accepts, read as IAM reads them all the same.
+            "rekognition:*",
+            "*",
+        ] {
+            let allow = statement("Allow", r#""*""#, action, VERSION, None);
+            assert_eq!(allow.statements[0].actions, [action]);
+            assert_eq!(
+                evaluate([&allow], &c, COPY_ACTION, VERSION),
+                Decision::Allowed,
+                "{action}"
+            );
+            let deny = statement("Deny", r#""*""#, action, "*", None);
+            assert_eq!(
+                evaluate([&allow, &deny], &c, COPY_ACTION, VERSION),
+                Decision::ExplicitlyDenied,
+                "{action}"
+            );
+        }
+        for action in ["rekognition:Delete*", "rekognition:Copy?", "s3:*"] {
+            let json = format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Principal":"*","Action":"{action}","Resource":"*"}}}}"#
+            );
+            assert!(PolicyDocument::parse(&json).is_err(), "{action}");
+        }
+    }
+
+    #[test]
+    fn resource_wildcards_stay_within_an_arn_segment_unless_they_end_it() {
+        for (pattern, matches) in [
+            ("arn:aws:rekognition:*", true),
+            ("arn:*:111111111111:project/*", true),
+            ("arn:aws:rekognition:eu-*-1:*", true),
+            (
+                "arn:aws:rekognition:eu-west-?:111111111111:project/p/version/*",
+                true,
+            ),
+            // A `*` inside a segment ends at the segment's colon.
+            ("arn:aws:rek*1:project/p/version/v1/1700000000000", false),
+            ("arn:aws:rekognition:eu*111111111111:project/*", false),
+            // A `?` is never a colon.
+            ("arn:aws:rekognition:eu-west-1?111111111111:*", false),
+            // Within the resource part a `*` spans slashes.
+            (
+                "arn:aws:rekognition:eu-west-1:111111111111:project/*/1700000000000",
+                true,
+            ),
+            // Resources are case-sensitive.
+            (
+                "arn:aws:rekognition:eu-west-1:111111111111:project/P/*",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                wildcard_match(pattern, VERSION, Wildcards::Arn),
+                matches,
+                "{pattern}"
+            );
+            let allow = statement("Allow", r#""*""#, COPY_ACTION, pattern, None);
+            let expected = if matches {
+                Decision::Allowed
+            } else {
+                Decision::NotAllowed
+            };
+            assert_eq!(
+                evaluate(
+                    [&allow],
+                    &caller("222222222222", None),
+                    COPY_ACTION,
+                    VERSION
+                ),
+                expected,
+                "{pattern}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_account_root_names_its_own_partition_only() {
+        let cn_root = statement(
+            "Allow",
+            r#"{"AWS":"arn:aws-cn:iam::222222222222:root"}"#,
+            COPY_ACTION,
+            "*",
+            None,
+        );
+        let in_aws = caller("222222222222", Some("arn:aws:iam::222222222222:role/r"));
+        assert_eq!(
+            evaluate([&cn_root], &in_aws, COPY_ACTION, VERSION),
+            Decision::NotAllowed
+        );
+        // With no ARN of its own, the caller is of the version's partition.
+        assert_eq!(
+            evaluate(
+                [&cn_root],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::NotAllowed
+        );
+        let cn_version = VERSION.replace("arn:aws:", "arn:aws-cn:");
+        assert_eq!(
+            evaluate(
+                [&cn_root],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                &cn_version
+            ),
+            Decision::Allowed
+        );
+        let aws_root = statement(
+            "Allow",
+            r#"{"AWS":"arn:aws:iam::222222222222:root"}"#,
+            COPY_ACTION,
+            "*",
+            None,
+        );
+        assert_eq!(
+            evaluate([&aws_root], &in_aws, COPY_ACTION, VERSION),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn a_document_without_version_is_read() {
+        let document = doc(
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*"}}"#,
+        );
+        assert_eq!(
+            evaluate(
+                [&document],
+                &caller("222222222222", None),
+                COPY_ACTION,
+                VERSION
+            ),
+            Decision::Allowed
+        );
+    }
+
+    #[test]
+    fn conditions_on_known_keys_are_evaluated_and_others_leave_the_decision_open() {
+        let role = caller(
+            "222222222222",
+            Some("arn:aws:iam::222222222222:role/deployer"),
+        );
+        let decide = |effect: &str, condition: &str, who: &Caller| {
+            let conditional = statement("Allow", r#""*""#, COPY_ACTION, "*", None);
+            let tested = statement(effect, r#""*""#, COPY_ACTION, "*", Some(condition));
+            match effect {
+                // A Deny is tested against an unconditional Allow.
+                "Deny" => evaluate([&conditional, &tested], who, COPY_ACTION, VERSION),
+                _ => evaluate([&tested], who, COPY_ACTION, VERSION),
+            }
+        };
+        for (effect, condition, expected) in [
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"AWS:principalaccount":["1","222222222222"]}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringNotEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"ArnNotLikeIfExists":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"Null":{"aws:PrincipalArn":"false"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalOrgID":"o-123"}}"#,
+                Decision::MayBeAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"333333333333","aws:PrincipalOrgID":"o-123"}}"#,
+                Decision::NotAllowed,
+            ),
+            (
+                "Allow",
+                r#"{"NumericLessThan":{"aws:PrincipalAccount":"3"}}"#,
+                Decision::MayBeAllowed,
+            ),
+            (
+                "Deny",
+                r#"{"StringEquals":{"aws:PrincipalAccount":"222222222222"}}"#,
+                Decision::ExplicitlyDenied,
+            ),
+            (
+                "Deny",
+                r#"{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                Decision::Allowed,
+            ),
+            (
+                "Deny",
+                r#"{"Bool":{"aws:SecureTransport":"false"}}"#,
+                Decision::MayBeDenied,
+            ),
+        ] {
+            assert_eq!(
+                decide(effect, condition, &role),
+                expected,
+                "{effect} {condition}"
+            );
+        }
+        // Without the caller's role ARN, aws:PrincipalArn is not known.
+        assert_eq!(
+            decide(
+                "Allow",
+                r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/deploy*"}}"#,
+                &caller("222222222222", None)
+            ),
+            Decision::MayBeAllowed
+        );
+        // A surer Deny wins over an undecided one; an undecided Deny over any Allow.
+        let deny = statement("Deny", r#""*""#, COPY_ACTION, "*", None);
+        let maybe_deny = statement(
+            "Deny",
+            r#""*""#,
+            COPY_ACTION,
+            "*",
+            Some(r#"{"Bool":{"aws:SecureTransport":"false"}}"#),
+        );
+        assert_eq!(
+            evaluate([&maybe_deny, &deny], &role, COPY_ACTION, VERSION),
+            Decision::ExplicitlyDenied
+        );
+        // Conditions are kept when the statement is written back.
+        let text = maybe_deny.statements[0].to_value().to_string();
+        assert_eq!(
+            PolicyDocument::parse(&format!(r#"{{"Statement":{text}}}"#)).unwrap(),
+            maybe_deny
+        );
+    }
+
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("a*c", "abbbc"));
-        assert!(wildcard_match("a?c", "abc"));
-        assert!(!wildcard_match("a?c", "abbc"));
-        assert!(wildcard_match("*", ""));
-        assert!(!wildcard_match("abc", "abcd"));
+        assert!(wildcard_match("a*c", "abbbc", Wildcards::Text));
+        assert!(wildcard_match("a?c", "abc", Wildcards::Text));
+        assert!(!wildcard_match("a?c", "abbc", Wildcards::Text));
+        assert!(wildcard_match("*", "", Wildcards::Text));
+        assert!(!wildcard_match("abc", "abcd", Wildcards::Text));
+        assert!(wildcard_match("a*c", "a:b:c", Wildcards::Text));
     }
 }

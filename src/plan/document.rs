@@ -226,6 +226,12 @@ pub enum Reason {
     PolicyDenies,
     /// No policy of the source project allows the copy, and `managePolicy` is off.
     PolicyMissing,
+    /// A statement of the source project's policies that would deny (`Deny`) or is the only one
+    /// to allow (`Allow`) the copy has a condition reko-promote cannot evaluate (a key other
+    /// than aws:PrincipalAccount and aws:PrincipalArn, or an operator it does not read).
+    PolicyConditional {
+        effect: crate::policy::Effect,
+    },
     // unknown
     /// An account could not be acted in.
     AccountUnreadable {
@@ -260,7 +266,8 @@ impl Reason {
             | DestinationProjectReplaced { .. }
             | Adapter { .. }
             | PolicyDenies
-            | PolicyMissing => Action::Blocked,
+            | PolicyMissing
+            | PolicyConditional { .. } => Action::Blocked,
             AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
         }
     }

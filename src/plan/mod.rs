@@ -282,6 +282,14 @@ fn decide(
             match policy_decision(live, p, role, &source_key, &source_version.arn) {
                 Decision::Allowed => Reason::CopyAllowedByPolicy,
                 Decision::ExplicitlyDenied => Reason::PolicyDenies,
+                Decision::MayBeDenied => Reason::PolicyConditional {
+                    effect: policy::Effect::Deny,
+                },
+                // The managed policy apply writes allows without conditions.
+                Decision::MayBeAllowed if p.manage_policy => Reason::CopyAfterManagedPolicy,
+                Decision::MayBeAllowed => Reason::PolicyConditional {
+                    effect: policy::Effect::Allow,
+                },
                 Decision::NotAllowed if p.manage_policy => Reason::CopyAfterManagedPolicy,
                 Decision::NotAllowed => {
                     let statement = policy::Statement::allow_copy(

@@ -122,6 +122,24 @@ pub fn reason_text(
              statement shown (PutProjectPolicy in account `{}`), or set `managePolicy: true`",
             source.project, target.account.account_id, source.account.name
         ),
+        Reason::PolicyConditional {
+            effect: crate::policy::Effect::Deny,
+        } => format!(
+            "a Deny statement of source project `{}` may refuse account {} the copy: its \
+             condition is one reko-promote cannot evaluate (it evaluates aws:PrincipalAccount \
+             and aws:PrincipalArn); check the condition, or narrow the statement \
+             (PutProjectPolicy in account `{}`)",
+            source.project, target.account.account_id, source.account.name
+        ),
+        Reason::PolicyConditional {
+            effect: crate::policy::Effect::Allow,
+        } => format!(
+            "only a statement with a condition reko-promote cannot evaluate (it evaluates \
+             aws:PrincipalAccount and aws:PrincipalArn) lets account {} copy from source \
+             project `{}`; make the grant unconditional (PutProjectPolicy in account `{}`), or \
+             set `managePolicy: true`",
+            target.account.account_id, source.project, source.account.name
+        ),
         // The problem names the account, the role and AWS's answer.
         Reason::AccountUnreadable { problem, .. } => problem.to_string(),
         Reason::ProjectUnreadable { side, error } => {

@@ -867,3 +867,56 @@ fn the_stale_check_pairs_placements_by_key_not_position() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn conditions_the_product_cannot_evaluate_block_with_their_reason() {
+    let desired = desired();
+    let with_vision_policy = |statements: &str| {
+        let mut live = live();
+        live.policies.insert(
+            key(ML, "vision"),
+            vec![LivePolicy {
+                name: "conditional".into(),
+                revision_id: "rev-1".into(),
+                document: format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#),
+            }],
+        );
+        let plan = plan::compute(&desired, &live, &full());
+        let entry = by_key(&plan, "vision", "staging", "v-new");
+        (entry.reason.clone(), render::plan::entry_reason(entry))
+    };
+    let allow = |condition: &str| {
+        format!(
+            r#"{{"Effect":"Allow","Principal":"*","Action":"rekognition:CopyProjectVersion","Resource":"*","Condition":{condition}}}"#
+        )
+    };
+    // A key reko-promote knows is evaluated.
+    let (reason, _) = with_vision_policy(&allow(&format!(
+        r#"{{"StringEquals":{{"aws:PrincipalAccount":"{STAGING}"}}}}"#
+    )));
+    assert_eq!(reason, Reason::CopyAllowedByPolicy);
+    // One it cannot know leaves the Allow undecided.
+    let org_only = allow(r#"{"StringEquals":{"aws:PrincipalOrgID":"o-123"}}"#);
+    let (reason, words) = with_vision_policy(&org_only);
+    assert_eq!(
+        reason,
+        Reason::PolicyConditional {
+            effect: reko_promote::policy::Effect::Allow
+        }
+    );
+    assert!(words.contains("cannot evaluate"), "{words}");
+    // A Deny resting on such a condition may refuse the copy an Allow grants.
+    let (reason, words) = with_vision_policy(&format!(
+        r#"{},{{"Effect":"Deny","Principal":"*","Action":"rekognition:Copy*","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}"#,
+        allow(&format!(
+            r#"{{"StringEquals":{{"aws:PrincipalAccount":"{STAGING}"}}}}"#
+        ))
+    ));
+    assert_eq!(
+        reason,
+        Reason::PolicyConditional {
+            effect: reko_promote::policy::Effect::Deny
+        }
+    );
+    assert!(words.contains("may refuse"), "{words}");
+}
