@@ -208,7 +208,10 @@ pub fn compute(desired: &DesiredState, ci_principal: &str) -> IamReport {
                 if p.manage_policy {
                     st.add(
                         "WriteManagedProjectPolicies",
-                        &["rekognition:PutProjectPolicy"],
+                        &[
+                            "rekognition:PutProjectPolicy",
+                            "rekognition:DeleteProjectPolicy",
+                        ],
                         [project],
                     );
                 }

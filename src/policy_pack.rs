@@ -212,7 +212,7 @@ impl fmt::Display for Overflow {
 }
 
 /// `12345` as `12,345`.
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
@@ -733,7 +733,7 @@ pub struct NoSafeOrder {
 }
 
 /// One grant as a statement writes it: (account ID, resource ARN or pattern).
-type Pair = (String, String);
+pub type Pair = (String, String);
 
 /// The steps that turn the `live` managed policies into `packed`, such that at no moment a grant
 /// of `packed` that `live` already gives is absent: a write goes first when it drops nothing
@@ -1079,7 +1079,7 @@ fn single_document(pairs: &BTreeSet<Pair>) -> Option<String> {
 
 /// The grants a document's Allow statements write, as (account ID, resource) pairs; nothing for
 /// a document that does not parse.
-fn pairs_of(document: &str) -> Vec<Pair> {
+pub fn pairs_of(document: &str) -> Vec<Pair> {
     let Ok(document) = PolicyDocument::parse(document) else {
         return Vec::new();
     };

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
-use crate::desired::PlacementKey;
+use crate::desired::{PlacementKey, PolicyScope};
 use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
 
 use schemars::JsonSchema;
@@ -226,6 +226,13 @@ pub enum Reason {
     PolicyDenies,
     /// No policy of the source project allows the copy, and `managePolicy` is off.
     PolicyMissing,
+    /// The managed grants of the source project do not fit AWS's budget of 5 policies of
+    /// 2,000 characters (hand-written ones counted): apply writes nothing for them.
+    PolicyOverflow { overflow: PolicyOverflow },
+    /// No order of writes replaces the managed policies while keeping every needed grant.
+    PolicyNoSafeOrder { policies: Vec<String> },
+    /// The grants could not be packed (an account ID or version ARN the packer refuses).
+    PolicyGrantInvalid { error: String },
     // unknown
     /// An account could not be acted in.
     AccountUnreadable {
@@ -260,7 +267,10 @@ impl Reason {
             | DestinationProjectReplaced { .. }
             | Adapter { .. }
             | PolicyDenies
-            | PolicyMissing => Action::Blocked,
+            | PolicyMissing
+            | PolicyOverflow { .. }
+            | PolicyNoSafeOrder { .. }
+            | PolicyGrantInvalid { .. } => Action::Blocked,
             AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
         }
     }
@@ -313,6 +323,9 @@ pub enum PolicyChange {
     Update { replaces_revision_id: String },
     /// Already as wanted.
     Unchanged { revision_id: String },
+    /// A managed policy no longer needed (withdrawn grants, or a legacy per-account name):
+    /// deleted, last.
+    Delete { revision_id: String },
 }
 
 /// One project policy document as apply writes it (managed) or the source account's owners
@@ -321,8 +334,8 @@ pub enum PolicyChange {
 #[serde(rename_all = "camelCase")]
 pub struct PlannedPolicy {
     pub policy_name: String,
-    /// The destination account it lets copy.
-    pub grantee_account_id: String,
+    /// The destination accounts it lets copy.
+    pub grantee_account_ids: Vec<String>,
     /// The exact document (compact JSON, as written).
     pub document: String,
     pub change: PolicyChange,
@@ -346,19 +359,72 @@ pub struct SourceGrants {
     /// policies are neither written nor withdrawn.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub withheld: BTreeSet<String>,
-    /// The policy documents for these grants.
+    /// The policy documents for these grants (packed), and the managed ones deleted.
     pub policies: Vec<PlannedPolicy>,
+    /// How widely the documents grant (`policyScope`).
+    #[serde(default)]
+    pub scope: PolicyScope,
+    /// The project's policy budget these documents use, hand-written policies counted (for
+    /// grants that do not fit: what they would need).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<PolicyCapacity>,
+    /// PutProjectPolicy and DeleteProjectPolicy calls apply makes, in the safe order.
+    #[serde(default)]
+    pub writes: usize,
+    /// Why no document is written for these grants (they do not fit, or no safe write order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Reason>,
 }
 
 impl SourceGrants {
     /// Whether apply writes anything to this project.
     pub fn has_writes(&self) -> bool {
-        self.managed
-            && self
-                .policies
-                .iter()
-                .any(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
+        self.managed && self.blocked.is_none() && self.writes > 0
     }
+}
+
+/// How much of a source project's policy budget is used: AWS allows 5 policies of 2,000
+/// characters per project, hand-written ones included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyCapacity {
+    pub policies_used: usize,
+    pub policies_max: usize,
+    pub characters_used: usize,
+    pub characters_max: usize,
+    /// The project's policies reko-promote does not manage (never touched, always counted).
+    pub hand_written_policies: usize,
+}
+
+/// What would make grants that overflow the budget fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum PolicyRemedy {
+    /// The narrowest wider `policyScope` with which the same grants fit.
+    WidenScope { scope: PolicyScope },
+    /// No scope fits: fewer destination accounts per source project (or fewer hand-written
+    /// policies).
+    FewerAccounts,
+}
+
+/// The arithmetic of grants that do not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyOverflow {
+    pub scope: PolicyScope,
+    /// Destination accounts granted.
+    pub accounts: usize,
+    /// Policies of at most 2,000 characters the grants need with this scope.
+    pub needed_policies: usize,
+    pub needed_characters: usize,
+    /// Policies left by hand-written ones (5 − hand-written).
+    pub available_policies: usize,
+    pub hand_written_policies: usize,
+    pub remedy: PolicyRemedy,
 }
 
 /// Why a run sees only part of the manifests.
@@ -480,7 +546,8 @@ pub struct PlanDocument {
 
 impl PlanDocument {
     /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
-    pub const FORMAT_VERSION: u32 = 2;
+    /// 3: packed managed policies (grantee lists, deletes, policyScope, capacity, writes).
+    pub const FORMAT_VERSION: u32 = 3;
 
     /// The entry of placement `key`.
     pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {

@@ -121,6 +121,7 @@ fn policy_outcome(outcome: PolicyOutcome) -> &'static str {
         PolicyOutcome::Created => "created",
         PolicyOutcome::Updated => "updated",
         PolicyOutcome::Unchanged => "unchanged",
+        PolicyOutcome::Deleted => "deleted",
         PolicyOutcome::Failed => "failed",
     }
 }
@@ -217,6 +218,11 @@ pub fn event_line(event: &Event) -> String {
             "policy {} {name} on {project_arn} ({account})",
             if *created { "created" } else { "updated" }
         ),
+        Event::PolicyDeleted {
+            account,
+            project_arn,
+            name,
+        } => format!("policy deleted {name} on {project_arn} ({account})"),
         Event::PolicyFailed { project_arn, error } => {
             format!("policy failed on {project_arn}: {}", policy_error(error))
         }
