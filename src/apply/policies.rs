@@ -249,7 +249,8 @@ async fn write_project(
                                 name: name.clone(),
                             });
                             revisions.remove(name);
-                            reports.insert(name.clone(), report(name, PolicyOutcome::Deleted, None));
+                            reports
+                                .insert(name.clone(), report(name, PolicyOutcome::Deleted, None));
                         }
                         Err(DeletePolicyError::Conflict(e)) => {
                             tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");

@@ -228,11 +228,17 @@ pub enum Reason {
     PolicyMissing,
     /// The managed grants of the source project do not fit AWS's budget of 5 policies of
     /// 2,000 characters (hand-written ones counted): apply writes nothing for them.
-    PolicyOverflow { overflow: PolicyOverflow },
+    PolicyOverflow {
+        overflow: PolicyOverflow,
+    },
     /// No order of writes replaces the managed policies while keeping every needed grant.
-    PolicyNoSafeOrder { policies: Vec<String> },
+    PolicyNoSafeOrder {
+        policies: Vec<String>,
+    },
     /// The grants could not be packed (an account ID or version ARN the packer refuses).
-    PolicyGrantInvalid { error: String },
+    PolicyGrantInvalid {
+        error: String,
+    },
     // unknown
     /// An account could not be acted in.
     AccountUnreadable {

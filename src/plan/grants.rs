@@ -41,9 +41,8 @@ pub fn is_managed_policy_name(name: &str) -> bool {
         None => (rest, None),
     };
     let is_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    let part_ok = part.is_none_or(|p| {
-        !p.starts_with('0') && p.parse::<usize>().is_ok_and(|n| n >= 2)
-    });
+    let part_ok =
+        part.is_none_or(|p| !p.starts_with('0') && p.parse::<usize>().is_ok_and(|n| n >= 2));
     is_account && part_ok
 }
 
@@ -156,7 +155,10 @@ pub fn pack_project(
         live.iter().partition(|p| is_managed_policy_name(&p.name));
     let budget = Budget::hand_written(
         hand_written.len(),
-        hand_written.iter().map(|p| p.document.chars().count()).sum(),
+        hand_written
+            .iter()
+            .map(|p| p.document.chars().count())
+            .sum(),
     );
     let managed_live: Vec<policy_pack::LivePolicy> = managed
         .iter()

@@ -21,9 +21,9 @@ use crate::state::{LiveState, LiveVersion, ProjectKey, VersionStatus};
 
 pub use document::{
     AccountIssue, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
-    LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy,
-    PolicyCapacity, PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side,
-    SourceGrants, SourceSide, Summary,
+    LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyCapacity,
+    PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side, SourceGrants, SourceSide,
+    Summary,
 };
 
 /// SHA-256 of the desired state's meaning (where each placement was declared left out, so

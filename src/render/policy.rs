@@ -41,13 +41,13 @@ pub fn report(plan: &PlanDocument) -> PolicyReport {
                 .iter()
                 .filter(|p| !matches!(p.change, PolicyChange::Delete { .. }))
                 .map(move |p| NeededPolicy {
-                source_account: g.source_account.name.clone(),
-                project_arn: g.project_arn.clone(),
-                grantee_account_ids: p.grantee_account_ids.clone(),
-                managed: g.managed,
-                policy_name: p.policy_name.clone(),
-                document: serde_json::from_str(&p.document).unwrap_or(serde_json::Value::Null),
-            })
+                    source_account: g.source_account.name.clone(),
+                    project_arn: g.project_arn.clone(),
+                    grantee_account_ids: p.grantee_account_ids.clone(),
+                    managed: g.managed,
+                    policy_name: p.policy_name.clone(),
+                    document: serde_json::from_str(&p.document).unwrap_or(serde_json::Value::Null),
+                })
         })
         .collect();
     let unresolved = plan

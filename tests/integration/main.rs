@@ -6,6 +6,7 @@ mod apply;
 mod cli;
 mod constraints_oracle;
 mod gitops;
+mod managed_policies;
 mod manifests;
 mod plan_live;
 mod plan_logic;

@@ -622,7 +622,9 @@ async fn an_unverified_destination_gets_no_grant_and_apply_writes_nothing_for_it
         }
     }
     assert!(
-        !policies.contains_key("reko-promote-222222222222"),
+        crate::managed_policies::managed_pairs(policies)
+            .iter()
+            .all(|(account, _)| account != seed::STAGING_ACCOUNT),
         "{:?}",
         policies.keys()
     );

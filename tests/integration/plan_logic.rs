@@ -417,7 +417,7 @@ fn every_action_gets_its_reason() {
     // The managed policy apply will write.
     let writes = written_policies(&plan);
     assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].policy_name, "reko-promote-333333333333");
+    assert_eq!(writes[0].policy_name, "reko-promote-managed-1");
     assert_eq!(writes[0].change, plan::PolicyChange::Create);
 
     let s = plan.summary;
@@ -569,13 +569,28 @@ fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
     // The managed policy already grants m1 and a version no manifest in this run names.
     let m1 = version_arn(ML, "managed", "m1");
     let other = version_arn(ML, "managed", "m0");
-    let document =
-        reko_promote::policy::managed_documents("aws", PROD, &[other.clone(), m1.clone()])[0]
-            .to_json();
+    let grants: reko_promote::policy_pack::Grants =
+        [(PROD.to_string(), [other.clone(), m1.clone()].into())].into();
+    let source = reko_promote::desired::ProjectRef {
+        account_id: ML.into(),
+        region: REGION.into(),
+        name: "managed".into(),
+        arn: None,
+    };
+    let document = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
+        &source,
+        &grants,
+        Default::default(),
+        Default::default(),
+        reko_promote::plan::grants::MANAGED_PREFIX,
+    ))
+    .unwrap()[0]
+        .document_json
+        .clone();
     live.policies.insert(
         key(ML, "managed"),
         vec![LivePolicy {
-            name: "reko-promote-333333333333".into(),
+            name: "reko-promote-managed-1".into(),
             revision_id: "rev-7".into(),
             document,
         }],
