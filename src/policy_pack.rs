@@ -151,7 +151,10 @@ impl fmt::Display for Capacity {
 }
 
 /// What would make grants that overflow the budget fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", content = "scope", rename_all = "kebab-case")]
 pub enum Remedy {
     /// The narrowest wider `policyScope` with which the same grants fit.
     WidenScope(PolicyScope),
@@ -177,7 +180,10 @@ impl fmt::Display for Remedy {
 }
 
 /// Grants that do not fit the policies left by hand-written ones, with the numbers that say why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
 pub struct Overflow {
     pub scope: PolicyScope,
     /// Destination accounts granted.

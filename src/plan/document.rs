@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
 use crate::desired::{PlacementKey, PolicyScope};
+pub use crate::policy_pack::{Overflow as PolicyOverflow, Remedy as PolicyRemedy};
 use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
 
 use schemars::JsonSchema;
@@ -400,37 +401,6 @@ pub struct PolicyCapacity {
     pub characters_max: usize,
     /// The project's policies reko-promote does not manage (never touched, always counted).
     pub hand_written_policies: usize,
-}
-
-/// What would make grants that overflow the budget fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(
-    tag = "kind",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase"
-)]
-pub enum PolicyRemedy {
-    /// The narrowest wider `policyScope` with which the same grants fit.
-    WidenScope { scope: PolicyScope },
-    /// No scope fits: fewer destination accounts per source project (or fewer hand-written
-    /// policies).
-    FewerAccounts,
-}
-
-/// The arithmetic of grants that do not fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyOverflow {
-    pub scope: PolicyScope,
-    /// Destination accounts granted.
-    pub accounts: usize,
-    /// Policies of at most 2,000 characters the grants need with this scope.
-    pub needed_policies: usize,
-    pub needed_characters: usize,
-    /// Policies left by hand-written ones (5 − hand-written).
-    pub available_policies: usize,
-    pub hand_written_policies: usize,
-    pub remedy: PolicyRemedy,
 }
 
 /// Why a run sees only part of the manifests.

@@ -16,13 +16,11 @@ use crate::constraints::ProjectVersionArn;
 use crate::desired::{PolicyScope, ProjectRef};
 use crate::policy;
 use crate::policy_pack::{
-    self, Budget, Capacity, Grants, ManagedPolicy, PackError, PackRequest, Remedy, WriteStep,
+    self, Budget, Capacity, Grants, ManagedPolicy, PackError, PackRequest, WriteStep,
 };
 use crate::state::LivePolicy;
 
-use super::document::{
-    PlanEntry, PolicyCapacity, PolicyOverflow, PolicyRemedy, Reason, SourceGrants,
-};
+use super::document::{PlanEntry, PolicyCapacity, PolicyOverflow, Reason, SourceGrants};
 
 /// Managed policies are named `reko-promote-managed-1` … `reko-promote-managed-5`.
 pub const MANAGED_PREFIX: &str = "reko-promote-managed";
@@ -171,20 +169,7 @@ pub fn pack_project(
     let wanted = grants_to_pack(grants, &source, &managed_live, keep_existing, known);
     let request = PackRequest::new(&source, &wanted, scope, budget, MANAGED_PREFIX);
     let policies = policy_pack::pack(&request).map_err(|error| match error {
-        PackError::Overflow { overflow, .. } => Reason::PolicyOverflow {
-            overflow: PolicyOverflow {
-                scope: overflow.scope,
-                accounts: overflow.accounts,
-                needed_policies: overflow.needed_policies,
-                needed_characters: overflow.needed_characters,
-                available_policies: overflow.available_policies,
-                hand_written_policies: overflow.hand_written_policies,
-                remedy: match overflow.remedy {
-                    Remedy::WidenScope(scope) => PolicyRemedy::WidenScope { scope },
-                    Remedy::FewerAccounts => PolicyRemedy::FewerAccounts,
-                },
-            },
-        },
+        PackError::Overflow { overflow, .. } => Reason::PolicyOverflow { overflow },
         other => Reason::PolicyGrantInvalid {
             error: other.to_string(),
         },

@@ -159,7 +159,7 @@ pub fn reason_text(
 pub fn overflow_text(overflow: &PolicyOverflow) -> String {
     use crate::policy_pack::thousands;
     let remedy = match overflow.remedy {
-        PolicyRemedy::WidenScope { scope } => format!(
+        PolicyRemedy::WidenScope(scope) => format!(
             "set `policyScope: {}` on the source (it fits), or send to fewer destination \
              accounts per source project",
             scope.manifest_name()

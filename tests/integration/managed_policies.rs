@@ -225,15 +225,14 @@ async fn two_hundred_accounts_fit_with_the_project_scope_then_shrinking_withdraw
     assert_eq!(narrow.plan.summary.blocked, ACCOUNTS * VERSIONS);
     assert_eq!(narrow.plan.summary.policies, 0);
     let overflow = overflow_of(&narrow.plan);
+    eprintln!("200×10, versions scope: {overflow:?}");
     assert_eq!(overflow.accounts, ACCOUNTS);
     assert_eq!(overflow.available_policies, 4);
     assert_eq!(overflow.hand_written_policies, 1);
     assert!(overflow.needed_policies > 4, "{overflow:?}");
     assert_eq!(
         overflow.remedy,
-        PolicyRemedy::WidenScope {
-            scope: PolicyScope::Project
-        }
+        PolicyRemedy::WidenScope(PolicyScope::Project)
     );
     let text = reko_promote::render::plan::text(&narrow.plan, false);
     assert!(text.contains("policyScope: project"), "{text}");
