@@ -28,7 +28,30 @@ pub fn outcome_label(outcome: Outcome) -> &'static str {
 
 /// The words of a managed-policy failure.
 pub fn policy_error(error: &PolicyError) -> String {
-    error.to_string()
+    match error {
+        PolicyError::Unwritable {
+            account,
+            project_arn,
+            reason,
+        } => {
+            let why = match reason.as_ref() {
+                crate::plan::Reason::PolicyOverflow { overflow } => {
+                    super::plan::overflow_text(overflow)
+                }
+                crate::plan::Reason::PolicyNoSafeOrder { policies } => format!(
+                    "no order of writes replaces {} while keeping every needed grant",
+                    policies.join(", ")
+                ),
+                crate::plan::Reason::PolicyGrantInvalid { error } => error.clone(),
+                _ => return error.to_string(),
+            };
+            format!(
+                "the managed policies of source project {project_arn} (account {account}) were \
+                 not written: {why}"
+            )
+        }
+        other => other.to_string(),
+    }
 }
 
 fn stop_cause(cause: StopCause) -> &'static str {
