@@ -6,7 +6,6 @@
 //! two concurrent targeted applies keep every grant.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
 use reko_promote::apply::{self, ApplyOptions, ApplyReport, Progress};
@@ -72,52 +71,18 @@ async fn organisation(destinations: usize, versions: usize) -> TestSandbox {
     .await
 }
 
-/// Manifests sending every version to the first `destinations` accounts, with `scope`.
-fn write_manifests(dir: &Path, destinations: usize, versions: usize, scope: PolicyScope) {
-    use std::fmt::Write;
-    let mut accounts = String::new();
-    let mut account = |name: &str, id: &str, bucket: bool| {
-        let _ = writeln!(
-            accounts,
-            "---\napiVersion: reko-promote/v1\nkind: Account\nname: {name}\naccountId: \"{id}\"\n\
-             roleArn: arn:aws:iam::{id}:role/reko-promote"
-        );
-        if bucket {
-            let _ = writeln!(
-                accounts,
-                "defaults: {{ outputConfig: {{ s3Bucket: {name}-models }} }}"
-            );
-        }
-    };
-    account("src", org::SOURCE_ACCOUNT, false);
-    for i in 0..destinations {
-        account(&format!("dest-{i:03}"), &org::destination_account(i), true);
-    }
-    std::fs::write(dir.join("accounts.yaml"), accounts).unwrap();
-    let mut text = format!(
-        "apiVersion: reko-promote/v1\nkind: Promotion\nname: fleet\nregion: {}\n\
-         source: {{ account: src, project: {}, managePolicy: true, policyScope: {} }}\nversions:\n",
-        org::REGION,
-        org::project_name(0),
-        scope.manifest_name()
-    );
-    for v in 0..versions {
-        let _ = writeln!(text, "  - version: {}", org::version_name(0, v));
-    }
-    text.push_str("destinations:\n");
-    for i in 0..destinations {
-        let _ = writeln!(
-            text,
-            "  d{i:03}: {{ account: dest-{i:03}, project: {} }}",
-            org::project_name(0)
-        );
-    }
-    std::fs::write(dir.join("fleet.yaml"), text).unwrap();
-}
-
 fn desired(destinations: usize, versions: usize, scope: PolicyScope) -> DesiredState {
     let dir = tempfile::tempdir().unwrap();
-    write_manifests(dir.path(), destinations, versions, scope);
+    let shape = org::Shape {
+        destinations,
+        source_projects: 1,
+        versions_per_project: versions,
+    };
+    let settings = format!(
+        ", managePolicy: true, policyScope: {}",
+        scope.manifest_name()
+    );
+    org::write_manifests_with(shape, dir.path(), &settings);
     desired_from(&[dir.path().to_path_buf()])
 }
 
