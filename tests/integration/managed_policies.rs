@@ -108,7 +108,17 @@ async fn plan(
 }
 
 async fn run(ctx: &AwsContext, live: &reko_promote::pipeline::LivePlan) -> ApplyReport {
+    run_with(ctx, live, true).await
+}
+
+/// Applies `live`'s plan, waiting for the copies or (`wait: false`) only starting them.
+async fn run_with(
+    ctx: &AwsContext,
+    live: &reko_promote::pipeline::LivePlan,
+    wait: bool,
+) -> ApplyReport {
     let options = ApplyOptions {
+        wait,
         max_in_flight: None,
         timeout: Some(Duration::from_secs(60)),
         backoff: apply::wait::Backoff {
@@ -364,4 +374,57 @@ async fn two_concurrent_targeted_applies_keep_every_grant() {
         "{:?}",
         again.plan.summary
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_in_progress_keep_their_grants_while_a_dropped_account_is_withdrawn() {
+    let sb = organisation(2, 2).await;
+    let ctx = context(&sb).await;
+    let hand_written = source_policies(&sb)[HAND_WRITTEN].clone();
+    let mut faults = sb.faults();
+    faults.copy_duration_ms = 60_000;
+    sb.set_faults(faults).unwrap();
+    // Both accounts granted; the copies started and left in progress.
+    let both = plan(
+        &ctx,
+        &desired(2, 2, PolicyScope::Versions),
+        &RunScope::full(),
+    )
+    .await;
+    let started = run_with(&ctx, &both, false).await;
+    assert!(
+        started.succeeded(false),
+        "{}",
+        reko_promote::render::apply::text(&started)
+    );
+    // dest-001 is dropped while dest-000's copies are still in progress.
+    let one = plan(
+        &ctx,
+        &desired(1, 2, PolicyScope::Versions),
+        &RunScope::full(),
+    )
+    .await;
+    assert_eq!(one.plan.summary.in_progress, 2, "{:?}", one.plan.summary);
+    assert!(
+        one.plan.summary.policies > 0,
+        "the dropped account's grant is withdrawn"
+    );
+    let report = run_with(&ctx, &one, false).await;
+    assert!(
+        report.succeeded(false),
+        "{}",
+        reko_promote::render::apply::text(&report)
+    );
+    let policies = source_policies(&sb);
+    for arn in version_arns(&sb) {
+        assert!(
+            allowed(&policies, &org::destination_account(0), &arn),
+            "kept: {arn}"
+        );
+        assert!(
+            !allowed(&policies, &org::destination_account(1), &arn),
+            "withdrawn: {arn}"
+        );
+    }
+    assert_eq!(policies[HAND_WRITTEN].revision_id, hand_written.revision_id);
 }
