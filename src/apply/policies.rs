@@ -18,9 +18,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::aws::delete_project_policy::{DeletePolicyError, delete_project_policy};
+use crate::aws::delete_project_policy::delete_project_policy;
 use crate::aws::list_project_policies::list_project_policies;
-use crate::aws::put_project_policy::{PutPolicyError, put_project_policy};
+use crate::aws::put_project_policy::{PolicyWriteError, put_project_policy};
 use crate::aws::session::SessionError;
 use crate::aws::{AwsContext, AwsError, CallSite, Sessions};
 use crate::plan::{PlanDocument, Reason, SourceGrants, grants};
@@ -221,11 +221,11 @@ async fn write_project(
                                 );
                             }
                         }
-                        Err(PutPolicyError::Conflict(e)) => {
+                        Err(PolicyWriteError::Conflict(e)) => {
                             tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
                             continue 'round;
                         }
-                        Err(PutPolicyError::Other(error)) => {
+                        Err(PolicyWriteError::Other(error)) => {
                             return Err(PolicyError::Aws { error });
                         }
                     }
@@ -252,11 +252,11 @@ async fn write_project(
                             reports
                                 .insert(name.clone(), report(name, PolicyOutcome::Deleted, None));
                         }
-                        Err(DeletePolicyError::Conflict(e)) => {
+                        Err(PolicyWriteError::Conflict(e)) => {
                             tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
                             continue 'round;
                         }
-                        Err(DeletePolicyError::Other(error)) => {
+                        Err(PolicyWriteError::Other(error)) => {
                             return Err(PolicyError::Aws { error });
                         }
                     }

@@ -2,20 +2,11 @@
 //!
 //! Always with the revision id read (never blindly): a stale revision is
 //! InvalidPolicyRevisionIdException and a policy already gone ResourceNotFoundException; both
-//! are reported as [`DeletePolicyError::Conflict`] so that `apply::policies` re-reads and
+//! are reported as [`PolicyWriteError::Conflict`] so that `apply::policies` re-reads and
 //! recomputes. Which policy to delete, and when, is entirely `apply::policies`'s decision.
 
+use super::put_project_policy::PolicyWriteError;
 use super::{AwsContext, AwsError, CallSite, Operation};
-
-/// Why a delete failed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum DeletePolicyError {
-    /// Someone changed (or deleted) the policy since it was read.
-    #[error("{0}")]
-    Conflict(AwsError),
-    #[error("{0}")]
-    Other(AwsError),
-}
 
 /// Deletes policy `name` of `project_arn` at revision `revision_id`.
 pub async fn delete_project_policy(
@@ -25,7 +16,7 @@ pub async fn delete_project_policy(
     project_arn: &str,
     name: &str,
     revision_id: &str,
-) -> Result<(), DeletePolicyError> {
+) -> Result<(), PolicyWriteError> {
     let _slot = ctx
         .limits
         .acquire(site.account_id, Operation::DeleteProjectPolicy.name())
@@ -40,12 +31,13 @@ pub async fn delete_project_policy(
         .map_err(|e| {
             let error =
                 AwsError::from_sdk(Operation::DeleteProjectPolicy, site, Some(project_arn), e);
-            match error.code.as_deref() {
-                Some("InvalidPolicyRevisionIdException" | "ResourceNotFoundException") => {
-                    DeletePolicyError::Conflict(error)
-                }
-                _ => DeletePolicyError::Other(error),
-            }
+            PolicyWriteError::classify(
+                error,
+                &[
+                    "InvalidPolicyRevisionIdException",
+                    "ResourceNotFoundException",
+                ],
+            )
         })?;
     Ok(())
 }
