@@ -252,7 +252,10 @@ pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &s
                 if p.manage_policy {
                     st.add(
                         "WriteManagedProjectPolicies",
-                        &["rekognition:PutProjectPolicy"],
+                        &[
+                            "rekognition:PutProjectPolicy",
+                            "rekognition:DeleteProjectPolicy",
+                        ],
                         [project],
                     );
                 }

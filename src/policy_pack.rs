@@ -151,7 +151,10 @@ impl fmt::Display for Capacity {
 }
 
 /// What would make grants that overflow the budget fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", content = "scope", rename_all = "kebab-case")]
 pub enum Remedy {
     /// The narrowest wider `policyScope` with which the same grants fit.
     WidenScope(PolicyScope),
@@ -177,7 +180,10 @@ impl fmt::Display for Remedy {
 }
 
 /// Grants that do not fit the policies left by hand-written ones, with the numbers that say why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
 pub struct Overflow {
     pub scope: PolicyScope,
     /// Destination accounts granted.
@@ -212,7 +218,7 @@ impl fmt::Display for Overflow {
 }
 
 /// `12345` as `12,345`.
-fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
@@ -733,7 +739,7 @@ pub struct NoSafeOrder {
 }
 
 /// One grant as a statement writes it: (account ID, resource ARN or pattern).
-type Pair = (String, String);
+pub type Pair = (String, String);
 
 /// The steps that turn the `live` managed policies into `packed`, such that at no moment a grant
 /// of `packed` that `live` already gives is absent: a write goes first when it drops nothing
@@ -1046,6 +1052,120 @@ impl Stuck<'_, '_> {
     }
 }
 
+/// The writes that withdraw grants without moving a kept one: each live managed policy keeps
+/// only the pairs of `keep` it already holds (rewritten compactly, or deleted when none is left).
+/// Every document only loses grants, so any order is safe: rewrites first, deletes last. `None`
+/// when `keep` holds a pair no live policy gives (this is for withdrawals only) or when a
+/// rewritten document would not fit (dropping whole accounts or versions only shortens a
+/// document; dropping single pairs of a shared statement may regroup it and grow).
+///
+/// Plans prefer this to a repack whenever the wanted grants are a subset of the live ones: the
+/// layout of existing policies stays (fewer writes, no transitional documents), a plan after it
+/// finds nothing to write, and a full project can always shrink.
+pub fn shrink_in_place(
+    live: &[LivePolicy],
+    keep: &BTreeSet<Pair>,
+) -> Option<(Vec<ManagedPolicy>, Vec<WriteStep>)> {
+    let live_pairs: BTreeSet<Pair> = live.iter().flat_map(|p| pairs_of(&p.document)).collect();
+    if !keep.is_subset(&live_pairs) {
+        return None;
+    }
+    let mut policies = Vec::new();
+    let mut rewrites = Vec::new();
+    let mut deletes = Vec::new();
+    for policy in live {
+        let held: BTreeSet<Pair> = pairs_of(&policy.document)
+            .into_iter()
+            .filter(|pair| keep.contains(pair))
+            .collect();
+        if held.is_empty() {
+            deletes.push(WriteStep::Delete {
+                name: policy.name.clone(),
+                revision: Revision::Live(policy.revision_id.clone()),
+            });
+            continue;
+        }
+        let unchanged = pairs_of(&policy.document)
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            == held;
+        let document = if unchanged {
+            policy.document.clone()
+        } else {
+            let document = filtered_document(&policy.document, keep)?;
+            rewrites.push(WriteStep::Put {
+                name: policy.name.clone(),
+                document: document.clone(),
+                revision: Some(Revision::Live(policy.revision_id.clone())),
+                transitional: false,
+            });
+            document
+        };
+        policies.push(ManagedPolicy {
+            name: policy.name.clone(),
+            document_json: document,
+        });
+    }
+    rewrites.extend(deletes);
+    Some((policies, rewrites))
+}
+
+/// `document` with every statement narrowed to the pairs of `keep` it gives: principals and
+/// resources that keep no pair are dropped (so a statement only gets shorter); a statement
+/// whose remaining principals and resources would grant a pair not kept is split into one
+/// statement per account. `None` when the result does not fit a document.
+fn filtered_document(document: &str, keep: &BTreeSet<Pair>) -> Option<String> {
+    let parsed = PolicyDocument::parse(document).ok()?;
+    let mut statements = Vec::new();
+    for statement in parsed.statements {
+        let kept = |principal: &String, resource: &String| {
+            account_of_principal(principal)
+                .is_some_and(|account| keep.contains(&(account.to_string(), resource.clone())))
+        };
+        let principals: Vec<String> = statement
+            .principals
+            .iter()
+            .filter(|p| statement.resources.iter().any(|r| kept(p, r)))
+            .cloned()
+            .collect();
+        let resources: Vec<String> = statement
+            .resources
+            .iter()
+            .filter(|r| statement.principals.iter().any(|p| kept(p, r)))
+            .cloned()
+            .collect();
+        if principals.is_empty() {
+            continue;
+        }
+        if principals
+            .iter()
+            .all(|p| resources.iter().all(|r| kept(p, r)))
+        {
+            statements.push(Statement {
+                principals,
+                resources,
+                ..statement
+            });
+            continue;
+        }
+        for (n, principal) in principals.iter().enumerate() {
+            let own: Vec<String> = resources
+                .iter()
+                .filter(|r| kept(principal, r))
+                .cloned()
+                .collect();
+            statements.push(Statement {
+                sid: statement.sid.as_ref().map(|sid| format!("{sid}x{n}")),
+                principals: vec![principal.clone()],
+                resources: own,
+                ..statement.clone()
+            });
+        }
+    }
+    let json = PolicyDocument { statements }.to_json();
+    (json.len() <= MAX_DOCUMENT_CHARS).then_some(json)
+}
+
 /// `pairs` as one compact document, when they fit one.
 fn single_document(pairs: &BTreeSet<Pair>) -> Option<String> {
     let mut by_account: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -1079,7 +1199,7 @@ fn single_document(pairs: &BTreeSet<Pair>) -> Option<String> {
 
 /// The grants a document's Allow statements write, as (account ID, resource) pairs; nothing for
 /// a document that does not parse.
-fn pairs_of(document: &str) -> Vec<Pair> {
+pub fn pairs_of(document: &str) -> Vec<Pair> {
     let Ok(document) = PolicyDocument::parse(document) else {
         return Vec::new();
     };

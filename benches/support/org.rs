@@ -67,6 +67,17 @@ pub const APPLY: Shape = Shape {
     versions_per_project: 10,
 };
 
+/// The managed-policy apply workload: 2,000 copies from one source project to 200 destination
+/// accounts, its policies written by apply (`managePolicy: true`, `policyScope: project`).
+pub const MANAGED_APPLY: Shape = Shape {
+    destinations: 200,
+    source_projects: 1,
+    versions_per_project: 10,
+};
+
+/// The `source` settings of [`MANAGED_APPLY`]'s promotions.
+pub const MANAGED_SOURCE: &str = ", managePolicy: true, policyScope: project";
+
 /// The role every generated account trusts the CI account to assume.
 pub fn role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/reko-promote")
@@ -227,6 +238,12 @@ pub fn seed(shape: Shape) -> Seed {
 /// Writes the manifests of the organisation into `dir` (accounts file + one promotion per
 /// source project).
 pub fn write_manifests(shape: Shape, dir: &Path) {
+    write_manifests_with(shape, dir, "");
+}
+
+/// [`write_manifests`] with `source_settings` added to each promotion's `source` mapping (e.g.
+/// `, managePolicy: true`).
+pub fn write_manifests_with(shape: Shape, dir: &Path, source_settings: &str) {
     let mut accounts = String::new();
     let mut doc = |name: &str, id: &str, bucket: bool| {
         let _ = write!(
@@ -249,7 +266,7 @@ pub fn write_manifests(shape: Shape, dir: &Path) {
     for p in 0..shape.source_projects {
         let mut text = format!(
             "apiVersion: reko-promote/v1\nkind: Promotion\nname: {name}\nregion: {REGION}\n\
-             source: {{ account: src, project: {name} }}\nversions:\n",
+             source: {{ account: src, project: {name}{source_settings} }}\nversions:\n",
             name = project_name(p)
         );
         for v in 0..shape.versions_per_project {

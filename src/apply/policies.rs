@@ -1,30 +1,30 @@
-//! Managed project policies (`managePolicy: true`): writing, in each SOURCE account, the policies
-//! that let destination accounts copy exactly the versions the manifests send them.
+//! Managed project policies (`managePolicy: true`): writing, in each SOURCE account, the packed
+//! policies that let destination accounts copy exactly what the manifests send them.
 //!
 //! What to write comes from the plan's grants ([`SourceGrants`], computed once by `plan`);
-//! documents are produced from them by `policy::managed_policies`, the same function the plan
-//! used (packed into as few ≤ 2,000-character documents as fit, account-root principals,
-//! explicit version ARNs: never `*`). Writes are optimistic: read the policies
-//! (ListProjectPolicies), check the project's quota of 5 counting its other policies BEFORE
-//! writing anything, then create without a revision id or update with the current one; when
-//! someone changed or created a policy in between (InvalidPolicyRevisionIdException /
-//! ResourceAlreadyExistsException) the policies are read again and the writes recomputed, a
-//! bounded number of times, so a concurrent change is never overwritten blindly. Policies named
-//! `reko-promote-ACCOUNT[-N]` belong to reko-promote: their content is what the manifests say,
-//! and a hand edit of one is replaced; every other policy is never touched, only counted. Which
-//! copies depend on these policies is `apply`'s business; evaluating policies is `policy`'s.
+//! documents and the order of writes come from `plan::grants::pack_project`, the function the
+//! plan used (so a saved plan's documents are the ones written while the live policies have not
+//! moved, which `apply --plan` checks first). Each write is revision-safe: creates pass no
+//! revision id, updates and deletes the one read; the order is `policy_pack::write_steps`'s
+//! (widening writes first, transitional documents, deletes last), so a needed grant is never
+//! absent. When someone changed a policy in between (InvalidPolicyRevisionIdException,
+//! ResourceAlreadyExistsException, ResourceNotFoundException) the policies are read again and
+//! the documents and writes recomputed, a bounded number of times: two concurrent partial runs
+//! each keep what the other wrote. Policies that are not managed (`plan::grants`) are never
+//! touched, only counted. Which copies depend on these policies is `apply`'s business.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::aws::delete_project_policy::delete_project_policy;
 use crate::aws::list_project_policies::list_project_policies;
-use crate::aws::put_project_policy::{PutPolicyError, put_project_policy};
+use crate::aws::put_project_policy::{PolicyWriteError, put_project_policy};
 use crate::aws::session::SessionError;
 use crate::aws::{AwsContext, AwsError, CallSite, Sessions};
-use crate::plan::{PlanDocument, SourceGrants};
-use crate::policy::{self, MAX_POLICIES_PER_PROJECT, PolicyDocument};
+use crate::plan::{PlanDocument, Reason, SourceGrants, grants};
+use crate::policy_pack::{Revision, WriteStep};
 use crate::state::LivePolicy;
 
 use super::progress::{Event, Progress};
@@ -42,20 +42,14 @@ pub const MAX_ROUNDS: usize = 5;
 )]
 pub enum PolicyError {
     #[error(
-        "source project {project_arn} (account {account}) needs {needed} managed policies \
-         ({names}) but already has {} other policies ({}), and a project may have at most \
-         {MAX_POLICIES_PER_PROJECT}; nothing was written. Remove unused policies from the \
-         project, or send fewer versions to these accounts",
-        others.len(),
-        others.join(", "),
-        names = wanted.join(", ")
+        "the managed policies of source project {project_arn} (account {account}) cannot be \
+         written as the policies stand now; nothing was written. Run plan again to see why"
     )]
-    Quota {
+    Unwritable {
         account: String,
         project_arn: String,
-        needed: usize,
-        wanted: Vec<String>,
-        others: Vec<String>,
+        /// Why, as the plan states it (`policy-overflow`, `policy-no-safe-order`, ...).
+        reason: Box<Reason>,
     },
     #[error(
         "the policies of source project {project_arn} (account {account}) kept changing while \
@@ -79,26 +73,6 @@ pub struct PolicyPhase {
     pub failed: BTreeMap<String, PolicyError>,
 }
 
-/// The documents one project must carry, against the policies just read (so a partial run can
-/// keep what they already grant).
-fn documents(
-    grants: &SourceGrants,
-    current: &[LivePolicy],
-    keep_existing: bool,
-) -> Vec<(String, PolicyDocument)> {
-    policy::managed_policies(
-        crate::constraints::partition_of_region(&grants.region),
-        &grants.grants,
-        current
-            .iter()
-            .map(|p| (p.name.as_str(), p.document.as_str())),
-        keep_existing,
-    )
-    .into_iter()
-    .map(|(_, name, document)| (name, document))
-    .collect()
-}
-
 /// Writes every managed policy the plan shows, the projects concurrently.
 pub async fn write_managed(
     ctx: &AwsContext,
@@ -110,8 +84,17 @@ pub async fn write_managed(
     let results = futures::future::join_all(plan.grants.iter().filter(|g| g.has_writes()).map(
         |grants| async move {
             let mut reports = BTreeMap::new();
-            let result =
-                write_project(ctx, sessions, grants, keep_existing, progress, &mut reports).await;
+            let known = grants::known_versions(&plan.entries, &grants.project_arn);
+            let result = write_project(
+                ctx,
+                sessions,
+                grants,
+                keep_existing,
+                &known,
+                progress,
+                &mut reports,
+            )
+            .await;
             (grants, reports, result)
         },
     ))
@@ -147,6 +130,7 @@ async fn write_project(
     sessions: &Sessions,
     grants: &SourceGrants,
     keep_existing: bool,
+    known: &std::collections::BTreeSet<String>,
     progress: &Progress,
     reports: &mut BTreeMap<String, PolicyReport>,
 ) -> Result<(), PolicyError> {
@@ -172,68 +156,111 @@ async fn write_project(
                 .iter()
                 .map(LivePolicy::from_sdk)
                 .collect();
-        let documents = documents(grants, &current, keep_existing);
-        let names: Vec<&str> = documents.iter().map(|(n, _)| n.as_str()).collect();
-        // The quota counts every policy of the project; ours replace themselves by name.
-        let others: Vec<String> = current
-            .iter()
-            .filter(|p| !names.contains(&p.name.as_str()))
-            .map(|p| p.name.clone())
-            .collect();
-        if others.len() + documents.len() > MAX_POLICIES_PER_PROJECT {
-            return Err(PolicyError::Quota {
+        let packed = grants::pack_project(grants, &current, grants.scope, keep_existing, known)
+            .map_err(|reason| PolicyError::Unwritable {
                 account: account.clone(),
                 project_arn: grants.project_arn.clone(),
-                needed: documents.len(),
-                wanted: names.iter().map(|n| n.to_string()).collect(),
-                others,
-            });
-        }
-        for (name, document) in &documents {
-            let existing = current.iter().find(|p| &p.name == name);
-            if let Some(existing) = existing
-                && PolicyDocument::parse(&existing.document).is_ok_and(|d| &d == document)
+                reason: Box::new(reason),
+            })?;
+        for policy in &packed.policies {
+            if let Some(live) = current.iter().find(|c| c.name == policy.name)
+                && live.document == policy.document_json
             {
                 // Already right (maybe written by a concurrent run or an earlier round).
-                reports.entry(name.clone()).or_insert(report(
-                    name,
+                reports.entry(policy.name.clone()).or_insert(report(
+                    &policy.name,
                     PolicyOutcome::Unchanged,
-                    Some(existing.revision_id.clone()),
+                    Some(live.revision_id.clone()),
                 ));
-                continue;
             }
-            let revision = existing.map(|e| e.revision_id.as_str());
-            match put_project_policy(
-                ctx,
-                &client,
-                site,
-                &grants.project_arn,
-                name,
-                &document.to_json(),
-                revision,
-            )
-            .await
-            {
-                Ok(new_revision) => {
-                    let created = revision.is_none();
-                    progress.event(&Event::PolicyWritten {
-                        account: account.clone(),
-                        project_arn: grants.project_arn.clone(),
-                        name: name.clone(),
-                        created,
-                    });
-                    let outcome = if created {
-                        PolicyOutcome::Created
-                    } else {
-                        PolicyOutcome::Updated
-                    };
-                    reports.insert(name.clone(), report(name, outcome, Some(new_revision)));
+        }
+        // The revision each policy is at, as this sequence writes them.
+        let mut revisions: BTreeMap<String, String> = BTreeMap::new();
+        for step in &packed.steps {
+            let revision_of = |name: &str, revision: &Revision| match revision {
+                Revision::Live(id) => id.clone(),
+                Revision::LastWritten => revisions.get(name).cloned().unwrap_or_default(),
+            };
+            match step {
+                WriteStep::Put {
+                    name,
+                    document,
+                    revision,
+                    transitional,
+                } => {
+                    let revision = revision.as_ref().map(|r| revision_of(name, r));
+                    match put_project_policy(
+                        ctx,
+                        &client,
+                        site,
+                        &grants.project_arn,
+                        name,
+                        document,
+                        revision.as_deref(),
+                    )
+                    .await
+                    {
+                        Ok(new_revision) => {
+                            let created = revision.is_none();
+                            progress.event(&Event::PolicyWritten {
+                                account: account.clone(),
+                                project_arn: grants.project_arn.clone(),
+                                name: name.clone(),
+                                created,
+                            });
+                            revisions.insert(name.clone(), new_revision.clone());
+                            if !transitional {
+                                let outcome = if created {
+                                    PolicyOutcome::Created
+                                } else {
+                                    PolicyOutcome::Updated
+                                };
+                                reports.insert(
+                                    name.clone(),
+                                    report(name, outcome, Some(new_revision)),
+                                );
+                            }
+                        }
+                        Err(PolicyWriteError::Conflict(e)) => {
+                            tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
+                            continue 'round;
+                        }
+                        Err(PolicyWriteError::Other(error)) => {
+                            return Err(PolicyError::Aws { error });
+                        }
+                    }
                 }
-                Err(PutPolicyError::Conflict(e)) => {
-                    tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
-                    continue 'round;
+                WriteStep::Delete { name, revision } => {
+                    let revision = revision_of(name, revision);
+                    match delete_project_policy(
+                        ctx,
+                        &client,
+                        site,
+                        &grants.project_arn,
+                        name,
+                        &revision,
+                    )
+                    .await
+                    {
+                        Ok(()) => {
+                            progress.event(&Event::PolicyDeleted {
+                                account: account.clone(),
+                                project_arn: grants.project_arn.clone(),
+                                name: name.clone(),
+                            });
+                            revisions.remove(name);
+                            reports
+                                .insert(name.clone(), report(name, PolicyOutcome::Deleted, None));
+                        }
+                        Err(PolicyWriteError::Conflict(e)) => {
+                            tracing::info!(policy = %name, "policy changed concurrently ({e}); reading again");
+                            continue 'round;
+                        }
+                        Err(PolicyWriteError::Other(error)) => {
+                            return Err(PolicyError::Aws { error });
+                        }
+                    }
                 }
-                Err(PutPolicyError::Other(error)) => return Err(PolicyError::Aws { error }),
             }
         }
         return Ok(());

@@ -29,6 +29,11 @@ pub enum Event {
         name: String,
         created: bool,
     },
+    PolicyDeleted {
+        account: String,
+        project_arn: String,
+        name: String,
+    },
     PolicyFailed {
         project_arn: String,
         error: PolicyError,

@@ -200,6 +200,8 @@ pub enum PolicyOutcome {
     Updated,
     /// Already as wanted (e.g. written by a concurrent run).
     Unchanged,
+    /// A managed policy no longer needed, deleted.
+    Deleted,
     Failed,
 }
 
@@ -283,7 +285,9 @@ impl ApplyReport {
         }
         for p in &self.policies {
             match p.outcome {
-                PolicyOutcome::Created | PolicyOutcome::Updated => s.policies_written += 1,
+                PolicyOutcome::Created | PolicyOutcome::Updated | PolicyOutcome::Deleted => {
+                    s.policies_written += 1
+                }
                 PolicyOutcome::Failed => s.policies_failed += 1,
                 PolicyOutcome::Unchanged => {}
             }

@@ -8,6 +8,7 @@
 
 pub mod assume_role;
 pub mod copy_project_version;
+pub mod delete_project_policy;
 pub mod describe_project_versions;
 pub mod describe_projects;
 pub mod get_caller_identity;
@@ -161,6 +162,7 @@ pub enum Operation {
     DescribeProjectVersions,
     ListProjectPolicies,
     PutProjectPolicy,
+    DeleteProjectPolicy,
     CopyProjectVersion,
 }
 
@@ -173,6 +175,7 @@ impl Operation {
             Operation::DescribeProjectVersions => "DescribeProjectVersions",
             Operation::ListProjectPolicies => "ListProjectPolicies",
             Operation::PutProjectPolicy => "PutProjectPolicy",
+            Operation::DeleteProjectPolicy => "DeleteProjectPolicy",
             Operation::CopyProjectVersion => "CopyProjectVersion",
         }
     }

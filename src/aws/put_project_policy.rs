@@ -2,21 +2,31 @@
 //!
 //! Revision semantics are AWS's: create without a revision id, update with the current one; a
 //! stale revision is InvalidPolicyRevisionIdException and a create racing another create is
-//! ResourceAlreadyExistsException. Both are reported as [`PutPolicyError::Conflict`] so that
+//! ResourceAlreadyExistsException. Both are reported as [`PolicyWriteError::Conflict`] so that
 //! `apply::policies` re-reads and recomputes instead of overwriting blindly; what to write and
 //! when is entirely `apply::policies`'s decision. (An SDK retry of a put that had in fact
 //! succeeded also comes back as one of these, and the re-read then finds the policy as wanted.)
 
 use super::{AwsContext, AwsError, CallSite, Operation};
 
-/// Why a put failed.
+/// Why a put or a delete of a project policy failed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum PutPolicyError {
-    /// Someone changed (or created) the policy since it was read.
+pub enum PolicyWriteError {
+    /// Someone changed (created, deleted) the policy since it was read.
     #[error("{0}")]
     Conflict(AwsError),
     #[error("{0}")]
     Other(AwsError),
+}
+
+impl PolicyWriteError {
+    /// `error`, a conflict when AWS's code is one of `conflicts`.
+    pub fn classify(error: AwsError, conflicts: &[&str]) -> Self {
+        match error.code.as_deref() {
+            Some(code) if conflicts.contains(&code) => PolicyWriteError::Conflict(error),
+            _ => PolicyWriteError::Other(error),
+        }
+    }
 }
 
 /// Writes `document` as policy `name` of `project_arn`; `revision_id` is the revision being
@@ -29,7 +39,7 @@ pub async fn put_project_policy(
     name: &str,
     document: &str,
     revision_id: Option<&str>,
-) -> Result<String, PutPolicyError> {
+) -> Result<String, PolicyWriteError> {
     let _slot = ctx
         .limits
         .acquire(site.account_id, Operation::PutProjectPolicy.name())
@@ -44,12 +54,13 @@ pub async fn put_project_policy(
         .await
         .map_err(|e| {
             let error = AwsError::from_sdk(Operation::PutProjectPolicy, site, Some(project_arn), e);
-            match error.code.as_deref() {
-                Some("InvalidPolicyRevisionIdException" | "ResourceAlreadyExistsException") => {
-                    PutPolicyError::Conflict(error)
-                }
-                _ => PutPolicyError::Other(error),
-            }
+            PolicyWriteError::classify(
+                error,
+                &[
+                    "InvalidPolicyRevisionIdException",
+                    "ResourceAlreadyExistsException",
+                ],
+            )
         })?;
     Ok(output.policy_revision_id().unwrap_or_default().to_string())
 }

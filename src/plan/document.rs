@@ -12,7 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
-use crate::desired::PlacementKey;
+use crate::desired::{PlacementKey, PolicyScope};
+pub use crate::policy_pack::{Overflow as PolicyOverflow, Remedy as PolicyRemedy};
 use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
 
 use schemars::JsonSchema;
@@ -232,6 +233,19 @@ pub enum Reason {
     PolicyConditional {
         effect: crate::policy::Effect,
     },
+    /// The managed grants of the source project do not fit AWS's budget of 5 policies of
+    /// 2,000 characters (hand-written ones counted): apply writes nothing for them.
+    PolicyOverflow {
+        overflow: PolicyOverflow,
+    },
+    /// No order of writes replaces the managed policies while keeping every needed grant.
+    PolicyNoSafeOrder {
+        policies: Vec<String>,
+    },
+    /// The grants could not be packed (an account ID or version ARN the packer refuses).
+    PolicyGrantInvalid {
+        error: String,
+    },
     // unknown
     /// An account could not be acted in.
     AccountUnreadable {
@@ -267,7 +281,10 @@ impl Reason {
             | Adapter { .. }
             | PolicyDenies
             | PolicyMissing
-            | PolicyConditional { .. } => Action::Blocked,
+            | PolicyConditional { .. }
+            | PolicyOverflow { .. }
+            | PolicyNoSafeOrder { .. }
+            | PolicyGrantInvalid { .. } => Action::Blocked,
             AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
         }
     }
@@ -320,6 +337,9 @@ pub enum PolicyChange {
     Update { replaces_revision_id: String },
     /// Already as wanted.
     Unchanged { revision_id: String },
+    /// A managed policy no longer needed (withdrawn grants, or a legacy per-account name):
+    /// deleted, last.
+    Delete { revision_id: String },
 }
 
 /// One project policy document as apply writes it (managed) or the source account's owners
@@ -328,8 +348,8 @@ pub enum PolicyChange {
 #[serde(rename_all = "camelCase")]
 pub struct PlannedPolicy {
     pub policy_name: String,
-    /// The destination account it lets copy.
-    pub grantee_account_id: String,
+    /// The destination accounts it lets copy.
+    pub grantee_account_ids: Vec<String>,
     /// The exact document (compact JSON, as written).
     pub document: String,
     pub change: PolicyChange,
@@ -353,19 +373,41 @@ pub struct SourceGrants {
     /// policies are neither written nor withdrawn.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub withheld: BTreeSet<String>,
-    /// The policy documents for these grants.
+    /// The policy documents for these grants (packed), and the managed ones deleted.
     pub policies: Vec<PlannedPolicy>,
+    /// How widely the documents grant (`policyScope`).
+    #[serde(default)]
+    pub scope: PolicyScope,
+    /// The project's policy budget these documents use, hand-written policies counted (for
+    /// grants that do not fit: what they would need).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<PolicyCapacity>,
+    /// PutProjectPolicy and DeleteProjectPolicy calls apply makes, in the safe order.
+    #[serde(default)]
+    pub writes: usize,
+    /// Why no document is written for these grants (they do not fit, or no safe write order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<Reason>,
 }
 
 impl SourceGrants {
     /// Whether apply writes anything to this project.
     pub fn has_writes(&self) -> bool {
-        self.managed
-            && self
-                .policies
-                .iter()
-                .any(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
+        self.managed && self.blocked.is_none() && self.writes > 0
     }
+}
+
+/// How much of a source project's policy budget is used: AWS allows 5 policies of 2,000
+/// characters per project, hand-written ones included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyCapacity {
+    pub policies_used: usize,
+    pub policies_max: usize,
+    pub characters_used: usize,
+    pub characters_max: usize,
+    /// The project's policies reko-promote does not manage (never touched, always counted).
+    pub hand_written_policies: usize,
 }
 
 /// Why a run sees only part of the manifests.
@@ -487,7 +529,8 @@ pub struct PlanDocument {
 
 impl PlanDocument {
     /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
-    pub const FORMAT_VERSION: u32 = 2;
+    /// 3: packed managed policies (grantee lists, deletes, policyScope, capacity, writes).
+    pub const FORMAT_VERSION: u32 = 3;
 
     /// The entry of placement `key`.
     pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {

@@ -9,19 +9,21 @@
 //! planned against, so a saved plan can be refused once that state moves.
 
 pub mod document;
+pub mod grants;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest, Sha256};
 
-use crate::desired::{DesiredState, Placement};
+use crate::desired::{DesiredState, Placement, PlacementKey, PolicyScope};
 use crate::policy::{self, Caller, Decision, PolicyDocument};
 use crate::state::{LiveState, LiveVersion, ProjectKey, VersionStatus};
 
 pub use document::{
     AccountIssue, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
-    LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyChange,
-    Reason, RunScope, Side, SourceGrants, SourceSide, Summary,
+    LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyCapacity,
+    PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side, SourceGrants, SourceSide,
+    Summary,
 };
 
 /// SHA-256 of the desired state's meaning (where each placement was declared left out, so
@@ -39,17 +41,21 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
     hex::encode(hasher.finalize())
 }
 
-pub use crate::policy::managed_policy_name;
-
 /// Computes the plan of `desired` against `live`, for a run of `scope`.
 pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> PlanDocument {
-    let entries: Vec<PlanEntry> = desired
+    let mut entries: Vec<PlanEntry> = desired
         .placements
         .iter()
         .map(|p| plan_placement(desired, live, p))
         .collect();
     let keep_existing = scope.partial || desired.partial;
-    let grants = source_grants(&entries, live, keep_existing);
+    let scopes: BTreeMap<PlacementKey, PolicyScope> = desired
+        .placements
+        .iter()
+        .map(|p| (p.key(), p.policy_scope))
+        .collect();
+    let grants = source_grants(&entries, live, &scopes, keep_existing);
+    block_unwritable(&mut entries, &grants);
 
     let mut summary = Summary::default();
     for entry in &entries {
@@ -67,10 +73,9 @@ pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> Pl
     }
     summary.policies = grants
         .iter()
-        .filter(|g| g.managed)
-        .flat_map(|g| &g.policies)
-        .filter(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
-        .count();
+        .filter(|g| g.has_writes())
+        .map(|g| g.writes)
+        .sum();
     let mut scope = scope.clone();
     scope.partial = keep_existing;
     PlanDocument {
@@ -450,12 +455,15 @@ fn grants_its_version(entry: &PlanEntry) -> bool {
 }
 
 /// The grants of every source project of a cross-account placement, with the policy documents
-/// that carry them and what writing them changes. Computed once, from the entries: only
-/// placements that can be carried out grant anything, and a destination account with an
-/// unknown placement is withheld (its managed policies neither written nor withdrawn).
+/// that carry them (packed with the source's `policyScope`), what writing them changes, and the
+/// capacity they use. Computed once, from the entries: only placements that can be carried out
+/// grant anything, and a destination account with an unknown placement is withheld (its managed
+/// grants neither written nor withdrawn). On a full run, managed grants no entry needs are
+/// withdrawn (a copy in progress still needs its grant); a partial run only adds.
 pub fn source_grants(
     entries: &[PlanEntry],
     live: &LiveState,
+    scopes: &BTreeMap<PlacementKey, PolicyScope>,
     keep_existing: bool,
 ) -> Vec<SourceGrants> {
     let mut by_project: BTreeMap<String, SourceGrants> = BTreeMap::new();
@@ -475,8 +483,16 @@ pub fn source_grants(
                 grants: BTreeMap::new(),
                 withheld: BTreeSet::new(),
                 policies: Vec::new(),
+                scope: PolicyScope::default(),
+                capacity: None,
+                writes: 0,
+                blocked: None,
             });
         grants.managed |= entry.manage_policy;
+        if let Some(scope) = scopes.get(&entry.key) {
+            // Manifest validation makes every promotion of one source agree; the widest wins.
+            grants.scope = grants.scope.max(*scope);
+        }
         if entry.action == Action::Unknown {
             unknown.insert((project_arn.clone(), destination));
             continue;
@@ -510,47 +526,105 @@ pub fn source_grants(
         .collect();
     by_project
         .into_values()
-        .filter(|g| !g.grants.is_empty() || !g.withheld.is_empty())
         .map(|mut g| {
             let existing = source_keys
                 .get(g.project_arn.as_str())
                 .and_then(|key| live.policies.get(key))
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            let partition = crate::constraints::partition_of_region(&g.region);
-            let current = existing
-                .iter()
-                .map(|p| (p.name.as_str(), p.document.as_str()));
-            g.policies = policy::managed_policies(partition, &g.grants, current, keep_existing)
-                .into_iter()
-                .map(|(grantee, name, document)| {
-                    let current = existing.iter().find(|p| p.name == name);
-                    let change = match current {
-                        Some(c) if same_document(&c.document, &document) => {
-                            PolicyChange::Unchanged {
-                                revision_id: c.revision_id.clone(),
-                            }
-                        }
-                        Some(c) => PolicyChange::Update {
-                            replaces_revision_id: c.revision_id.clone(),
-                        },
-                        None => PolicyChange::Create,
-                    };
-                    PlannedPolicy {
-                        policy_name: name,
-                        grantee_account_id: grantee,
-                        document: document.to_json(),
-                        change,
+            let known = grants::known_versions(entries, &g.project_arn);
+            match grants::pack_project(&g, existing, g.scope, keep_existing, &known) {
+                Ok(packed) => {
+                    g.capacity = Some(packed.capacity);
+                    g.writes = packed.steps.len();
+                    g.policies = planned_policies(&packed, existing);
+                }
+                Err(reason) => {
+                    if let Reason::PolicyOverflow { overflow } = &reason {
+                        g.capacity = Some(grants::overflow_capacity(overflow, existing));
                     }
-                })
-                .collect();
+                    g.blocked = Some(reason);
+                }
+            }
             g
         })
+        .filter(|g| !g.policies.is_empty() || !g.withheld.is_empty() || g.blocked.is_some())
         .collect()
 }
 
-fn same_document(current: &str, wanted: &PolicyDocument) -> bool {
-    PolicyDocument::parse(current).is_ok_and(|c| &c == wanted)
+/// The packed documents with what writing each changes, then the managed policies deleted.
+fn planned_policies(
+    packed: &grants::Packed,
+    existing: &[crate::state::LivePolicy],
+) -> Vec<PlannedPolicy> {
+    let mut policies: Vec<PlannedPolicy> = packed
+        .policies
+        .iter()
+        .map(|p| {
+            let current = existing.iter().find(|c| c.name == p.name);
+            let change = match current {
+                Some(c) if same_document(&c.document, &p.document_json) => {
+                    PolicyChange::Unchanged {
+                        revision_id: c.revision_id.clone(),
+                    }
+                }
+                Some(c) => PolicyChange::Update {
+                    replaces_revision_id: c.revision_id.clone(),
+                },
+                None => PolicyChange::Create,
+            };
+            let grantees: BTreeSet<String> = crate::policy_pack::pairs_of(&p.document_json)
+                .into_iter()
+                .map(|(account, _)| account)
+                .collect();
+            PlannedPolicy {
+                policy_name: p.name.clone(),
+                grantee_account_ids: grantees.into_iter().collect(),
+                document: p.document_json.clone(),
+                change,
+            }
+        })
+        .collect();
+    for live in &packed.managed_live {
+        if !packed.policies.iter().any(|p| p.name == live.name) {
+            let grantees: BTreeSet<String> = crate::policy_pack::pairs_of(&live.document)
+                .into_iter()
+                .map(|(account, _)| account)
+                .collect();
+            policies.push(PlannedPolicy {
+                policy_name: live.name.clone(),
+                grantee_account_ids: grantees.into_iter().collect(),
+                document: live.document.clone(),
+                change: PolicyChange::Delete {
+                    revision_id: live.revision_id.clone(),
+                },
+            });
+        }
+    }
+    policies
+}
+
+/// Placements waiting for managed grants that cannot be written are blocked, with the reason
+/// (apply then makes no write for their source project).
+fn block_unwritable(entries: &mut [PlanEntry], grants: &[SourceGrants]) {
+    for g in grants.iter().filter(|g| g.managed) {
+        let Some(reason) = &g.blocked else { continue };
+        for entry in entries.iter_mut().filter(|e| {
+            e.source.project_arn.as_deref() == Some(g.project_arn.as_str())
+                && e.reason == Reason::CopyAfterManagedPolicy
+        }) {
+            entry.reason = reason.clone();
+            entry.action = reason.action();
+        }
+    }
+}
+
+fn same_document(current: &str, wanted: &str) -> bool {
+    current == wanted
+        || matches!(
+            (PolicyDocument::parse(current), PolicyDocument::parse(wanted)),
+            (Ok(c), Ok(w)) if c == w
+        )
 }
 
 /// The fingerprint of one placement: everything its action depends on.

@@ -28,7 +28,30 @@ pub fn outcome_label(outcome: Outcome) -> &'static str {
 
 /// The words of a managed-policy failure.
 pub fn policy_error(error: &PolicyError) -> String {
-    error.to_string()
+    match error {
+        PolicyError::Unwritable {
+            account,
+            project_arn,
+            reason,
+        } => {
+            let why = match reason.as_ref() {
+                crate::plan::Reason::PolicyOverflow { overflow } => {
+                    super::plan::overflow_text(overflow)
+                }
+                crate::plan::Reason::PolicyNoSafeOrder { policies } => format!(
+                    "no order of writes replaces {} while keeping every needed grant",
+                    policies.join(", ")
+                ),
+                crate::plan::Reason::PolicyGrantInvalid { error } => error.clone(),
+                _ => return error.to_string(),
+            };
+            format!(
+                "the managed policies of source project {project_arn} (account {account}) were \
+                 not written: {why}"
+            )
+        }
+        other => other.to_string(),
+    }
 }
 
 fn stop_cause(cause: StopCause) -> &'static str {
@@ -121,6 +144,7 @@ fn policy_outcome(outcome: PolicyOutcome) -> &'static str {
         PolicyOutcome::Created => "created",
         PolicyOutcome::Updated => "updated",
         PolicyOutcome::Unchanged => "unchanged",
+        PolicyOutcome::Deleted => "deleted",
         PolicyOutcome::Failed => "failed",
     }
 }
@@ -217,6 +241,11 @@ pub fn event_line(event: &Event) -> String {
             "policy {} {name} on {project_arn} ({account})",
             if *created { "created" } else { "updated" }
         ),
+        Event::PolicyDeleted {
+            account,
+            project_arn,
+            name,
+        } => format!("policy deleted {name} on {project_arn} ({account})"),
         Event::PolicyFailed { project_arn, error } => {
             format!("policy failed on {project_arn}: {}", policy_error(error))
         }

@@ -11,8 +11,8 @@ use std::fmt::Write;
 use owo_colors::OwoColorize;
 
 use crate::plan::{
-    Action, DestinationSide, NotRead, PlanDocument, PlanEntry, PolicyChange, Reason, Side,
-    SourceSide, Summary,
+    Action, DestinationSide, NotRead, PlanDocument, PlanEntry, PolicyCapacity, PolicyChange,
+    PolicyOverflow, PolicyRemedy, Reason, Side, SourceSide, Summary,
 };
 
 /// The sentence saying why an entry has its action.
@@ -140,6 +140,22 @@ pub fn reason_text(
              set `managePolicy: true`",
             target.account.account_id, source.project, source.account.name
         ),
+        Reason::PolicyOverflow { overflow } => format!(
+            "the managed grants of source project `{}` do not fit: {}",
+            source.project,
+            overflow_text(overflow)
+        ),
+        Reason::PolicyNoSafeOrder { policies } => format!(
+            "no order of writes replaces managed policies {} of source project `{}` while keeping \
+             every needed grant (no free policy slot, no transitional document fits 2,000 \
+             characters); remove a hand-written policy of the project, or apply the change in two \
+             steps",
+            policies.join(", "),
+            source.project
+        ),
+        Reason::PolicyGrantInvalid { error } => {
+            format!("the managed grants cannot be packed: {error}")
+        }
         // The problem names the account, the role and AWS's answer.
         Reason::AccountUnreadable { problem, .. } => problem.to_string(),
         Reason::ProjectUnreadable { side, error } => {
@@ -157,33 +173,99 @@ pub fn reason_text(
     }
 }
 
+/// The arithmetic of grants that do not fit, and the remedy.
+pub fn overflow_text(overflow: &PolicyOverflow) -> String {
+    use crate::policy_pack::thousands;
+    let remedy = match overflow.remedy {
+        PolicyRemedy::WidenScope(scope) => format!(
+            "set `policyScope: {}` on the source (it fits), or send to fewer destination \
+             accounts per source project",
+            scope.manifest_name()
+        ),
+        PolicyRemedy::FewerAccounts => "send to fewer destination accounts per source project \
+                                        (no policyScope fits them), or remove hand-written \
+                                        policies of the project"
+            .into(),
+    };
+    format!(
+        "{} destination accounts need {} policies of at most 2,000 characters ({} characters, \
+         policyScope {}) and {} are available ({} of 5 hand-written); remedy: {remedy}",
+        overflow.accounts,
+        overflow.needed_policies,
+        thousands(overflow.needed_characters),
+        overflow.scope.manifest_name(),
+        overflow.available_policies,
+        overflow.hand_written_policies,
+    )
+}
+
+/// `3 of 5 policies, 5,812 of 10,000 characters (1 hand-written)`.
+pub fn capacity_text(capacity: &PolicyCapacity) -> String {
+    use crate::policy_pack::thousands;
+    format!(
+        "{} of {} policies, {} of {} characters ({} hand-written)",
+        capacity.policies_used,
+        capacity.policies_max,
+        thousands(capacity.characters_used),
+        thousands(capacity.characters_max),
+        capacity.hand_written_policies
+    )
+}
+
+/// One line per source project with managed policies: scope and capacity in use.
+fn capacity_lines(plan: &PlanDocument) -> Vec<String> {
+    plan.grants
+        .iter()
+        .filter(|g| g.managed)
+        .filter_map(|g| {
+            let capacity = g.capacity.as_ref()?;
+            Some(format!(
+                "managed policies of {} (account `{}`): policyScope {}, {}{}",
+                g.project_arn,
+                g.source_account.name,
+                g.scope.manifest_name(),
+                capacity_text(capacity),
+                if g.blocked.is_some() {
+                    "; over budget: nothing is written"
+                } else {
+                    ""
+                }
+            ))
+        })
+        .collect()
+}
+
 /// What a planned policy change is, in a word.
 fn change_verb(change: &PolicyChange) -> &'static str {
     match change {
         PolicyChange::Create => "create",
         PolicyChange::Update { .. } => "update",
         PolicyChange::Unchanged { .. } => "keep",
+        PolicyChange::Delete { .. } => "delete",
     }
 }
 
-/// `account 222222222222 may copy 2 version(s)`, per grantee of the policy.
-fn grant_text(grantee: &str, document: &str) -> String {
-    let versions = crate::policy::PolicyDocument::parse(document)
-        .map(|d| {
-            d.statements
-                .iter()
-                .map(|s| s.resources.len())
-                .sum::<usize>()
-        })
-        .unwrap_or_default();
-    format!("account {grantee} may copy {versions} version(s)")
+/// `2 account(s) may copy 10 resource(s)`: what a policy grants.
+fn grant_text(grantees: &[String], document: &str) -> String {
+    let resources: std::collections::BTreeSet<String> = crate::policy_pack::pairs_of(document)
+        .into_iter()
+        .map(|(_, resource)| resource)
+        .collect();
+    match grantees {
+        [one] => format!("account {one} may copy {} version(s)", resources.len()),
+        _ => format!(
+            "{} accounts may copy {} version(s) or pattern(s)",
+            grantees.len(),
+            resources.len()
+        ),
+    }
 }
 
 /// The policies apply writes: (source account name, project ARN, policy, change).
 fn policy_writes(
     plan: &PlanDocument,
 ) -> impl Iterator<Item = (&str, &str, &crate::plan::PlannedPolicy)> {
-    plan.grants.iter().filter(|g| g.managed).flat_map(|g| {
+    plan.grants.iter().filter(|g| g.has_writes()).flat_map(|g| {
         g.policies
             .iter()
             .filter(|p| !matches!(p.change, PolicyChange::Unchanged { .. }))
@@ -359,6 +441,9 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
         }
         out.push('\n');
     }
+    for line in capacity_lines(plan) {
+        let _ = writeln!(out, "  {line}");
+    }
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "{} {line}\n", colour_marker(Action::Unknown));
     }
@@ -374,7 +459,7 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
                 policy.policy_name,
                 project_arn,
                 account,
-                grant_text(&policy.grantee_account_id, &policy.document)
+                grant_text(&policy.grantee_account_ids, &policy.document)
             );
         }
         out.push('\n');
@@ -514,6 +599,9 @@ pub fn markdown(plan: &PlanDocument) -> String {
         }
         let _ = writeln!(out, "\n</details>\n");
     }
+    for line in capacity_lines(plan) {
+        let _ = writeln!(out, "- {line}");
+    }
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "❓ {line}\n");
     }
@@ -526,7 +614,7 @@ pub fn markdown(plan: &PlanDocument) -> String {
                 "- `{}` on `{}`: {}",
                 policy.policy_name,
                 project_arn,
-                grant_text(&policy.grantee_account_id, &policy.document)
+                grant_text(&policy.grantee_account_ids, &policy.document)
             );
         }
         out.push('\n');

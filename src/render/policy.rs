@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::plan::{Action, PlanDocument};
+use crate::plan::{Action, PlanDocument, PolicyChange};
 
 /// One policy a source project needs.
 #[derive(Debug, Serialize)]
@@ -14,8 +14,8 @@ use crate::plan::{Action, PlanDocument};
 pub struct NeededPolicy {
     pub source_account: String,
     pub project_arn: String,
-    /// The account allowed to copy.
-    pub grantee_account_id: String,
+    /// The accounts allowed to copy.
+    pub grantee_account_ids: Vec<String>,
     /// Whether `apply` writes it (`managePolicy: true`).
     pub managed: bool,
     pub policy_name: String,
@@ -37,14 +37,17 @@ pub fn report(plan: &PlanDocument) -> PolicyReport {
         .grants
         .iter()
         .flat_map(|g| {
-            g.policies.iter().map(move |p| NeededPolicy {
-                source_account: g.source_account.name.clone(),
-                project_arn: g.project_arn.clone(),
-                grantee_account_id: p.grantee_account_id.clone(),
-                managed: g.managed,
-                policy_name: p.policy_name.clone(),
-                document: serde_json::from_str(&p.document).unwrap_or(serde_json::Value::Null),
-            })
+            g.policies
+                .iter()
+                .filter(|p| !matches!(p.change, PolicyChange::Delete { .. }))
+                .map(move |p| NeededPolicy {
+                    source_account: g.source_account.name.clone(),
+                    project_arn: g.project_arn.clone(),
+                    grantee_account_ids: p.grantee_account_ids.clone(),
+                    managed: g.managed,
+                    policy_name: p.policy_name.clone(),
+                    document: serde_json::from_str(&p.document).unwrap_or(serde_json::Value::Null),
+                })
         })
         .collect();
     let unresolved = plan
@@ -77,11 +80,11 @@ pub fn text(report: &PolicyReport) -> String {
     for p in &report.policies {
         let _ = writeln!(
             out,
-            "# {} ({}) — {} — lets account {} copy{}",
+            "# {} ({}) — {} — lets account(s) {} copy{}",
             p.project_arn,
             p.source_account,
             p.policy_name,
-            p.grantee_account_id,
+            p.grantee_account_ids.join(", "),
             if p.managed {
                 ""
             } else {

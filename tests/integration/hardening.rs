@@ -152,7 +152,7 @@ async fn limit_exceeded_is_a_quota_error_sent_once() {
     .await
     .expect_err("over the quota");
     assert_eq!(sb.calls_of("PutProjectPolicy"), 1, "sent exactly once");
-    let reko_promote::aws::put_project_policy::PutPolicyError::Other(error) = error else {
+    let reko_promote::aws::put_project_policy::PolicyWriteError::Other(error) = error else {
         panic!("not a conflict: {error}");
     };
     assert_eq!(error.code.as_deref(), Some("LimitExceededException"));

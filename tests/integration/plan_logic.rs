@@ -7,6 +7,7 @@ use reko_promote::aws::session::SessionError;
 use reko_promote::aws::{AwsError, ErrorKind, Operation};
 use reko_promote::desired::{DesiredState, OutputConfig, Selection};
 use reko_promote::plan::{self, Action, PlanDocument, Reason, RunScope};
+use reko_promote::policy::PolicyDocument;
 use reko_promote::render;
 use reko_promote::state::{
     AccountProblem, LivePolicy, LiveProject, LiveState, LiveVersion, ProjectFeature, ProjectKey,
@@ -417,7 +418,7 @@ fn every_action_gets_its_reason() {
     // The managed policy apply will write.
     let writes = written_policies(&plan);
     assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].policy_name, "reko-promote-333333333333");
+    assert_eq!(writes[0].policy_name, "reko-promote-managed-1");
     assert_eq!(writes[0].change, plan::PolicyChange::Create);
 
     let s = plan.summary;
@@ -569,13 +570,28 @@ fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
     // The managed policy already grants m1 and a version no manifest in this run names.
     let m1 = version_arn(ML, "managed", "m1");
     let other = version_arn(ML, "managed", "m0");
-    let document =
-        reko_promote::policy::managed_documents("aws", PROD, &[other.clone(), m1.clone()])[0]
-            .to_json();
+    let grants: reko_promote::policy_pack::Grants =
+        [(PROD.to_string(), [other.clone(), m1.clone()].into())].into();
+    let source = reko_promote::desired::ProjectRef {
+        account_id: ML.into(),
+        region: REGION.into(),
+        name: "managed".into(),
+        arn: None,
+    };
+    let document = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
+        &source,
+        &grants,
+        Default::default(),
+        Default::default(),
+        reko_promote::plan::grants::MANAGED_PREFIX,
+    ))
+    .unwrap()[0]
+        .document_json
+        .clone();
     live.policies.insert(
         key(ML, "managed"),
         vec![LivePolicy {
-            name: "reko-promote-333333333333".into(),
+            name: "reko-promote-managed-1".into(),
             revision_id: "rev-7".into(),
             document,
         }],
@@ -866,6 +882,117 @@ fn the_stale_check_pairs_placements_by_key_not_position() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A policy granting `account` the `arns` (one statement), as JSON.
+fn granting(account: &str, arns: &[&str]) -> String {
+    PolicyDocument {
+        statements: vec![reko_promote::policy::Statement::allow_copy(
+            None,
+            vec![reko_promote::policy::account_principal("aws", account)],
+            arns.iter().map(|a| a.to_string()).collect(),
+        )],
+    }
+    .to_json()
+}
+
+#[test]
+fn legacy_per_account_policies_are_migrated_then_deleted_last_and_hand_written_ones_counted() {
+    let desired = desired();
+    let mut live = live();
+    let m1 = version_arn(ML, "managed", "m1");
+    let policy = |name: &str, revision: &str, document: String| LivePolicy {
+        name: name.into(),
+        revision_id: revision.into(),
+        document,
+    };
+    live.policies.insert(
+        key(ML, "managed"),
+        vec![
+            // Legacy names: prod's (still needed) and an account no manifest names any more.
+            policy(
+                "reko-promote-333333333333",
+                "rev-prod",
+                granting(PROD, &[&m1]),
+            ),
+            policy(
+                "reko-promote-444444444444",
+                "rev-gone",
+                granting("444444444444", &[&m1]),
+            ),
+            policy("team-policy", "rev-team", granting("555555555555", &[&m1])),
+        ],
+    );
+    let plan = plan::compute(&desired, &live, &full());
+    let grants = plan
+        .grants
+        .iter()
+        .find(|g| g.project_arn.contains("project/managed/"))
+        .unwrap();
+    let changes: Vec<(&str, &plan::PolicyChange)> = grants
+        .policies
+        .iter()
+        .map(|p| (p.policy_name.as_str(), &p.change))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("reko-promote-managed-1", &plan::PolicyChange::Create),
+            (
+                "reko-promote-333333333333",
+                &plan::PolicyChange::Delete {
+                    revision_id: "rev-prod".into()
+                }
+            ),
+            (
+                "reko-promote-444444444444",
+                &plan::PolicyChange::Delete {
+                    revision_id: "rev-gone".into()
+                }
+            ),
+        ]
+    );
+    assert_eq!(grants.writes, 3, "one create, two deletes");
+    let capacity = grants.capacity.unwrap();
+    assert_eq!(capacity.hand_written_policies, 1);
+    assert_eq!(capacity.policies_used, 2);
+    // The entry already allowed by the legacy policy still copies; nothing is blocked.
+    assert_eq!(by_key(&plan, "managed", "prod", "m1").action, Action::Copy);
+    // The write order apply follows: the packed document first, the deletes last.
+    let live_managed: Vec<reko_promote::policy_pack::LivePolicy> = live.policies
+        [&key(ML, "managed")]
+        .iter()
+        .filter(|p| plan::grants::is_managed_policy_name(&p.name))
+        .map(|p| reko_promote::policy_pack::LivePolicy {
+            name: p.name.clone(),
+            revision_id: p.revision_id.clone(),
+            document: p.document.clone(),
+        })
+        .collect();
+    let packed = [reko_promote::policy_pack::ManagedPolicy {
+        name: "reko-promote-managed-1".into(),
+        document_json: grants.policies[0].document.clone(),
+    }];
+    let steps = reko_promote::policy_pack::write_steps(
+        &live_managed,
+        &packed,
+        1,
+        plan::grants::MANAGED_PREFIX,
+    )
+    .unwrap();
+    assert!(matches!(
+        &steps[0],
+        reko_promote::policy_pack::WriteStep::Put { revision: None, .. }
+    ));
+    assert!(
+        steps[1..]
+            .iter()
+            .all(|s| matches!(s, reko_promote::policy_pack::WriteStep::Delete { .. }))
+    );
+    // The text plan says what is deleted and the capacity in use.
+    let text = anstream::adapter::strip_str(&render::plan::text(&plan, false)).to_string();
+    assert!(text.contains("delete reko-promote-444444444444"), "{text}");
+    assert!(text.contains("2 of 5 policies"), "{text}");
 }
 
 #[test]
