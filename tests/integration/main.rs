@@ -13,5 +13,6 @@ mod plan_live;
 mod plan_logic;
 mod policy_agreement;
 mod policy_pack;
+mod render_budget;
 mod sandbox;
 mod support;
