@@ -461,6 +461,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fail_fast,
                 max_copies_in_flight,
                 format,
+                verbose: cli.verbose > 0,
             },
             &aws,
         ),

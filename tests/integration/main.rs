@@ -3,6 +3,7 @@
 
 mod action;
 mod apply;
+mod apply_progress;
 mod cli;
 mod constraints_oracle;
 mod fuzz;

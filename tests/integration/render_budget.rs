@@ -13,7 +13,7 @@ use reko_promote::state::VersionStatus;
 const REGION: &str = "eu-west-1";
 
 /// One placement of `version` from the source account into `account`, with `action`.
-fn entry(promotion: &str, account: usize, version: &str, action: Action) -> PlanEntry {
+pub(crate) fn entry(promotion: &str, account: usize, version: &str, action: Action) -> PlanEntry {
     let reason = match action {
         Action::Copy => Reason::CopyAllowedByPolicy,
         Action::Unchanged => Reason::Present {
@@ -77,7 +77,7 @@ fn entry(promotion: &str, account: usize, version: &str, action: Action) -> Plan
     }
 }
 
-fn plan_of(entries: Vec<PlanEntry>) -> PlanDocument {
+pub(crate) fn plan_of(entries: Vec<PlanEntry>) -> PlanDocument {
     let mut summary = Summary::default();
     for e in &entries {
         match e.action {
