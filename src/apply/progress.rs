@@ -239,6 +239,8 @@ impl Progress {
                 .progress_chars("=> "),
         );
         overall.set_message("placements done");
+        // Its clock moves while copies run, not only when one finishes.
+        overall.enable_steady_tick(Duration::from_millis(500));
         let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
         let mut planned = HashMap::new();
         for entry in &plan.entries {

@@ -128,8 +128,8 @@ fn policy_outcome(outcome: PolicyOutcome) -> &'static str {
     }
 }
 
-/// The text summary of a terminal or CI log: every problem in full (failed policies, and each
-/// placement that failed, was not done or is still copying), counts per destination account,
+/// The text summary of a terminal or CI log: counts per destination account, every problem in
+/// full (failed policies, and each placement that failed, was not done or is still copying),
 /// then the totals. The full per-placement list is [`text_verbose`]'s and the JSON report's.
 pub fn text(report: &ApplyReport) -> String {
     summary(report, false)
@@ -146,7 +146,8 @@ fn needs_reading(outcome: Outcome) -> bool {
 }
 
 fn summary(report: &ApplyReport, every_placement: bool) -> String {
-    let mut out = String::new();
+    // The counts per destination first, so that the problems end up on the last screen.
+    let mut out = per_destination(report);
     let mut left_out = 0;
     for p in &report.policies {
         if !every_placement && p.outcome != PolicyOutcome::Failed {
@@ -186,11 +187,10 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
     if left_out > 0 {
         let _ = writeln!(
             out,
-            "({left_out} placement(s) and policies done as planned are counted below; -v or \
-             --format json lists each)"
+            "({left_out} placement(s) or policies done as planned: counted, listed by -v or \
+             --format json)"
         );
     }
-    out.push_str(&per_destination(report));
     let s = &report.summary;
     let _ = writeln!(out);
     let _ = writeln!(out, "  {:<26}{:>6}", "copied", s.copied);
@@ -265,7 +265,7 @@ fn per_destination(report: &ApplyReport) -> String {
     let width = accounts.keys().map(|a| a.len()).max().unwrap_or(0).max(11);
     let started = accounts.values().any(|c| c.started > 0);
     let mut out = format!(
-        "\n  {:<width$}  {:>7}  {:>13}{}  {:>11}  {:>8}\n",
+        "  {:<width$}  {:>7}  {:>13}{}  {:>11}  {:>8}\n",
         "destination",
         "copied",
         "already there",
@@ -288,6 +288,7 @@ fn per_destination(report: &ApplyReport) -> String {
             c.problems
         );
     }
+    out.push('\n');
     out
 }
 

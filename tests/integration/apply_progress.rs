@@ -177,7 +177,7 @@ fn the_summary_shows_every_problem_in_full_and_counts_per_destination() {
          exist"
     ));
     assert!(!summary.contains("model-00.v000: copy completed"));
-    assert!(summary.contains("1000 placement(s) and policies done as planned"));
+    assert!(summary.contains("1000 placement(s) or policies done as planned: counted"));
     for account in 0..20 {
         let problems = usize::from(account < 2);
         let row = format!(
@@ -185,6 +185,8 @@ fn the_summary_shows_every_problem_in_full_and_counts_per_destination() {
         );
         assert!(summary.contains(&row), "{row}\n{summary}");
     }
+    // The problems come after the table, on the last screen.
+    assert!(summary.find("failed        dest-000") > summary.find("  dest-019 "));
     assert!(summary.contains("Apply finished with problems in 5m."));
     // -v lists every placement.
     let every = text_verbose(&report);
