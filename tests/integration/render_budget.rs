@@ -303,3 +303,39 @@ fn when_even_the_rows_needing_attention_do_not_fit_they_are_cut_with_a_count() {
         }
     }
 }
+
+/// The CLI against the sandbox: `--max-bytes` caps stdout, `--summary-out` writes the whole plan
+/// from the same read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_caps_the_markdown_and_writes_the_summary_apart() {
+    let sb = crate::sandbox::helpers::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("plan.md");
+    let capped = crate::support::reko_in_ci(Some(&sb))
+        .args(["plan", "--format", "markdown", "--max-bytes", "900"])
+        .arg("--summary-out")
+        .arg(&summary)
+        .arg("manifests")
+        .assert()
+        .success();
+    let capped = String::from_utf8(capped.get_output().stdout.clone()).unwrap();
+    let full = crate::support::reko_in_ci(Some(&sb))
+        .args([
+            "plan",
+            "--format",
+            "markdown",
+            "--max-bytes",
+            "0",
+            "manifests",
+        ])
+        .assert()
+        .success();
+    let full = String::from_utf8(full.get_output().stdout.clone()).unwrap();
+    assert!(
+        full.len() > 900,
+        "the sandbox's plan needs shortening: {full}"
+    );
+    assert!(capped.len() <= 900, "{} bytes: {capped}", capped.len());
+    assert!(capped.starts_with("### reko-promote plan"), "{capped}");
+    assert_eq!(std::fs::read_to_string(&summary).unwrap(), full);
+}
