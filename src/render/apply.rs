@@ -140,11 +140,6 @@ pub fn text_verbose(report: &ApplyReport) -> String {
     summary(report, true)
 }
 
-/// Whether a placement's line is in the summary without `-v`: it needs reading.
-fn needs_reading(outcome: Outcome) -> bool {
-    outcome.is_problem() || outcome == Outcome::InProgress
-}
-
 fn summary(report: &ApplyReport, every_placement: bool) -> String {
     // The counts per destination first, so that the problems end up on the last screen.
     let mut out = per_destination(report);
@@ -167,8 +162,18 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
                 .unwrap_or_default()
         );
     }
+    // Copies still going on when apply stopped waiting are no problem of their own: without -v
+    // they are counted per reason (the per-destination table says where), not listed.
+    let mut still_copying: Vec<(&PlacementReport, usize)> = Vec::new();
     for p in &report.placements {
-        if !every_placement && !needs_reading(p.outcome) {
+        if !every_placement && p.outcome == Outcome::InProgress {
+            match still_copying.iter_mut().find(|(q, _)| q.reason == p.reason) {
+                Some((_, n)) => *n += 1,
+                None => still_copying.push((p, 1)),
+            }
+            continue;
+        }
+        if !every_placement && !p.outcome.is_problem() {
             left_out += 1;
             continue;
         }
@@ -182,6 +187,19 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
                 (Some(m), true) if !reason.contains(m.as_str()) => format!(" (StatusMessage: {m})"),
                 _ => String::new(),
             }
+        );
+    }
+    for (p, n) in still_copying {
+        let _ = writeln!(
+            out,
+            "{:<13} {}: {}",
+            outcome_label(p.outcome),
+            if n == 1 {
+                destination_label(&p.target)
+            } else {
+                format!("{n} placements")
+            },
+            placement_reason(p)
         );
     }
     if left_out > 0 {

@@ -197,3 +197,34 @@ fn the_summary_shows_every_problem_in_full_and_counts_per_destination() {
         )));
     }
 }
+
+#[test]
+fn copies_still_going_on_are_counted_per_reason_without_v() {
+    let mut report = report(10, 30);
+    for p in report
+        .placements
+        .iter_mut()
+        .filter(|p| p.outcome == Outcome::Copied)
+    {
+        p.outcome = Outcome::InProgress;
+        p.reason = ReportReason::StillCopying {
+            cause: reko_promote::apply::StopCause::Interrupted,
+        };
+    }
+    report.interrupted = true;
+    report.tally();
+    let summary = text(&report);
+    assert!(summary.lines().count() < 30, "{summary}");
+    assert!(
+        summary.contains(
+            "in progress   300 placements: still copying when apply was interrupted; it continues \
+             in AWS"
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("  dest-009           0              0           30         0"));
+    assert_eq!(
+        text_verbose(&report).matches("still copying when").count(),
+        300
+    );
+}
