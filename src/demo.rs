@@ -162,7 +162,7 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
         &first.sessions,
         &first.plan,
         &ApplyOptions::default(),
-        &Progress::auto(first.plan.entries.len(), crate::render::apply::event_line),
+        &Progress::auto(&first.plan, crate::render::apply::PROGRESS_WORDS),
         apply::never_interrupted(),
     )
     .await;

@@ -40,7 +40,7 @@ use crate::desired::PlacementKey;
 use crate::plan::{Action, PlanDocument, PlanEntry};
 use crate::state::LivePolicy;
 
-pub use progress::{Event, Progress};
+pub use progress::{CopyRef, Event, Progress};
 pub use report::{
     ApplyReport, Outcome, PlacementReport, ReportReason, SourcePolicyError, StartedBy, StopCause,
 };
@@ -341,7 +341,7 @@ impl Run<'_> {
 
     /// One placement the plan copies or waits for, from start to end.
     async fn placement(&self, entry: &PlanEntry) -> PlacementReport {
-        let placement = report::destination_label(&entry.target);
+        let placement = CopyRef::of(entry);
         let session = match self.sessions.get(&entry.target.account.name) {
             Ok(session) => session.clone(),
             Err(error) => {
@@ -387,9 +387,7 @@ impl Run<'_> {
             }
             let started_by = match copy::start(self.ctx, &session, entry).await {
                 Ok(copy::Started::Started { version_arn }) => {
-                    self.progress.event(&Event::CopyStarted {
-                        placement: placement.clone(),
-                    });
+                    self.progress.event(&Event::CopyStarted(placement.clone()));
                     result.version_arn = Some(version_arn);
                     result.status = Some(crate::state::VersionStatus::CopyingInProgress);
                     StartedBy::ThisRun
@@ -398,9 +396,7 @@ impl Run<'_> {
                     version_arn,
                     status,
                 }) => {
-                    self.progress.event(&Event::CopyJoined {
-                        placement: placement.clone(),
-                    });
+                    self.progress.event(&Event::CopyJoined(placement.clone()));
                     result.version_arn = Some(version_arn);
                     result.status = Some(status);
                     StartedBy::Another
@@ -425,9 +421,7 @@ impl Run<'_> {
             if !self.options.wait {
                 return result;
             }
-            self.progress.event(&Event::Waiting {
-                placement: placement.clone(),
-            });
+            self.progress.event(&Event::Waiting(placement.clone()));
             StartedBy::Earlier
         };
 
@@ -440,7 +434,7 @@ impl Run<'_> {
         );
         match self.until_stopped(receiver).await {
             Ok(Ok(wait::Final::Completed(version))) => {
-                self.progress.event(&Event::CopyCompleted { placement });
+                self.progress.event(&Event::CopyCompleted(placement));
                 result.outcome = Outcome::Copied;
                 result.reason = ReportReason::Copied { started_by };
                 result.version_arn = Some(version.arn);

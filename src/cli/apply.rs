@@ -26,6 +26,8 @@ pub struct ApplyArgs {
     pub fail_fast: bool,
     pub max_copies_in_flight: Option<usize>,
     pub format: Format,
+    /// `-v`: the text report lists every placement.
+    pub verbose: bool,
 }
 
 /// Exit status of an interrupted run (128 + SIGINT).
@@ -105,13 +107,17 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         // A saved plan passed the check: what runs is exactly its entries and grants, not a
         // list computed again.
         let plan = saved.as_ref().unwrap_or(&live.plan);
-        let progress = Progress::auto(plan.entries.len(), crate::render::apply::event_line);
+        let progress = Progress::auto(plan, crate::render::apply::PROGRESS_WORDS);
         let report = apply::apply(&ctx, &live.sessions, plan, &options, &progress, interrupt).await;
         match args.format {
             Format::Text => write!(
                 anstream::stdout(),
                 "{}",
-                crate::render::apply::text(&report)
+                if args.verbose {
+                    crate::render::apply::text_verbose(&report)
+                } else {
+                    crate::render::apply::text(&report)
+                }
             )?,
             Format::Json => writeln!(
                 anstream::stdout(),

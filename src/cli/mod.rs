@@ -75,6 +75,15 @@ pub enum Command {
         /// List unchanged placements instead of counting them.
         #[arg(long)]
         show_unchanged: bool,
+        /// With --format markdown: print at most this many bytes (a pull-request comment),
+        /// collapsing unchanged rows, then counting per account, then per promotion; rows
+        /// that need attention are always kept. 0: no limit.
+        #[arg(long, value_name = "BYTES", default_value_t = crate::render::budget::COMMENT_MAX_BYTES)]
+        max_bytes: usize,
+        /// Also write the markdown plan to FILE, cut only to fit a CI job summary (1,000,000
+        /// bytes; GitHub's limit is 1 MiB).
+        #[arg(long, value_name = "FILE")]
+        summary_out: Option<PathBuf>,
         /// Only these promotions, accounts or destinations (repeatable).
         #[arg(long, value_name = "NAME")]
         target: Vec<String>,
@@ -403,6 +412,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             detailed_exitcode,
             show_unchanged,
+            max_bytes,
+            summary_out,
             target,
             exclude,
             aws,
@@ -413,6 +424,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 out,
                 detailed_exitcode,
                 show_unchanged,
+                max_bytes,
+                summary_out,
                 selection: crate::desired::Selection {
                     targets: target,
                     excludes: exclude,
@@ -448,6 +461,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fail_fast,
                 max_copies_in_flight,
                 format,
+                verbose: cli.verbose > 0,
             },
             &aws,
         ),

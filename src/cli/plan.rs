@@ -1,4 +1,5 @@
-//! `reko-promote plan`: what apply would do, read from live AWS, as text, JSON or markdown.
+//! `reko-promote plan`: what apply would do, read from live AWS, as text, JSON or markdown
+//! (the markdown cut to `--max-bytes` for a pull-request comment, `render::budget`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,10 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     pub detailed_exitcode: bool,
     pub show_unchanged: bool,
+    /// The markdown output's budget in bytes (0: none).
+    pub max_bytes: usize,
+    /// Where to write the markdown plan for a CI job summary.
+    pub summary_out: Option<PathBuf>,
     pub selection: Selection,
     pub verbose: bool,
 }
@@ -37,6 +42,14 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
     }
+    if let Some(summary) = &args.summary_out {
+        let markdown = crate::render::budget::markdown_within(
+            &plan,
+            crate::render::budget::JOB_SUMMARY_MAX_BYTES,
+        );
+        std::fs::write(summary, markdown.text)
+            .with_context(|| format!("cannot write the plan summary to {}", summary.display()))?;
+    }
     let mut stdout = anstream::stdout();
     match args.format {
         PlanFormat::Text => write!(
@@ -51,7 +64,11 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             writeln!(out)?;
             out.flush()?;
         }
-        PlanFormat::Markdown => write!(stdout, "{}", crate::render::plan::markdown(&plan))?,
+        PlanFormat::Markdown => write!(
+            stdout,
+            "{}",
+            crate::render::budget::markdown_within(&plan, args.max_bytes).text
+        )?,
     }
     if args.verbose {
         let mut stderr = anstream::stderr();

@@ -1,11 +1,14 @@
-//! Renderings of an [`ApplyReport`]: the text summary (a line per placement that needs reading,
-//! then the counts) and the words of every [`ReportReason`]. The JSON form is the report
-//! itself. Progress lines (`apply::progress`) take their words from here too.
+//! Renderings of an [`ApplyReport`]: the text summary (every problem in full, counts per
+//! destination account, the totals; every placement with `-v`) and the words of every
+//! [`ReportReason`]. The JSON form is the report itself. Live progress (`apply::progress`)
+//! takes its words from here too: its printed lines and the lines under its overall bar.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::apply::Event;
 use crate::apply::policies::PolicyError;
+use crate::apply::progress::{Row, Words};
 use crate::apply::report::{
     ApplyReport, Missing, Outcome, PlacementReport, PolicyOutcome, ReportReason, StartedBy,
     StopCause, destination_label,
@@ -149,10 +152,27 @@ fn policy_outcome(outcome: PolicyOutcome) -> &'static str {
     }
 }
 
-/// The text summary: a line per placement that needs reading, then the table.
+/// The text summary of a terminal or CI log: counts per destination account, every problem in
+/// full (failed policies, and each placement that failed, was not done or is still copying),
+/// then the totals. The full per-placement list is [`text_verbose`]'s and the JSON report's.
 pub fn text(report: &ApplyReport) -> String {
-    let mut out = String::new();
+    summary(report, false)
+}
+
+/// [`text`] with a line for every policy and every placement (`apply -v`).
+pub fn text_verbose(report: &ApplyReport) -> String {
+    summary(report, true)
+}
+
+fn summary(report: &ApplyReport, every_placement: bool) -> String {
+    // The counts per destination first, so that the problems end up on the last screen.
+    let mut out = per_destination(report);
+    let mut left_out = 0;
     for p in &report.policies {
+        if !every_placement && p.outcome != PolicyOutcome::Failed {
+            left_out += 1;
+            continue;
+        }
         let _ = writeln!(
             out,
             "policy {} on {} ({}): {}{}",
@@ -166,8 +186,19 @@ pub fn text(report: &ApplyReport) -> String {
                 .unwrap_or_default()
         );
     }
+    // Copies still going on when apply stopped waiting are no problem of their own: without -v
+    // they are counted per reason (the per-destination table says where), not listed.
+    let mut still_copying: Vec<(&PlacementReport, usize)> = Vec::new();
     for p in &report.placements {
-        if p.outcome == Outcome::AlreadyThere {
+        if !every_placement && p.outcome == Outcome::InProgress {
+            match still_copying.iter_mut().find(|(q, _)| q.reason == p.reason) {
+                Some((_, n)) => *n += 1,
+                None => still_copying.push((p, 1)),
+            }
+            continue;
+        }
+        if !every_placement && !p.outcome.is_problem() {
+            left_out += 1;
             continue;
         }
         let reason = placement_reason(p);
@@ -180,6 +211,26 @@ pub fn text(report: &ApplyReport) -> String {
                 (Some(m), true) if !reason.contains(m.as_str()) => format!(" (StatusMessage: {m})"),
                 _ => String::new(),
             }
+        );
+    }
+    for (p, n) in still_copying {
+        let _ = writeln!(
+            out,
+            "{:<13} {}: {}",
+            outcome_label(p.outcome),
+            if n == 1 {
+                destination_label(&p.target)
+            } else {
+                format!("{n} placements")
+            },
+            placement_reason(p)
+        );
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "({left_out} placement(s) or policies done as planned: counted, listed by -v or \
+             --format json)"
         );
     }
     let s = &report.summary;
@@ -228,6 +279,99 @@ pub fn text(report: &ApplyReport) -> String {
     out
 }
 
+/// Counts per destination account: a row per account, a column per outcome that occurred
+/// (problems together).
+fn per_destination(report: &ApplyReport) -> String {
+    #[derive(Default)]
+    struct Counts {
+        copied: usize,
+        already_there: usize,
+        started: usize,
+        in_progress: usize,
+        problems: usize,
+    }
+    let mut accounts: BTreeMap<&str, Counts> = BTreeMap::new();
+    for p in &report.placements {
+        let c = accounts.entry(p.target.account.name.as_str()).or_default();
+        match p.outcome {
+            Outcome::Copied => c.copied += 1,
+            Outcome::AlreadyThere => c.already_there += 1,
+            Outcome::Started => c.started += 1,
+            Outcome::InProgress => c.in_progress += 1,
+            _ => c.problems += 1,
+        }
+    }
+    if accounts.is_empty() {
+        return String::new();
+    }
+    let width = accounts.keys().map(|a| a.len()).max().unwrap_or(0).max(11);
+    let started = accounts.values().any(|c| c.started > 0);
+    let mut out = format!(
+        "  {:<width$}  {:>7}  {:>13}{}  {:>11}  {:>8}\n",
+        "destination",
+        "copied",
+        "already there",
+        if started { "  started" } else { "" },
+        "in progress",
+        "problems"
+    );
+    for (account, c) in &accounts {
+        let _ = writeln!(
+            out,
+            "  {account:<width$}  {:>7}  {:>13}{}  {:>11}  {:>8}",
+            c.copied,
+            c.already_there,
+            if started {
+                format!("  {:>7}", c.started)
+            } else {
+                String::new()
+            },
+            c.in_progress,
+            c.problems
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// The words of a line of the live display (`apply::Progress` shows them).
+pub fn row_line(row: &Row) -> String {
+    match row {
+        Row::Copy(active) => format!(
+            "{} {}",
+            destination_label(&active.copy.target),
+            if active.started_earlier {
+                "copying (started earlier)"
+            } else {
+                "copying"
+            }
+        ),
+        Row::Account {
+            account,
+            copying,
+            tally,
+        } => format!(
+            "{account}  {copying} copying, {}/{} done{}",
+            tally.done,
+            tally.total,
+            if tally.failed > 0 {
+                format!(", {} not copied", tally.failed)
+            } else {
+                String::new()
+            }
+        ),
+        Row::MoreAccounts { accounts, copying } => {
+            format!("{accounts} more account(s)  {copying} copying")
+        }
+    }
+}
+
+/// The words apply's live progress shows.
+pub const PROGRESS_WORDS: Words = Words {
+    event: event_line,
+    row: row_line,
+};
+
 /// The words of one progress event (`apply::Progress` shows them).
 pub fn event_line(event: &Event) -> String {
     let label = |report: &PlacementReport| destination_label(&report.target);
@@ -249,12 +393,18 @@ pub fn event_line(event: &Event) -> String {
         Event::PolicyFailed { project_arn, error } => {
             format!("policy failed on {project_arn}: {}", policy_error(error))
         }
-        Event::CopyStarted { placement } => format!("copy started {placement}"),
-        Event::CopyJoined { placement } => {
-            format!("copy already started by another run {placement}; waiting for it")
+        Event::CopyStarted(copy) => format!("copy started {}", destination_label(&copy.target)),
+        Event::CopyJoined(copy) => format!(
+            "copy already started by another run {}; waiting for it",
+            destination_label(&copy.target)
+        ),
+        Event::Waiting(copy) => format!(
+            "waiting for copy in progress {}",
+            destination_label(&copy.target)
+        ),
+        Event::CopyCompleted(copy) => {
+            format!("copy completed {}", destination_label(&copy.target))
         }
-        Event::Waiting { placement } => format!("waiting for copy in progress {placement}"),
-        Event::CopyCompleted { placement } => format!("copy completed {placement}"),
         Event::CopyFailed(report) => {
             format!(
                 "copy failed {}: {}",

@@ -7,6 +7,7 @@
 //! produced by `crate::iam`, beside the policies they render.)
 
 pub mod apply;
+pub mod budget;
 pub mod findings;
 pub mod import;
 pub mod plan;

@@ -357,7 +357,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Entries grouped by destination (account, project, region), in document order.
-fn groups(plan: &PlanDocument) -> Vec<(String, Vec<&PlanEntry>)> {
+pub(crate) fn groups(plan: &PlanDocument) -> Vec<(String, Vec<&PlanEntry>)> {
     let mut groups: Vec<(String, Vec<&PlanEntry>)> = Vec::new();
     for entry in &plan.entries {
         let title = format!(
@@ -375,7 +375,7 @@ fn groups(plan: &PlanDocument) -> Vec<(String, Vec<&PlanEntry>)> {
     groups
 }
 
-fn source_text(entry: &PlanEntry) -> String {
+pub(crate) fn source_text(entry: &PlanEntry) -> String {
     format!(
         "{}/{}/{}",
         entry.source.account.name, entry.source.project, entry.source.version
@@ -511,7 +511,8 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
     out
 }
 
-fn cell(text: &str) -> String {
+/// `text` as one markdown table cell.
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 

@@ -3,6 +3,7 @@
 
 mod action;
 mod apply;
+mod apply_progress;
 mod cli;
 mod constraints_oracle;
 mod fuzz;
@@ -15,5 +16,6 @@ mod plan_logic;
 mod policy_agreement;
 mod policy_pack;
 mod reference_model;
+mod render_budget;
 mod sandbox;
 mod support;
