@@ -657,6 +657,7 @@ mod tests {
             kms_key_id: kms.map(str::to_string),
             tags: Default::default(),
             origin: Default::default(),
+            lifecycle: Default::default(),
         }
     }
 

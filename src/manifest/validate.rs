@@ -497,6 +497,7 @@ pub fn check_promotion(
             c.findings.push(finding);
         }
     }
+    super::chains::check(&mut c, at, &label, promotion);
     accounts_found
         && !c.findings[before..]
             .iter()
