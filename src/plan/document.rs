@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
-use crate::desired::PlacementKey;
-use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
+use crate::desired::{PlacementKey, Score};
+use crate::state::{AccountProblem, ProjectFeature, Timestamp, VersionStatus};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,9 @@ pub enum Action {
     Blocked,
     /// The live state could not be read (an account whose role cannot be assumed).
     Unknown,
+    /// Not copied yet, by design: the source version fails a quality gate, or the destination it
+    /// comes `after` does not hold it (long enough) yet. Not an error.
+    Held,
 }
 
 impl Action {
@@ -49,6 +52,7 @@ impl Action {
             Action::InProgress => '~',
             Action::Conflict | Action::Blocked => '!',
             Action::Unknown => '?',
+            Action::Held => '-',
         }
     }
 
@@ -60,6 +64,7 @@ impl Action {
             Action::Conflict => "conflict",
             Action::Blocked => "blocked",
             Action::Unknown => "unknown",
+            Action::Held => "held",
         }
     }
 }
@@ -240,6 +245,36 @@ pub enum Reason {
     NotRead {
         what: NotRead,
     },
+    // held
+    /// The source version's F1 score is below the gate's minimum.
+    GateF1Below {
+        f1_score: Score,
+        min_f1_score: Score,
+    },
+    /// The gate asks for an F1 score and the source version has none (not evaluated).
+    GateNoF1Score { min_f1_score: Score },
+    /// The source version lacks a tag the gate requires.
+    GateTagMissing { key: String, required: String },
+    /// The source version's tag has another value than the gate requires.
+    GateTagDifferent {
+        key: String,
+        required: String,
+        actual: String,
+    },
+    /// The source version's tags could not be read, so a `requireTags` gate cannot pass.
+    GateTagsUnreadable { error: Box<AwsError> },
+    /// The destination this one comes `after` does not hold the version, from the same source,
+    /// `COPYING_COMPLETED` yet.
+    WaitingFor { after: PlacementKey },
+    /// The destination this one comes `after` is itself held (a chain).
+    AfterHeld { after: PlacementKey },
+    /// The copy in the `after` destination is younger than `soak`: eligible at `eligible_at`.
+    Soaking {
+        after: PlacementKey,
+        soak_seconds: u64,
+        copied_at: Timestamp,
+        eligible_at: Timestamp,
+    },
 }
 
 impl Reason {
@@ -262,6 +297,14 @@ impl Reason {
             | PolicyDenies
             | PolicyMissing => Action::Blocked,
             AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
+            GateF1Below { .. }
+            | GateNoF1Score { .. }
+            | GateTagMissing { .. }
+            | GateTagDifferent { .. }
+            | GateTagsUnreadable { .. }
+            | WaitingFor { .. }
+            | AfterHeld { .. }
+            | Soaking { .. } => Action::Held,
         }
     }
 }
@@ -425,6 +468,9 @@ pub struct Summary {
     pub conflict: usize,
     pub blocked: usize,
     pub unknown: usize,
+    /// Placements held by a gate or a chain (not an error).
+    #[serde(default)]
+    pub held: usize,
     /// Entries with drift (counted apart: drift never triggers a copy).
     pub drift: usize,
     /// Project policies apply will write (created or updated).
@@ -441,6 +487,17 @@ impl Summary {
     pub fn needs_attention(&self) -> bool {
         self.conflict + self.blocked + self.unknown > 0
     }
+}
+
+/// One `after` edge of a promotion: `destination` comes after `after`, with an optional soak.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainEdge {
+    pub promotion: String,
+    pub destination: String,
+    pub after: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak_seconds: Option<u64>,
 }
 
 /// An account that could not be read.
@@ -465,6 +522,10 @@ pub struct PlanDocument {
     pub manifests_digest: String,
     /// Which part of the manifests the plan covers.
     pub scope: RunScope,
+    /// The `after` edges of the promotions planned: (promotion, destination, the destination it
+    /// comes after), for renderers drawing the chains.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainEdge>,
     pub summary: Summary,
     /// Every placement, in the desired state's order (found by key, never by position).
     pub entries: Vec<PlanEntry>,
@@ -480,7 +541,8 @@ pub struct PlanDocument {
 
 impl PlanDocument {
     /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
-    pub const FORMAT_VERSION: u32 = 2;
+    /// 3: the `held` action (quality gates, `after` chains and soak), `planned_at`, `chains`.
+    pub const FORMAT_VERSION: u32 = 3;
 
     /// The entry of placement `key`.
     pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {

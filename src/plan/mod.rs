@@ -9,6 +9,7 @@
 //! planned against, so a saved plan can be refused once that state moves.
 
 pub mod document;
+pub mod gates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,10 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::desired::{DesiredState, Placement};
 use crate::policy::{self, Caller, Decision, PolicyDocument};
-use crate::state::{LiveState, LiveVersion, ProjectKey, VersionStatus};
+use crate::state::{LiveState, LiveVersion, ProjectKey, Timestamp, VersionStatus};
 
 pub use document::{
-    AccountIssue, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
+    AccountIssue, AccountRef, Action, ChainEdge, CopySettings, DestinationSide, Drift, Fingerprint,
     LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyChange,
     Reason, RunScope, Side, SourceGrants, SourceSide, Summary,
 };
@@ -41,13 +42,26 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
 
 pub use crate::policy::managed_policy_name;
 
-/// Computes the plan of `desired` against `live`, for a run of `scope`.
+/// Computes the plan of `desired` against `live`, for a run of `scope`, now (the system clock:
+/// it only matters to `soak`; [`compute_at`] takes it as input).
 pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> PlanDocument {
-    let entries: Vec<PlanEntry> = desired
+    compute_at(desired, live, scope, Timestamp::now())
+}
+
+/// Computes the plan of `desired` against `live`, for a run of `scope`, at `now` (soak times
+/// are measured against it). Pure.
+pub fn compute_at(
+    desired: &DesiredState,
+    live: &LiveState,
+    scope: &RunScope,
+    now: Timestamp,
+) -> PlanDocument {
+    let mut entries: Vec<PlanEntry> = desired
         .placements
         .iter()
         .map(|p| plan_placement(desired, live, p))
         .collect();
+    gates::hold(desired, live, now, &mut entries);
     let keep_existing = scope.partial || desired.partial;
     let grants = source_grants(&entries, live, keep_existing);
 
@@ -60,6 +74,7 @@ pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> Pl
             Action::Conflict => summary.conflict += 1,
             Action::Blocked => summary.blocked += 1,
             Action::Unknown => summary.unknown += 1,
+            Action::Held => summary.held += 1,
         }
         if !entry.drift.is_empty() {
             summary.drift += 1;
@@ -78,6 +93,7 @@ pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> Pl
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         manifests_digest: manifests_digest(desired),
         scope,
+        chains: gates::chain_edges(desired),
         summary,
         fingerprints: desired
             .placements

@@ -23,6 +23,7 @@ pub fn outcome_label(outcome: Outcome) -> &'static str {
         Outcome::Conflict => "conflict",
         Outcome::Unknown => "unknown",
         Outcome::Skipped => "skipped",
+        Outcome::Held => "held",
     }
 }
 
