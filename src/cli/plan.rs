@@ -15,6 +15,9 @@ pub struct PlanArgs {
     pub format: PlanFormat,
     pub out: Option<PathBuf>,
     pub detailed_exitcode: bool,
+    pub fail_on_held: bool,
+    /// `--now` / `REKO_PROMOTE_NOW`: the time to plan at, instead of the system clock.
+    pub now: Option<String>,
     pub show_unchanged: bool,
     pub selection: Selection,
     pub verbose: bool,
@@ -24,6 +27,12 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
+    let now = match &args.now {
+        Some(text) => crate::state::Timestamp::parse_rfc3339(text).with_context(|| {
+            format!("--now (REKO_PROMOTE_NOW) `{text}` is not an RFC 3339 time such as 2026-11-24T09:30:00Z")
+        })?,
+        None => crate::state::Timestamp::now(),
+    };
     let runtime = super::runtime()?;
     let live = runtime.block_on(async {
         let options = crate::aws::AwsOptions {
@@ -31,7 +40,7 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             ..aws.options()
         };
         let ctx = crate::aws::AwsContext::load(&options).await;
-        crate::pipeline::plan_live(&ctx, &desired, &scope).await
+        crate::pipeline::plan_live_at(&ctx, &desired, &scope, now).await
     });
     let plan = live.plan;
     if let Some(out) = &args.out {
@@ -61,12 +70,16 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             writeln!(stderr, "  {operation}: {count}")?;
         }
     }
-    Ok(exit_code(&plan, args.detailed_exitcode))
+    Ok(exit_code(&plan, args.detailed_exitcode, args.fail_on_held))
 }
 
 /// `--detailed-exitcode`: 0 nothing to do, 2 changes pending, 1 anything blocked, in conflict or
-/// unknown. Without it: 0 (errors exit 1 before a plan exists).
-pub fn exit_code(plan: &PlanDocument, detailed: bool) -> ExitCode {
+/// unknown. Without it: 0 (errors exit 1 before a plan exists). A held placement is no change,
+/// unless `--fail-on-held`: then it exits 1.
+pub fn exit_code(plan: &PlanDocument, detailed: bool, fail_on_held: bool) -> ExitCode {
+    if fail_on_held && plan.summary.held > 0 {
+        return ExitCode::from(1);
+    }
     if !detailed {
         return ExitCode::SUCCESS;
     }
