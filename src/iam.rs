@@ -243,6 +243,17 @@ pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &s
                 &["rekognition:DescribeProjectVersions"],
                 [project.clone()],
             );
+            if !p.lifecycle.gates.require_tags.is_empty() {
+                // `requireTags` gates read the source version's tags; nothing else needs them.
+                let version = p.source_version_arn.clone().unwrap_or_else(|| {
+                    version_resource(partition, &p.source_project, &p.source_version)
+                });
+                st.read(
+                    "ReadSourceVersionTags",
+                    &["rekognition:ListTagsForResource"],
+                    [version],
+                );
+            }
             if p.is_cross_account() {
                 st.read(
                     "ReadProjectPolicies",
@@ -781,6 +792,38 @@ mod tests {
         assert!(statement(prod, "TagCopiedVersions").is_none());
         let terraform = terraform(&report);
         assert!(terraform.contains("path = \"/x/\""));
+    }
+
+    #[test]
+    fn tags_are_read_only_where_require_tags_gates_ask() {
+        let mut gated = placement("ml", "prod", None);
+        let plain = compute(
+            &DesiredState {
+                accounts: vec![],
+                placements: vec![gated.clone()],
+                partial: false,
+            },
+            "arn:aws:iam::444444444444:role/ci",
+            "arn:aws:iam::444444444444:role/ci-plan",
+        );
+        assert!(!serde_json::to_string(&plain.roles).unwrap().contains("ListTagsForResource"));
+        gated
+            .lifecycle
+            .gates
+            .require_tags
+            .insert("approved".into(), "true".into());
+        let with_tags = compute(
+            &DesiredState {
+                accounts: vec![],
+                placements: vec![gated],
+                partial: false,
+            },
+            "arn:aws:iam::444444444444:role/ci",
+            "arn:aws:iam::444444444444:role/ci-plan",
+        );
+        let json = serde_json::to_string(&with_tags.roles).unwrap();
+        assert!(json.contains("rekognition:ListTagsForResource"));
+        assert!(json.contains("project/src/version/v1/"), "{json}");
     }
 
     #[test]
