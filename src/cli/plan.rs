@@ -73,23 +73,9 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&plan, args.detailed_exitcode, args.fail_on_held))
 }
 
-/// `--detailed-exitcode`: 0 nothing to do, 2 changes pending, 1 anything blocked, in conflict or
-/// unknown. Without it: 0 (errors exit 1 before a plan exists). A held placement is no change,
-/// unless `--fail-on-held`: then it exits 1.
+/// `--detailed-exitcode` and `--fail-on-held`: see [`crate::plan::Summary::exit_status`].
 pub fn exit_code(plan: &PlanDocument, detailed: bool, fail_on_held: bool) -> ExitCode {
-    if fail_on_held && plan.summary.held > 0 {
-        return ExitCode::from(1);
-    }
-    if !detailed {
-        return ExitCode::SUCCESS;
-    }
-    if plan.summary.needs_attention() {
-        ExitCode::from(1)
-    } else if plan.summary.has_changes() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+    ExitCode::from(plan.summary.exit_status(detailed, fail_on_held))
 }
 
 /// Writes the plan atomically (temp file + rename), so a killed run never leaves half a plan.

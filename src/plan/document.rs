@@ -487,6 +487,23 @@ impl Summary {
     pub fn needs_attention(&self) -> bool {
         self.conflict + self.blocked + self.unknown > 0
     }
+
+    /// `plan`'s exit status. With `detailed` (`--detailed-exitcode`): 0 nothing to do, 2
+    /// changes pending, 1 anything blocked, in conflict or unknown; without it 0. A held
+    /// placement alone is no change, unless `fail_on_held` (`--fail-on-held`): then 1.
+    pub fn exit_status(&self, detailed: bool, fail_on_held: bool) -> u8 {
+        if fail_on_held && self.held > 0 {
+            1
+        } else if !detailed {
+            0
+        } else if self.needs_attention() {
+            1
+        } else if self.has_changes() {
+            2
+        } else {
+            0
+        }
+    }
 }
 
 /// One `after` edge of a promotion: `destination` comes after `after`, with an optional soak.

@@ -8,6 +8,7 @@ mod constraints_oracle;
 mod fuzz;
 mod gitops;
 mod hardening;
+mod lifecycle;
 mod manifests;
 mod plan_live;
 mod plan_logic;
