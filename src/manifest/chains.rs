@@ -23,18 +23,32 @@ use super::yaml::FieldPath;
 /// The longest `soak` accepted: a year (a longer one is surely a typo).
 pub const MAX_SOAK: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// What `soak` accepts, for findings.
+pub const SOAK_ALLOWED: &str =
+    "a duration such as `24h`, `30m` or `2d 12h` (units s, m, h, d, w), at most 365d";
+
+/// Why a `soak` value is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SoakError {
+    #[error("is negative")]
+    Negative,
+    #[error("is longer than a year")]
+    TooLong,
+    #[error("is not a duration")]
+    Malformed,
+}
+
 /// A `soak` value as a duration (`24h`, `30m`, `2d 12h`): humantime's syntax, at most
-/// [`MAX_SOAK`]. Negative or malformed values are refused with what is allowed.
-pub fn parse_soak(value: &str) -> Result<Duration, String> {
-    let allowed = "a duration such as `24h`, `30m` or `2d 12h` (units s, m, h, d, w), at most 365d";
+/// [`MAX_SOAK`]. Negative or malformed values are refused.
+pub fn parse_soak(value: &str) -> Result<Duration, SoakError> {
     let trimmed = value.trim();
     if trimmed.starts_with('-') {
-        return Err(format!("a negative duration; {allowed}"));
+        return Err(SoakError::Negative);
     }
     match humantime::parse_duration(trimmed) {
-        Ok(d) if d > MAX_SOAK => Err(format!("longer than a year; {allowed}")),
+        Ok(d) if d > MAX_SOAK => Err(SoakError::TooLong),
         Ok(d) => Ok(d),
-        Err(_) => Err(allowed.to_string()),
+        Err(_) => Err(SoakError::Malformed),
     }
 }
 
@@ -62,15 +76,15 @@ pub fn check(c: &mut Checker<'_>, at: DocRef, label: &str, promotion: &Promotion
     for (name, destination) in &promotion.destinations {
         let path = dest_path.key(name);
         if let Some(soak) = &destination.soak {
-            if let Err(allowed) = parse_soak(soak) {
+            if let Err(why) = parse_soak(soak) {
                 c.error(
                     Code::InvalidValue,
                     at,
                     label,
                     &path.key("soak"),
-                    format!("soak `{soak}` of destination `{name}` is not a valid duration"),
+                    format!("soak `{soak}` of destination `{name}` {why}"),
                 )
-                .allowed = Some(allowed);
+                .allowed = Some(SOAK_ALLOWED.into());
             } else if destination.after.is_none() {
                 c.error(
                     Code::InvalidValue,
@@ -196,12 +210,7 @@ fn check_gates(c: &mut Checker<'_>, at: DocRef, label: &str, path: &FieldPath, g
         .allowed = Some("a number from 0 to 1, such as 0.9".into());
     }
     if let Some(tags) = &gates.require_tags {
-        let tags_path = path.key("requireTags");
-        for (key, value) in tags {
-            let at_key = tags_path.key(key);
-            c.value(at, label, &at_key, key, crate::constraints::check_tag_key);
-            c.value(at, label, &at_key, value, crate::constraints::check_tag_value);
-        }
+        c.tags(at, label, &path.key("requireTags"), tags);
     }
 }
 
@@ -282,5 +291,22 @@ fn version_name_of(version: &str, version_name: Option<&str>) -> String {
         Some(name) => name.to_string(),
         None => crate::constraints::ProjectVersionArn::parse(version)
             .map_or_else(|_| version.to_string(), |arn| arn.version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soak_durations() {
+        assert_eq!(parse_soak("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_soak("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(parse_soak("2d 12h"), Ok(Duration::from_secs(216_000)));
+        assert_eq!(parse_soak("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_soak("-24h"), Err(SoakError::Negative));
+        assert_eq!(parse_soak("400d"), Err(SoakError::TooLong));
+        assert_eq!(parse_soak("soon"), Err(SoakError::Malformed));
+        assert_eq!(parse_soak("24"), Err(SoakError::Malformed));
     }
 }
