@@ -125,8 +125,8 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
         });
     }
     let sandbox = Sandbox::start(config)
-    .await
-    .context("cannot start the sandbox")?;
+        .await
+        .context("cannot start the sandbox")?;
     writeln!(
         out,
         "{}\n\nThe sandbox runs at {} with its default organisation: account `ml` \

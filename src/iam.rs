@@ -806,7 +806,11 @@ mod tests {
             "arn:aws:iam::444444444444:role/ci",
             "arn:aws:iam::444444444444:role/ci-plan",
         );
-        assert!(!serde_json::to_string(&plain.roles).unwrap().contains("ListTagsForResource"));
+        assert!(
+            !serde_json::to_string(&plain.roles)
+                .unwrap()
+                .contains("ListTagsForResource")
+        );
         gated
             .lifecycle
             .gates

@@ -136,8 +136,11 @@ pub fn check(c: &mut Checker<'_>, at: DocRef, label: &str, promotion: &Promotion
                 let first = *cycle.iter().min().expect("a cycle has members");
                 if reported.insert(first) {
                     let from = cycle.iter().position(|w| *w == first).expect("member");
-                    let mut names: Vec<&str> =
-                        cycle[from..].iter().chain(&cycle[..from]).copied().collect();
+                    let mut names: Vec<&str> = cycle[from..]
+                        .iter()
+                        .chain(&cycle[..from])
+                        .copied()
+                        .collect();
                     names.push(first);
                     c.error(
                         Code::AfterCycle,

@@ -139,7 +139,13 @@ impl Checker<'_> {
         }
     }
 
-    pub fn tags(&mut self, at: DocRef, label: &str, path: &FieldPath, tags: &BTreeMap<String, String>) {
+    pub fn tags(
+        &mut self,
+        at: DocRef,
+        label: &str,
+        path: &FieldPath,
+        tags: &BTreeMap<String, String>,
+    ) {
         if tags.len() > constraints::MAX_TAGS {
             self.error(
                 Code::TooManyTags,

@@ -252,9 +252,14 @@ pub enum Reason {
         min_f1_score: Score,
     },
     /// The gate asks for an F1 score and the source version has none (not evaluated).
-    GateNoF1Score { min_f1_score: Score },
+    GateNoF1Score {
+        min_f1_score: Score,
+    },
     /// The source version lacks a tag the gate requires.
-    GateTagMissing { key: String, required: String },
+    GateTagMissing {
+        key: String,
+        required: String,
+    },
     /// The source version's tag has another value than the gate requires.
     GateTagDifferent {
         key: String,
@@ -262,12 +267,18 @@ pub enum Reason {
         actual: String,
     },
     /// The source version's tags could not be read, so a `requireTags` gate cannot pass.
-    GateTagsUnreadable { error: Box<AwsError> },
+    GateTagsUnreadable {
+        error: Box<AwsError>,
+    },
     /// The destination this one comes `after` does not hold the version, from the same source,
     /// `COPYING_COMPLETED` yet.
-    WaitingFor { after: PlacementKey },
+    WaitingFor {
+        after: PlacementKey,
+    },
     /// The destination this one comes `after` is itself held (a chain).
-    AfterHeld { after: PlacementKey },
+    AfterHeld {
+        after: PlacementKey,
+    },
     /// The copy in the `after` destination is younger than `soak`: eligible at `eligible_at`.
     Soaking {
         after: PlacementKey,

@@ -157,10 +157,9 @@ pub fn reason_text(
             "waiting for `{}`: not yet COPYING_COMPLETED there from the same source",
             after.destination
         ),
-        Reason::AfterHeld { after } => format!(
-            "waiting for `{}`, which is itself held",
-            after.destination
-        ),
+        Reason::AfterHeld { after } => {
+            format!("waiting for `{}`, which is itself held", after.destination)
+        }
         Reason::Soaking {
             after,
             soak_seconds,

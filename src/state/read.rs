@@ -71,10 +71,9 @@ impl Needs {
                 needs.policies.insert(ProjectKey::of(&p.source_project));
             }
             if !p.lifecycle.gates.require_tags.is_empty() {
-                needs.tags.insert((
-                    ProjectKey::of(&p.source_project),
-                    p.source_version.clone(),
-                ));
+                needs
+                    .tags
+                    .insert((ProjectKey::of(&p.source_project), p.source_version.clone()));
             }
         }
         needs

@@ -22,7 +22,9 @@ impl Timestamp {
     /// From epoch seconds and nanoseconds (how the SDK's `DateTime` holds it).
     pub fn from_epoch(seconds: i64, nanos: u32) -> Option<Self> {
         let at = OffsetDateTime::from_unix_timestamp(seconds).ok()?;
-        Some(Timestamp(at + time::Duration::nanoseconds(i64::from(nanos))))
+        Some(Timestamp(
+            at + time::Duration::nanoseconds(i64::from(nanos)),
+        ))
     }
 
     /// From epoch milliseconds.
@@ -34,8 +36,7 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2026-11-24T09:30:00Z`), any offset, kept as UTC.
     pub fn parse_rfc3339(text: &str) -> Result<Self, time::error::Parse> {
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+        OffsetDateTime::parse(text, &Rfc3339).map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
     }
 
     /// This instant plus `d`, saturating at the largest representable time.

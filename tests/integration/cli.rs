@@ -182,7 +182,9 @@ fn the_demo_runs_the_whole_loop_and_converges() {
     // The pull request's promotion: v1 to staging; prod waits for staging (a chain); v2 is
     // held everywhere by its F1 gate.
     assert!(
-        stdout.contains("**Plan: 1 to copy, 3 unchanged, 0 in progress, 0 conflicts, 0 blocked, 3 held"),
+        stdout.contains(
+            "**Plan: 1 to copy, 3 unchanged, 0 in progress, 0 conflicts, 0 blocked, 3 held"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("gate: F1 0.81 < 0.85"), "{stdout}");

@@ -249,10 +249,13 @@ fn a_failing_f1_gate_holds_every_destination_and_grants_nothing() {
     assert_eq!(plan.summary.exit_status(false, true), 1);
 }
 
+/// Tags of a source version, as (key, value) pairs.
+type Tags<'a> = &'a [(&'a str, &'a str)];
+
 #[test]
 fn gates_on_tags_and_missing_scores() {
     let desired = chain_desired(GATES, "");
-    let cases: [(Option<f32>, &[(&str, &str)], Reason); 3] = [
+    let cases: [(Option<f32>, Tags, Reason); 3] = [
         (
             Some(0.95),
             &[],
@@ -296,7 +299,11 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
     // Nothing anywhere: dev is copied, staging waits for dev, prod waits for a held staging.
     let plan = compute(&desired, &live(Some(0.95), tags, &[], true), NOW);
     assert_eq!(plan.entries.len(), 3);
-    let dev = plan.entries.iter().find(|e| e.key.destination == "dev").unwrap();
+    let dev = plan
+        .entries
+        .iter()
+        .find(|e| e.key.destination == "dev")
+        .unwrap();
     assert_eq!(dev.action, Action::Copy);
     assert_eq!(
         reason_of(&plan, "staging"),
@@ -320,9 +327,12 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
         &live(Some(0.95), tags, &[(DEV, "2026-11-23T08:00:00Z")], true),
         NOW,
     );
-    assert_eq!(reason_of(&plan, "dev"), &Reason::Present {
-        status: VersionStatus::CopyingCompleted
-    });
+    assert_eq!(
+        reason_of(&plan, "dev"),
+        &Reason::Present {
+            status: VersionStatus::CopyingCompleted
+        }
+    );
     assert!(matches!(
         reason_of(&plan, "staging"),
         Reason::CopyAfterManagedPolicy
@@ -351,10 +361,16 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
         }
     );
     let text = reko_promote::render::plan::text(&plan, false);
-    assert!(text.contains("eligible after 2026-11-24T09:30:00Z"), "{text}");
+    assert!(
+        text.contains("eligible after 2026-11-24T09:30:00Z"),
+        "{text}"
+    );
     let markdown = reko_promote::render::plan::markdown(&plan);
     assert!(markdown.contains("```mermaid\nflowchart LR"), "{markdown}");
-    assert!(markdown.contains("defect_detector__staging -- \"soak 1day\" --> defect_detector__prod"), "{markdown}");
+    assert!(
+        markdown.contains("defect_detector__staging -- \"soak 1day\" --> defect_detector__prod"),
+        "{markdown}"
+    );
     assert!(markdown.contains("prod (1 held)"), "{markdown}");
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["formatVersion"], 3);
@@ -365,7 +381,10 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
         .find(|e| e["key"]["destination"] == "prod")
         .unwrap();
     assert_eq!(prod["reason"]["code"], "soaking", "{prod:#}");
-    assert_eq!(prod["reason"]["eligibleAt"], "2026-11-24T09:30:00Z", "{prod:#}");
+    assert_eq!(
+        prod["reason"]["eligibleAt"], "2026-11-24T09:30:00Z",
+        "{prod:#}"
+    );
     assert_eq!(json["chains"].as_array().unwrap().len(), 2);
 
     // A second before the soak ends it still soaks; at its end prod is copied.
@@ -373,7 +392,10 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
     assert_eq!(plan.summary.held, 1);
     let plan = compute(&desired, &state, "2026-11-24T09:30:00Z");
     assert_eq!(plan.summary.held, 0);
-    assert!(matches!(reason_of(&plan, "prod"), Reason::CopyAfterManagedPolicy));
+    assert!(matches!(
+        reason_of(&plan, "prod"),
+        Reason::CopyAfterManagedPolicy
+    ));
 }
 
 #[test]
@@ -390,7 +412,14 @@ fn a_copy_from_another_source_in_the_predecessor_does_not_count() {
         .unwrap();
     dev.source_project_version_arn = Some(version_arn(ML, 42));
     let plan = compute(&desired, &state, NOW);
-    assert_eq!(plan.entries.iter().find(|e| e.key.destination == "dev").unwrap().action, Action::Conflict);
+    assert_eq!(
+        plan.entries
+            .iter()
+            .find(|e| e.key.destination == "dev")
+            .unwrap()
+            .action,
+        Action::Conflict
+    );
     assert_eq!(
         reason_of(&plan, "staging"),
         &Reason::WaitingFor {
