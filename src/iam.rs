@@ -680,25 +680,30 @@ mod tests {
             .find(|s| s["Sid"].as_str().is_some_and(|s| s.starts_with(sid)))
     }
 
+    /// An ambient `ml` account and a `prod` account with a role.
+    fn accounts() -> Vec<Account> {
+        vec![
+            Account {
+                name: "ml".into(),
+                account_id: "111111111111".into(),
+                role_arn: None,
+                plan_role_arn: None,
+                external_id: None,
+            },
+            Account {
+                name: "prod".into(),
+                account_id: "222222222222".into(),
+                role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
+                plan_role_arn: None,
+                external_id: None,
+            },
+        ]
+    }
+
     #[test]
     fn ambient_accounts_same_account_copies_and_key_forms() {
         let desired = DesiredState {
-            accounts: vec![
-                Account {
-                    name: "ml".into(),
-                    account_id: "111111111111".into(),
-                    role_arn: None,
-                    plan_role_arn: None,
-                    external_id: None,
-                },
-                Account {
-                    name: "prod".into(),
-                    account_id: "222222222222".into(),
-                    role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
-                    plan_role_arn: None,
-                    external_id: None,
-                },
-            ],
+            accounts: accounts(),
             placements: vec![
                 // Same account: no project policy is read or written.
                 placement(
@@ -799,7 +804,7 @@ mod tests {
         let mut gated = placement("ml", "prod", None);
         let plain = compute(
             &DesiredState {
-                accounts: vec![],
+                accounts: accounts(),
                 placements: vec![gated.clone()],
                 partial: false,
             },
@@ -818,7 +823,7 @@ mod tests {
             .insert("approved".into(), "true".into());
         let with_tags = compute(
             &DesiredState {
-                accounts: vec![],
+                accounts: accounts(),
                 placements: vec![gated],
                 partial: false,
             },
