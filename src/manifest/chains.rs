@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::desired::{After, DesiredState, Gates, PlacementKey, ProjectRef, Score};
 
 use super::findings::Code;
-use super::load::{DocRef, closest};
+use super::load::DocRef;
 use super::model::{GatesSpec, PromotionManifest};
 use super::validate::{AccountTable, Checker};
 use super::yaml::FieldPath;
@@ -108,20 +108,21 @@ pub fn check(c: &mut Checker<'_>, at: DocRef, label: &str, promotion: &Promotion
             continue;
         }
         let others: Vec<&str> = declared.iter().copied().filter(|d| d != name).collect();
-        let finding = c.error(
-            Code::UndeclaredDestination,
+        c.undeclared_destination(
             at,
             label,
             &path.key("after"),
-            format!("destination `{name}` comes after `{after}`, which is not declared in this promotion"),
-        );
-        finding.allowed = Some(format!(
+            after,
+            &others,
+            format!(
+                "destination `{name}` comes after `{after}`, which is not declared in this \
+                 promotion"
+            ),
+        )
+        .allowed = Some(format!(
             "another destination of this promotion: {}",
             others.join(", ")
         ));
-        if let Some(best) = closest(after, others.iter().copied()) {
-            finding.hint = Some(format!("did you mean `{best}`?"));
-        }
     }
 
     // Each destination has at most one `after`: following the edges from any destination either

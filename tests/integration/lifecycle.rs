@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reko_promote::apply::{self, ApplyOptions, Progress};
+use reko_promote::apply::{self, Progress};
 use reko_promote::desired::{DesiredState, PlacementKey, Score};
 use reko_promote::plan::{self, Action, PlanDocument, Reason, RunScope};
 use reko_promote::sandbox::seed::{self, DEFAULT_REGION, DEFECT_DETECTOR, DEFECT_V2};
@@ -476,18 +476,6 @@ fn chain_sandbox(tags: &[(&str, &str)]) -> SandboxConfig {
     config
 }
 
-fn options() -> ApplyOptions {
-    ApplyOptions {
-        max_in_flight: None,
-        timeout: Some(Duration::from_secs(60)),
-        backoff: apply::wait::Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_millis(500),
-        },
-        ..ApplyOptions::default()
-    }
-}
-
 /// Plans at the sandbox's clock and applies that plan; returns the plan.
 async fn plan_and_apply(sb: &SandboxHandle, desired: &DesiredState) -> PlanDocument {
     let ctx = ci_context(sb, 50, 8).await;
@@ -497,7 +485,7 @@ async fn plan_and_apply(sb: &SandboxHandle, desired: &DesiredState) -> PlanDocum
         &ctx,
         &live.sessions,
         &live.plan,
-        &options(),
+        &crate::apply::options(),
         &Progress::silent(),
         apply::never_interrupted(),
     )
