@@ -45,10 +45,10 @@ impl Timestamp {
         Timestamp(self.0.checked_add(d).unwrap_or(self.0))
     }
 
-    /// RFC 3339, UTC, whole seconds when there is no fraction.
+    /// RFC 3339, UTC; the fraction of a second only when there is one (never rounded: an
+    /// "eligible after" time shown must not be earlier than the real one).
     pub fn rfc3339(self) -> String {
-        let whole = self.0.replace_nanosecond(0).unwrap_or(self.0);
-        whole.format(&Rfc3339).unwrap_or_default()
+        self.0.format(&Rfc3339).unwrap_or_default()
     }
 }
 
@@ -101,6 +101,12 @@ mod tests {
         assert_eq!(
             Timestamp::from_epoch_millis(1_000).unwrap(),
             Timestamp::from_epoch(1, 0).unwrap()
+        );
+        let precise = Timestamp::from_epoch_millis(1_764_000_000_500).unwrap();
+        assert_eq!(precise.to_string(), "2025-11-24T16:00:00.5Z");
+        assert_eq!(
+            Timestamp::parse_rfc3339(&precise.to_string()).unwrap(),
+            precise
         );
     }
 }

@@ -587,3 +587,83 @@ async fn sandbox_chain_dev_staging_prod_with_a_day_of_soak() {
     let plan = plan_and_apply(&sb, &desired).await;
     assert_eq!(plan.summary.unchanged, 3);
 }
+
+/// Runs the CLI (blocking this worker while the sandbox serves on the other); exit code and
+/// stdout.
+fn cli(sb: &SandboxHandle, args: &[&str], now: Option<&str>) -> (i32, String) {
+    let mut cmd = crate::support::reko_in_ci(Some(sb));
+    if let Some(now) = now {
+        cmd.env("REKO_PROMOTE_NOW", now);
+    }
+    let output = tokio::task::block_in_place(|| cmd.args(args).output().unwrap());
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!(
+        "$ reko-promote {} → {:?}\n{stdout}{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), stdout)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_exit_codes_for_held_placements_and_planning_at_another_time() {
+    let sb = helpers::start_with(chain_sandbox(&[("approved", "no")])).await;
+    let (_dir, path) = manifests(&[
+        ("accounts.yaml", accounts_yaml()),
+        ("promotion.yaml", promotion_yaml(GATES, "")),
+    ]);
+    let path = path.to_str().unwrap();
+    // Everything held by the tag gate: no change (0), unless --fail-on-held (1).
+    let (code, out) = cli(&sb, &["plan", "--detailed-exitcode", path], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("gate: tag approved is no on source version"),
+        "{out}"
+    );
+    let (code, _) = cli(
+        &sb,
+        &["plan", "--detailed-exitcode", "--fail-on-held", path],
+        None,
+    );
+    assert_eq!(code, 1);
+
+    // Approved, dev and staging promoted: prod soaks now, and is eligible a day later.
+    let ml = helpers::rek(&sb, "ml").await;
+    ml.tag_resource()
+        .resource_arn(helpers::seeded_version_arn(
+            &sb,
+            ML,
+            DEFECT_DETECTOR,
+            DEFECT_V2,
+        ))
+        .tags("approved", "true")
+        .send()
+        .await
+        .unwrap();
+    let desired = chain_desired(GATES, "");
+    plan_and_apply(&sb, &desired).await;
+    let plan = plan_and_apply(&sb, &desired).await;
+    assert_eq!(plan.summary.copy, 1, "staging");
+    let (code, out) = cli(&sb, &["plan", "--format", "json", path], None);
+    assert_eq!(code, 0);
+    let now: PlanDocument = serde_json::from_str(&out).unwrap();
+    let Reason::Soaking { eligible_at, .. } = reason_of(&now, "prod").clone() else {
+        panic!("prod soaks: {out}");
+    };
+    let tomorrow = eligible_at.to_string();
+    let (code, out) = cli(
+        &sb,
+        &["plan", "--format", "json", "--detailed-exitcode", path],
+        Some(&tomorrow),
+    );
+    assert_eq!(code, 2, "prod is due to be copied at {tomorrow}");
+    let then: PlanDocument = serde_json::from_str(&out).unwrap();
+    assert!(matches!(
+        reason_of(&then, "prod"),
+        Reason::CopyAfterManagedPolicy
+    ));
+    let (code, _) = cli(&sb, &["plan", path], Some("tomorrow"));
+    assert_eq!(code, 1, "a --now that is not RFC 3339 is refused");
+    assert_eq!(sb.calls_of("CopyProjectVersion"), 2, "plans copy nothing");
+}
