@@ -177,6 +177,9 @@ pub fn text(report: &ApplyReport) -> String {
     if s.skipped > 0 {
         let _ = writeln!(out, "  {:<26}{:>6}", "skipped", s.skipped);
     }
+    if s.held > 0 {
+        let _ = writeln!(out, "  {:<26}{:>6}", "held (gates, chains)", s.held);
+    }
     let _ = writeln!(out, "  {:<26}{:>6}", "policies written", s.policies_written);
     if s.policies_failed > 0 {
         let _ = writeln!(out, "  {:<26}{:>6}", "policies failed", s.policies_failed);

@@ -667,3 +667,88 @@ async fn cli_exit_codes_for_held_placements_and_planning_at_another_time() {
     assert_eq!(code, 1, "a --now that is not RFC 3339 is refused");
     assert_eq!(sb.calls_of("CopyProjectVersion"), 2, "plans copy nothing");
 }
+
+#[tokio::test]
+async fn sandbox_clock_moves_forward_at_run_time_and_copies_follow_it() {
+    // Copies take a minute of sandbox time: only moving the clock completes this one.
+    let copy_ms = 60_000;
+    let sb = helpers::start_with(SandboxConfig {
+        faults: Some(reko_promote::sandbox::Faults {
+            copy_duration_ms: copy_ms,
+            ..fast_faults()
+        }),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let day_ms: u64 = 24 * 3600 * 1000;
+    let before = sb.clock_millis();
+    let json = [("content-type".to_string(), "application/json".to_string())];
+    let r = helpers::raw_http(
+        &sb,
+        "POST",
+        "/_sandbox/clock",
+        &json,
+        format!(r#"{{"advance_ms": {day_ms}}}"#).as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["offset_ms"], day_ms);
+    assert!(sb.clock_millis() >= before + day_ms);
+    for bad in [&br#"{"advance_ms": -1}"#[..], br#"{"back_ms": 5}"#, b"soon"] {
+        let r = helpers::raw_http(&sb, "POST", "/_sandbox/clock", &json, bad).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+    }
+    let r = helpers::raw_http(&sb, "GET", "/_sandbox/clock", &[], b"").await;
+    assert_eq!(r.json()["offset_ms"], day_ms);
+
+    // A copy started now is created at the moved clock, and completes when the clock (not the
+    // wall clock) passes its duration.
+    let staging = helpers::rek_as_role(&sb, STAGING).await;
+    let version = "label-reader.copied";
+    staging
+        .copy_project_version()
+        .source_project_arn(seed::default_project_arn(ML, seed::LABEL_READER))
+        .source_project_version_arn(helpers::seeded_version_arn(
+            &sb,
+            ML,
+            seed::LABEL_READER,
+            seed::LABEL_V1,
+        ))
+        .destination_project_arn(seed::default_project_arn(STAGING, seed::LABEL_READER))
+        .version_name(version)
+        .output_config(
+            aws_sdk_rekognition::types::OutputConfig::builder()
+                .s3_bucket("acme-staging-models")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let describe = || async {
+        staging
+            .describe_project_versions()
+            .project_arn(seed::default_project_arn(STAGING, seed::LABEL_READER))
+            .version_names(version)
+            .send()
+            .await
+            .unwrap()
+            .project_version_descriptions()[0]
+            .clone()
+    };
+    let copy = describe().await;
+    let created_ms = copy.creation_timestamp().unwrap().to_millis().unwrap() as u64;
+    assert!(
+        created_ms >= before + day_ms,
+        "{created_ms} follows the clock"
+    );
+    assert_eq!(
+        copy.status().unwrap().as_str(),
+        "COPYING_IN_PROGRESS",
+        "the copy takes time"
+    );
+    sb.advance_clock(Duration::from_millis(copy_ms + 1));
+    assert_eq!(
+        describe().await.status().unwrap().as_str(),
+        "COPYING_COMPLETED"
+    );
+}
