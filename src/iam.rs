@@ -10,7 +10,7 @@
 //! Pure: it reads only the desired state (no AWS call), so it can run in review before any role
 //! exists. It derives exactly what `plan` and `apply` call in each account — DescribeProjects,
 //! DescribeProjectVersions, ListProjectPolicies and PutProjectPolicy on source projects,
-//! CopyProjectVersion (with its KMS key and S3 output) on destinations — and scopes each action
+//! ListTagsForResource on source versions (only where `requireTags` gates ask), CopyProjectVersion (with its KMS key and S3 output) on destinations — and scopes each action
 //! to the narrowest resource IAM supports for it. Creating the roles is left to the user's IaC.
 
 use std::collections::{BTreeMap, BTreeSet};

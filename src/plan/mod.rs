@@ -6,7 +6,9 @@
 //! [`Action`]); settings that cannot change on an existing version are reported as drift; the
 //! grants of every source project are computed once, from the entries that can be carried out,
 //! with the policy documents apply writes; each placement gets a fingerprint of the state it was
-//! planned against, so a saved plan can be refused once that state moves.
+//! planned against, so a saved plan can be refused once that state moves. Quality gates and
+//! promotion chains (`gates`) then hold placements that would otherwise be copied; "now", which
+//! soak times are measured against, is an input ([`compute_at`]).
 
 pub mod document;
 pub mod gates;

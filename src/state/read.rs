@@ -3,7 +3,10 @@
 //! What the placements need is gathered first and de-duplicated across manifests: per account
 //! and region the project names (one DescribeProjects per 10 names), per project the version
 //! names (one DescribeProjectVersions per 10 names, pages followed), and the policies of source
-//! projects that cross-account copies come from (ListProjectPolicies). Each account is read by
+//! projects that cross-account copies come from (ListProjectPolicies), the tags of source
+//! versions that `requireTags` gates check (ListTagsForResource, one call per such version, after
+//! the versions are read), and the destination each placement comes `after`, even when a
+//! `--target` left that placement out. Each account is read by
 //! its own chain: projects first (their ARNs are needed for the rest), then versions and
 //! policies; the chains run concurrently under the run's limits. A failing account or project
 //! is recorded with its typed error, never fatal: the plan marks what it touches as unknown and
