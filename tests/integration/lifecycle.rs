@@ -517,7 +517,11 @@ async fn sandbox_gates_read_version_tags_and_a_held_placement_is_never_copied() 
     assert_eq!(plan.summary.held, 3);
     assert_eq!(sb.calls_of("CopyProjectVersion"), 0, "held: never copied");
     assert_eq!(sb.calls_of("PutProjectPolicy"), 0, "held: nothing granted");
-    assert!(sb.calls_of("ListTagsForResource") >= 1);
+    assert_eq!(
+        sb.calls_of("ListTagsForResource"),
+        1,
+        "one tag read for the one gated source version, whatever its destinations"
+    );
 
     // Approve the version in the source account: the gate passes, dev is copied.
     let ml = helpers::rek(&sb, "ml").await;
@@ -538,6 +542,11 @@ async fn sandbox_gates_read_version_tags_and_a_held_placement_is_never_copied() 
         ]
     );
     assert_eq!(sb.calls_of("CopyProjectVersion"), 1);
+
+    // Without `requireTags`, no tag is read at all.
+    let tags_read = sb.calls_of("ListTagsForResource");
+    plan_and_apply(&sb, &chain_desired("gates: { minF1Score: 0.9 }", "")).await;
+    assert_eq!(sb.calls_of("ListTagsForResource"), tags_read);
 }
 
 #[tokio::test]
