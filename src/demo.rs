@@ -5,7 +5,9 @@
 //! production, a CI identity), writes the repository's example manifests to a temporary
 //! directory and shows them, then runs `plan`, `apply` (with progress), `plan` again (nothing to
 //! do) and finally the plan of a pull request that adds one more promotion, as the markdown a
-//! CI job would post. Every step goes through the same library code the commands use, with the
+//! CI job would post. That promotion shows the lifecycle: a quality gate holds a version whose
+//! F1 score is too low (a `label-reader.v2` the demo adds to the sandbox's seed), and a chain
+//! holds production until staging has had the version for a day. Every step goes through the same library code the commands use, with the
 //! real AWS SDK talking to the sandbox. A test runs it and checks that it converges.
 
 use std::io::Write;
@@ -28,18 +30,24 @@ const DEFECT_DETECTOR: &str = include_str!("../manifests/defect-detector.yaml");
 const PULL_REQUEST: &str = "\
 # yaml-language-server: $schema=../schemas/manifest.schema.json
 #
-# Added by a pull request: the label reader goes to staging and production.
+# Added by a pull request: the label reader goes to staging, then a day later to production;
+# only versions with an F1 score of 0.85 or more.
 apiVersion: reko-promote/v1
 kind: Promotion
 name: label-reader
 region: eu-west-1
 source: { account: ml, project: label-reader, managePolicy: true }
+gates: { minF1Score: 0.85 }
 versions:
   - version: label-reader.v1
+  - version: label-reader.v2
 destinations:
   staging: { account: staging, project: label-reader }
-  prod: { account: prod, project: label-reader }
+  prod: { account: prod, project: label-reader, after: staging, soak: 24h }
 ";
+
+/// A version of the label reader trained below the pull request's gate (F1 0.81 < 0.85).
+const LABEL_V2: &str = "label-reader.v2";
 
 /// How the demo runs.
 #[derive(Debug, Clone)]
@@ -94,15 +102,31 @@ fn load(dir: &Path) -> anyhow::Result<crate::desired::DesiredState> {
 
 /// Runs the demo, writing what it shows to `out`.
 pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<DemoOutcome> {
-    let sandbox = Sandbox::start(SandboxConfig {
+    let mut config = SandboxConfig {
         faults: Some(Faults {
             copy_duration_ms: options.copy_duration_ms,
             ..Faults::default()
         }),
         ..SandboxConfig::default()
-    })
-    .await
-    .context("cannot start the sandbox")?;
+    };
+    if let Some(label_reader) = config
+        .seed
+        .projects
+        .iter_mut()
+        .find(|p| p.account == seed::ML_ACCOUNT && p.name == seed::LABEL_READER)
+    {
+        label_reader.versions.push(seed::SeedVersion {
+            name: LABEL_V2.into(),
+            status: crate::sandbox::state::VersionStatus::TrainingCompleted,
+            f1_score: Some(0.81),
+            created: Some("2026-11-20T12:00:00Z".into()),
+            status_message: None,
+            tags: Default::default(),
+        });
+    }
+    let sandbox = Sandbox::start(config)
+        .await
+        .context("cannot start the sandbox")?;
     writeln!(
         out,
         "{}\n\nThe sandbox runs at {} with its default organisation: account `ml` \

@@ -159,6 +159,71 @@ pub struct Placement {
     pub tags: BTreeMap<String, String>,
     /// Where it was declared.
     pub origin: Origin,
+    /// Its quality gates and the destination it waits for (issue 15's promotion lifecycle).
+    #[serde(default, skip_serializing_if = "Lifecycle::is_empty")]
+    pub lifecycle: Lifecycle,
+}
+
+/// A score between 0 and 1 (an F1 score or a gate's minimum), as AWS reports it (`f32`).
+/// Always finite (the manifest validator refuses anything else), hence `Eq`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Score(pub f32);
+
+impl Eq for Score {}
+
+impl std::fmt::Display for Score {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // f32's shortest round-trip form: 0.87, never 0.8700000047683716.
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The quality gates a placement's source version must pass before it is copied, resolved
+/// (the version entry's fields over the promotion's).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gates {
+    /// The lowest F1 score that may be copied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_f1_score: Option<Score>,
+    /// Tags the source version must carry, with these values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub require_tags: BTreeMap<String, String>,
+}
+
+impl Gates {
+    pub fn is_empty(&self) -> bool {
+        self.min_f1_score.is_none() && self.require_tags.is_empty()
+    }
+}
+
+/// The placement that must hold the version first (`after`), and for how long (`soak`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct After {
+    /// The predecessor placement: same promotion and version name, the `after` destination.
+    pub key: PlacementKey,
+    /// The account owning the predecessor's destination project.
+    pub account: String,
+    /// The predecessor's destination project (read even when `--target` leaves it out).
+    pub project: ProjectRef,
+    /// How long the predecessor's copy must have existed, in whole seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak_seconds: Option<u64>,
+}
+
+/// A placement's lifecycle: gates on its source version and the destination it follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    #[serde(default, skip_serializing_if = "Gates::is_empty")]
+    pub gates: Gates,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<After>,
+}
+
+impl Lifecycle {
+    pub fn is_empty(&self) -> bool {
+        self.gates.is_empty() && self.after.is_none()
+    }
 }
 
 /// The stable identity of a placement: the promotion asking for it, the destination's key in

@@ -10,7 +10,7 @@
 //! Pure: it reads only the desired state (no AWS call), so it can run in review before any role
 //! exists. It derives exactly what `plan` and `apply` call in each account — DescribeProjects,
 //! DescribeProjectVersions, ListProjectPolicies and PutProjectPolicy on source projects,
-//! CopyProjectVersion (with its KMS key and S3 output) on destinations — and scopes each action
+//! ListTagsForResource on source versions (only where `requireTags` gates ask), CopyProjectVersion (with its KMS key and S3 output) on destinations — and scopes each action
 //! to the narrowest resource IAM supports for it. Creating the roles is left to the user's IaC.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -243,6 +243,17 @@ pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &s
                 &["rekognition:DescribeProjectVersions"],
                 [project.clone()],
             );
+            if !p.lifecycle.gates.require_tags.is_empty() {
+                // `requireTags` gates read the source version's tags; nothing else needs them.
+                let version = p.source_version_arn.clone().unwrap_or_else(|| {
+                    version_resource(partition, &p.source_project, &p.source_version)
+                });
+                st.read(
+                    "ReadSourceVersionTags",
+                    &["rekognition:ListTagsForResource"],
+                    [version],
+                );
+            }
             if p.is_cross_account() {
                 st.read(
                     "ReadProjectPolicies",
@@ -660,6 +671,7 @@ mod tests {
             kms_key_id: kms.map(str::to_string),
             tags: Default::default(),
             origin: Default::default(),
+            lifecycle: Default::default(),
         }
     }
 
@@ -671,25 +683,30 @@ mod tests {
             .find(|s| s["Sid"].as_str().is_some_and(|s| s.starts_with(sid)))
     }
 
+    /// An ambient `ml` account and a `prod` account with a role.
+    fn accounts() -> Vec<Account> {
+        vec![
+            Account {
+                name: "ml".into(),
+                account_id: "111111111111".into(),
+                role_arn: None,
+                plan_role_arn: None,
+                external_id: None,
+            },
+            Account {
+                name: "prod".into(),
+                account_id: "222222222222".into(),
+                role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
+                plan_role_arn: None,
+                external_id: None,
+            },
+        ]
+    }
+
     #[test]
     fn ambient_accounts_same_account_copies_and_key_forms() {
         let desired = DesiredState {
-            accounts: vec![
-                Account {
-                    name: "ml".into(),
-                    account_id: "111111111111".into(),
-                    role_arn: None,
-                    plan_role_arn: None,
-                    external_id: None,
-                },
-                Account {
-                    name: "prod".into(),
-                    account_id: "222222222222".into(),
-                    role_arn: Some("arn:aws:iam::222222222222:role/x/reko".into()),
-                    plan_role_arn: None,
-                    external_id: None,
-                },
-            ],
+            accounts: accounts(),
             placements: vec![
                 // Same account: no project policy is read or written.
                 placement(
@@ -783,6 +800,42 @@ mod tests {
         assert!(statement(prod, "TagCopiedVersions").is_none());
         let terraform = terraform(&report);
         assert!(terraform.contains("path = \"/x/\""));
+    }
+
+    #[test]
+    fn tags_are_read_only_where_require_tags_gates_ask() {
+        let mut gated = placement("ml", "prod", None);
+        let plain = compute(
+            &DesiredState {
+                accounts: accounts(),
+                placements: vec![gated.clone()],
+                partial: false,
+            },
+            "arn:aws:iam::444444444444:role/ci",
+            "arn:aws:iam::444444444444:role/ci-plan",
+        );
+        assert!(
+            !serde_json::to_string(&plain.roles)
+                .unwrap()
+                .contains("ListTagsForResource")
+        );
+        gated
+            .lifecycle
+            .gates
+            .require_tags
+            .insert("approved".into(), "true".into());
+        let with_tags = compute(
+            &DesiredState {
+                accounts: accounts(),
+                placements: vec![gated],
+                partial: false,
+            },
+            "arn:aws:iam::444444444444:role/ci",
+            "arn:aws:iam::444444444444:role/ci-plan",
+        );
+        let json = serde_json::to_string(&with_tags.roles).unwrap();
+        assert!(json.contains("rekognition:ListTagsForResource"));
+        assert!(json.contains("project/src/version/v1/"), "{json}");
     }
 
     #[test]

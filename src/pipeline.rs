@@ -34,8 +34,19 @@ pub fn involved_accounts(desired: &DesiredState) -> Vec<Account> {
         .collect()
 }
 
-/// Opens sessions, reads live state and computes the plan for `desired` (a run of `scope`).
+/// Opens sessions, reads live state and computes the plan for `desired` (a run of `scope`), now.
 pub async fn plan_live(ctx: &AwsContext, desired: &DesiredState, scope: &RunScope) -> LivePlan {
+    plan_live_at(ctx, desired, scope, crate::state::Timestamp::now()).await
+}
+
+/// [`plan_live`] at `now` (soak times are measured against it): the CLI's `--now`, or a test's
+/// chosen time.
+pub async fn plan_live_at(
+    ctx: &AwsContext,
+    desired: &DesiredState,
+    scope: &RunScope,
+    now: crate::state::Timestamp,
+) -> LivePlan {
     let fallback_region = desired
         .placements
         .first()
@@ -68,7 +79,7 @@ pub async fn plan_live(ctx: &AwsContext, desired: &DesiredState, scope: &RunScop
         slowest_session = slowest_session.max(opened);
     }
     let read = started.elapsed();
-    let plan = plan::compute(desired, &live, scope);
+    let plan = plan::compute_at(desired, &live, scope, now);
     // Sessions and reads overlap (one chain per account): both are measured from the start.
     tracing::info!(
         sessions_ms = slowest_session.as_millis() as u64,

@@ -106,6 +106,8 @@ pub async fn apply(
             Action::Blocked => Outcome::Blocked,
             Action::Conflict => Outcome::Conflict,
             Action::Unknown => Outcome::Unknown,
+            // Never copied: the plan holds it (gate, `after` or soak).
+            Action::Held => Outcome::Held,
         };
         let report = PlacementReport::new(
             entry,

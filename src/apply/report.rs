@@ -44,6 +44,8 @@ pub enum Outcome {
     Unknown,
     /// Not started: `--fail-fast` after a failure, or Ctrl-C.
     Skipped,
+    /// Held by a quality gate or a promotion chain (`after`, `soak`): not copied, not an error.
+    Held,
 }
 
 impl Outcome {
@@ -234,6 +236,8 @@ pub struct ReportSummary {
     pub conflict: usize,
     pub unknown: usize,
     pub skipped: usize,
+    #[serde(default)]
+    pub held: usize,
     pub policies_written: usize,
     pub policies_failed: usize,
 }
@@ -281,6 +285,7 @@ impl ApplyReport {
                 Outcome::Conflict => s.conflict += 1,
                 Outcome::Unknown => s.unknown += 1,
                 Outcome::Skipped => s.skipped += 1,
+                Outcome::Held => s.held += 1,
             }
         }
         for p in &self.policies {

@@ -14,6 +14,7 @@ pub mod describe_projects;
 pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
+pub mod list_tags_for_resource;
 pub mod put_project_policy;
 pub mod retry;
 pub mod session;
@@ -161,6 +162,7 @@ pub enum Operation {
     DescribeProjects,
     DescribeProjectVersions,
     ListProjectPolicies,
+    ListTagsForResource,
     PutProjectPolicy,
     DeleteProjectPolicy,
     CopyProjectVersion,
@@ -174,6 +176,7 @@ impl Operation {
             Operation::DescribeProjects => "DescribeProjects",
             Operation::DescribeProjectVersions => "DescribeProjectVersions",
             Operation::ListProjectPolicies => "ListProjectPolicies",
+            Operation::ListTagsForResource => "ListTagsForResource",
             Operation::PutProjectPolicy => "PutProjectPolicy",
             Operation::DeleteProjectPolicy => "DeleteProjectPolicy",
             Operation::CopyProjectVersion => "CopyProjectVersion",

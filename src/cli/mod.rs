@@ -72,6 +72,14 @@ pub enum Command {
         /// blocked, in conflict or unknown.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Exit 1 when any placement is held (a quality gate, `after` or `soak`); without it a
+        /// held placement alone is no change.
+        #[arg(long)]
+        fail_on_held: bool,
+        /// Plan as if it were this time (RFC 3339), instead of the system clock: for what-if
+        /// planning of soak times, and for tests.
+        #[arg(long, hide = true, value_name = "RFC3339", env = "REKO_PROMOTE_NOW")]
+        now: Option<String>,
         /// List unchanged placements instead of counting them.
         #[arg(long)]
         show_unchanged: bool,
@@ -411,6 +419,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
             detailed_exitcode,
+            fail_on_held,
+            now,
             show_unchanged,
             max_bytes,
             summary_out,
@@ -423,6 +433,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 out,
                 detailed_exitcode,
+                fail_on_held,
+                now,
                 show_unchanged,
                 max_bytes,
                 summary_out,

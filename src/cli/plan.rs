@@ -16,6 +16,9 @@ pub struct PlanArgs {
     pub format: PlanFormat,
     pub out: Option<PathBuf>,
     pub detailed_exitcode: bool,
+    pub fail_on_held: bool,
+    /// `--now` / `REKO_PROMOTE_NOW`: the time to plan at, instead of the system clock.
+    pub now: Option<String>,
     pub show_unchanged: bool,
     /// The markdown output's budget in bytes (0: none).
     pub max_bytes: usize,
@@ -29,6 +32,12 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
+    let now = match &args.now {
+        Some(text) => crate::state::Timestamp::parse_rfc3339(text).with_context(|| {
+            format!("--now (REKO_PROMOTE_NOW) `{text}` is not an RFC 3339 time such as 2026-11-24T09:30:00Z")
+        })?,
+        None => crate::state::Timestamp::now(),
+    };
     let runtime = super::runtime()?;
     let live = runtime.block_on(async {
         let options = crate::aws::AwsOptions {
@@ -36,7 +45,7 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             ..aws.options()
         };
         let ctx = crate::aws::AwsContext::load(&options).await;
-        crate::pipeline::plan_live(&ctx, &desired, &scope).await
+        crate::pipeline::plan_live_at(&ctx, &desired, &scope, now).await
     });
     let plan = live.plan;
     if let Some(out) = &args.out {
@@ -78,22 +87,12 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
             writeln!(stderr, "  {operation}: {count}")?;
         }
     }
-    Ok(exit_code(&plan, args.detailed_exitcode))
+    Ok(exit_code(&plan, args.detailed_exitcode, args.fail_on_held))
 }
 
-/// `--detailed-exitcode`: 0 nothing to do, 2 changes pending, 1 anything blocked, in conflict or
-/// unknown. Without it: 0 (errors exit 1 before a plan exists).
-pub fn exit_code(plan: &PlanDocument, detailed: bool) -> ExitCode {
-    if !detailed {
-        return ExitCode::SUCCESS;
-    }
-    if plan.summary.needs_attention() {
-        ExitCode::from(1)
-    } else if plan.summary.has_changes() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
+/// `--detailed-exitcode` and `--fail-on-held`: see [`crate::plan::Summary::exit_status`].
+pub fn exit_code(plan: &PlanDocument, detailed: bool, fail_on_held: bool) -> ExitCode {
+    ExitCode::from(plan.summary.exit_status(detailed, fail_on_held))
 }
 
 /// Writes the plan atomically (temp file + rename), so a killed run never leaves half a plan.

@@ -79,6 +79,10 @@ pub enum Code {
     Empty,
     /// A destination no version goes to.
     UnusedDestination,
+    /// Destinations whose `after` fields form a cycle.
+    AfterCycle,
+    /// A version sent to a destination but not to the one that destination comes `after`.
+    AfterNotSent,
 }
 
 /// One problem found in the manifests.

@@ -7,6 +7,7 @@
 //! (documents → `model` types), `validate` (each document's values and references), `resolve`
 //! (placements, precedence, collisions); `findings` is what they report, `schema` the JSON Schema.
 
+pub mod chains;
 pub mod findings;
 pub mod load;
 pub mod model;
@@ -76,7 +77,8 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             usable.push((*at, promotion));
         }
     }
-    let desired = resolve::resolve(&docs, &accounts, &usable, &mut findings);
+    let mut desired = resolve::resolve(&docs, &accounts, &usable, &mut findings);
+    chains::attach(&accounts, &usable, &mut desired);
     let counts = Counts {
         accounts: desired.accounts.len(),
         promotions: usable.len(),

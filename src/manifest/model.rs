@@ -23,14 +23,6 @@ pub const KINDS: &[&str] = &["Account", "Promotion"];
 /// saying so, rather than silently ignored, so a manifest never seems to ask for something it
 /// does not get.
 pub const RESERVED_FIELDS: &[(&str, &str)] = &[
-    (
-        "gates",
-        "quality gates on the source version (e.g. a minimum F1 score)",
-    ),
-    (
-        "after",
-        "an order between destinations (staging before production)",
-    ),
     ("prune", "a prune policy for versions no manifest names"),
     (
         "inferenceUnits",
@@ -150,6 +142,10 @@ pub struct PromotionManifest {
     /// Settings for every copy of this promotion, over the destination accounts' defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defaults: Option<CopySettings>,
+    /// Quality gates every version of this promotion must pass before it is copied anywhere
+    /// (a version entry's `gates` override these field by field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gates: Option<GatesSpec>,
     /// The source versions to promote, each to some or all destinations.
     pub versions: Vec<VersionEntry>,
     /// The destination projects, by a name local to this promotion (used in `versions[].to`).
@@ -204,6 +200,26 @@ pub struct VersionEntry {
     /// Tags merged over all other levels for this version's copies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Quality gates for this version, overriding the promotion's `gates` field by field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gates: Option<GatesSpec>,
+}
+
+/// Quality gates on a source version: a placement whose source version fails one is held (not
+/// copied, not an error) until it passes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct GatesSpec {
+    /// The lowest F1 score (`EvaluationResult.F1Score` of the source version) that may be
+    /// promoted, from 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub min_f1_score: Option<f64>,
+    /// Tags the source version must carry with exactly these values (read with
+    /// ListTagsForResource), e.g. `{ approved: "true" }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_tags: Option<BTreeMap<String, String>>,
 }
 
 /// One destination project of a promotion.
@@ -226,6 +242,15 @@ pub struct DestinationSpec {
     /// Tags merged over the account's and promotion's defaults for copies into this destination.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Another destination of this promotion that must hold each version first: a version is
+    /// copied here only once it is `COPYING_COMPLETED` there, from the same source version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// How long the copy in the `after` destination must have existed (since its
+    /// CreationTimestamp) before the version is copied here: a duration such as `24h`, `30m`,
+    /// `2d 12h`. Needs `after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak: Option<String>,
 }
 
 impl VersionEntry {

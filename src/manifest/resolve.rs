@@ -197,6 +197,7 @@ fn placements_of(
                         document: at.document,
                         line,
                     },
+                    lifecycle: Default::default(),
                 },
                 at,
                 label: label.clone(),

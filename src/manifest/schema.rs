@@ -331,6 +331,7 @@ mod tests {
         assert_eq!(
             fields,
             [
+                "gates",
                 "kmsKeyId",
                 "outputConfig",
                 "tags",

@@ -139,7 +139,29 @@ impl Checker<'_> {
         }
     }
 
-    fn tags(&mut self, at: DocRef, label: &str, path: &FieldPath, tags: &BTreeMap<String, String>) {
+    /// An `undeclared-destination` error for `name`, with a did-you-mean among `declared`.
+    pub fn undeclared_destination(
+        &mut self,
+        at: DocRef,
+        label: &str,
+        path: &FieldPath,
+        name: &str,
+        declared: &[&str],
+        message: String,
+    ) -> &mut Finding {
+        let hint = closest(name, declared.iter().copied()).map(|b| format!("did you mean `{b}`?"));
+        let finding = self.error(Code::UndeclaredDestination, at, label, path, message);
+        finding.hint = hint;
+        finding
+    }
+
+    pub fn tags(
+        &mut self,
+        at: DocRef,
+        label: &str,
+        path: &FieldPath,
+        tags: &BTreeMap<String, String>,
+    ) {
         if tags.len() > constraints::MAX_TAGS {
             self.error(
                 Code::TooManyTags,
@@ -463,20 +485,18 @@ pub fn check_promotion(
                     } else {
                         let declared: Vec<&str> =
                             promotion.destinations.keys().map(String::as_str).collect();
-                        let finding = c.error(
-                            Code::UndeclaredDestination,
+                        c.undeclared_destination(
                             at,
                             &label,
                             &target_path,
+                            target,
+                            &declared,
                             format!("destination `{target}` is not declared in this promotion"),
-                        );
-                        finding.allowed = Some(format!(
+                        )
+                        .allowed = Some(format!(
                             "one of this promotion's destinations: {}",
                             declared.join(", ")
                         ));
-                        if let Some(best) = closest(target, declared.iter().copied()) {
-                            finding.hint = Some(format!("did you mean `{best}`?"));
-                        }
                     }
                 }
             }
@@ -497,6 +517,7 @@ pub fn check_promotion(
             c.findings.push(finding);
         }
     }
+    super::chains::check(&mut c, at, &label, promotion);
     accounts_found
         && !c.findings[before..]
             .iter()

@@ -12,9 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
-use crate::desired::{PlacementKey, PolicyScope};
+use crate::desired::{PlacementKey, PolicyScope, Score};
 pub use crate::policy_pack::{Overflow as PolicyOverflow, Remedy as PolicyRemedy};
-use crate::state::{AccountProblem, ProjectFeature, VersionStatus};
+use crate::state::{AccountProblem, ProjectFeature, Timestamp, VersionStatus};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,9 @@ pub enum Action {
     Blocked,
     /// The live state could not be read (an account whose role cannot be assumed).
     Unknown,
+    /// Not copied yet, by design: the source version fails a quality gate, or the destination it
+    /// comes `after` does not hold it (long enough) yet. Not an error.
+    Held,
 }
 
 impl Action {
@@ -50,6 +53,7 @@ impl Action {
             Action::InProgress => '~',
             Action::Conflict | Action::Blocked => '!',
             Action::Unknown => '?',
+            Action::Held => '-',
         }
     }
 
@@ -61,6 +65,7 @@ impl Action {
             Action::Conflict => "conflict",
             Action::Blocked => "blocked",
             Action::Unknown => "unknown",
+            Action::Held => "held",
         }
     }
 }
@@ -260,6 +265,47 @@ pub enum Reason {
     NotRead {
         what: NotRead,
     },
+    // held
+    /// The source version's F1 score is below the gate's minimum.
+    GateF1Below {
+        f1_score: Score,
+        min_f1_score: Score,
+    },
+    /// The gate asks for an F1 score and the source version has none (not evaluated).
+    GateNoF1Score {
+        min_f1_score: Score,
+    },
+    /// The source version lacks a tag the gate requires.
+    GateTagMissing {
+        key: String,
+        required: String,
+    },
+    /// The source version's tag has another value than the gate requires.
+    GateTagDifferent {
+        key: String,
+        required: String,
+        actual: String,
+    },
+    /// The source version's tags could not be read, so a `requireTags` gate cannot pass.
+    GateTagsUnreadable {
+        error: Box<AwsError>,
+    },
+    /// The destination this one comes `after` does not hold the version, from the same source,
+    /// `COPYING_COMPLETED` yet.
+    WaitingFor {
+        after: PlacementKey,
+    },
+    /// The destination this one comes `after` is itself held (a chain).
+    AfterHeld {
+        after: PlacementKey,
+    },
+    /// The copy in the `after` destination is younger than `soak`: eligible at `eligible_at`.
+    Soaking {
+        after: PlacementKey,
+        soak_seconds: u64,
+        copied_at: Timestamp,
+        eligible_at: Timestamp,
+    },
 }
 
 impl Reason {
@@ -286,6 +332,14 @@ impl Reason {
             | PolicyNoSafeOrder { .. }
             | PolicyGrantInvalid { .. } => Action::Blocked,
             AccountUnreadable { .. } | ProjectUnreadable { .. } | NotRead { .. } => Action::Unknown,
+            GateF1Below { .. }
+            | GateNoF1Score { .. }
+            | GateTagMissing { .. }
+            | GateTagDifferent { .. }
+            | GateTagsUnreadable { .. }
+            | WaitingFor { .. }
+            | AfterHeld { .. }
+            | Soaking { .. } => Action::Held,
         }
     }
 }
@@ -474,6 +528,9 @@ pub struct Summary {
     pub conflict: usize,
     pub blocked: usize,
     pub unknown: usize,
+    /// Placements held by a gate or a chain (not an error).
+    #[serde(default)]
+    pub held: usize,
     /// Entries with drift (counted apart: drift never triggers a copy).
     pub drift: usize,
     /// Project policies apply will write (created or updated).
@@ -490,6 +547,34 @@ impl Summary {
     pub fn needs_attention(&self) -> bool {
         self.conflict + self.blocked + self.unknown > 0
     }
+
+    /// `plan`'s exit status. With `detailed` (`--detailed-exitcode`): 0 nothing to do, 2
+    /// changes pending, 1 anything blocked, in conflict or unknown; without it 0. A held
+    /// placement alone is no change, unless `fail_on_held` (`--fail-on-held`): then 1.
+    pub fn exit_status(&self, detailed: bool, fail_on_held: bool) -> u8 {
+        if fail_on_held && self.held > 0 {
+            1
+        } else if !detailed {
+            0
+        } else if self.needs_attention() {
+            1
+        } else if self.has_changes() {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+/// One `after` edge of a promotion: `destination` comes after `after`, with an optional soak.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainEdge {
+    pub promotion: String,
+    pub destination: String,
+    pub after: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak_seconds: Option<u64>,
 }
 
 /// An account that could not be read.
@@ -514,6 +599,10 @@ pub struct PlanDocument {
     pub manifests_digest: String,
     /// Which part of the manifests the plan covers.
     pub scope: RunScope,
+    /// The `after` edges of the promotions planned: (promotion, destination, the destination it
+    /// comes after), for renderers drawing the chains.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chains: Vec<ChainEdge>,
     pub summary: Summary,
     /// Every placement, in the desired state's order (found by key, never by position).
     pub entries: Vec<PlanEntry>,
@@ -530,7 +619,8 @@ pub struct PlanDocument {
 impl PlanDocument {
     /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
     /// 3: packed managed policies (grantee lists, deletes, policyScope, capacity, writes).
-    pub const FORMAT_VERSION: u32 = 3;
+    /// 4: the `held` action (quality gates, `after` chains and soak), `planned_at`, `chains`.
+    pub const FORMAT_VERSION: u32 = 4;
 
     /// The entry of placement `key`.
     pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {

@@ -6,9 +6,12 @@
 //! [`Action`]); settings that cannot change on an existing version are reported as drift; the
 //! grants of every source project are computed once, from the entries that can be carried out,
 //! with the policy documents apply writes; each placement gets a fingerprint of the state it was
-//! planned against, so a saved plan can be refused once that state moves.
+//! planned against, so a saved plan can be refused once that state moves. Quality gates and
+//! promotion chains (`gates`) then hold placements that would otherwise be copied; "now", which
+//! soak times are measured against, is an input ([`compute_at`]).
 
 pub mod document;
+pub mod gates;
 pub mod grants;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,10 +20,10 @@ use sha2::{Digest, Sha256};
 
 use crate::desired::{DesiredState, Placement, PlacementKey, PolicyScope};
 use crate::policy::{self, Caller, Decision, PolicyDocument};
-use crate::state::{LiveState, LiveVersion, ProjectKey, VersionStatus};
+use crate::state::{LiveState, LiveVersion, ProjectKey, Timestamp, VersionStatus};
 
 pub use document::{
-    AccountIssue, AccountRef, Action, CopySettings, DestinationSide, Drift, Fingerprint,
+    AccountIssue, AccountRef, Action, ChainEdge, CopySettings, DestinationSide, Drift, Fingerprint,
     LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyCapacity,
     PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side, SourceGrants, SourceSide,
     Summary,
@@ -41,13 +44,26 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Computes the plan of `desired` against `live`, for a run of `scope`.
+/// Computes the plan of `desired` against `live`, for a run of `scope`, now (the system clock:
+/// it only matters to `soak`; [`compute_at`] takes it as input).
 pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> PlanDocument {
+    compute_at(desired, live, scope, Timestamp::now())
+}
+
+/// Computes the plan of `desired` against `live`, for a run of `scope`, at `now` (soak times
+/// are measured against it). Pure.
+pub fn compute_at(
+    desired: &DesiredState,
+    live: &LiveState,
+    scope: &RunScope,
+    now: Timestamp,
+) -> PlanDocument {
     let mut entries: Vec<PlanEntry> = desired
         .placements
         .iter()
         .map(|p| plan_placement(desired, live, p))
         .collect();
+    gates::hold(desired, live, now, &mut entries);
     let keep_existing = scope.partial || desired.partial;
     let scopes: BTreeMap<PlacementKey, PolicyScope> = desired
         .placements
@@ -66,6 +82,7 @@ pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> Pl
             Action::Conflict => summary.conflict += 1,
             Action::Blocked => summary.blocked += 1,
             Action::Unknown => summary.unknown += 1,
+            Action::Held => summary.held += 1,
         }
         if !entry.drift.is_empty() {
             summary.drift += 1;
@@ -83,6 +100,7 @@ pub fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> Pl
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         manifests_digest: manifests_digest(desired),
         scope,
+        chains: gates::chain_edges(desired),
         summary,
         fingerprints: desired
             .placements

@@ -26,6 +26,7 @@ pub fn outcome_label(outcome: Outcome) -> &'static str {
         Outcome::Conflict => "conflict",
         Outcome::Unknown => "unknown",
         Outcome::Skipped => "skipped",
+        Outcome::Held => "held",
     }
 }
 
@@ -250,6 +251,9 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
     );
     if s.skipped > 0 {
         let _ = writeln!(out, "  {:<26}{:>6}", "skipped", s.skipped);
+    }
+    if s.held > 0 {
+        let _ = writeln!(out, "  {:<26}{:>6}", "held (gates, chains)", s.held);
     }
     let _ = writeln!(out, "  {:<26}{:>6}", "policies written", s.policies_written);
     if s.policies_failed > 0 {

@@ -14,7 +14,9 @@ use std::fmt::Write;
 
 use crate::plan::{Action, PlanDocument, PlanEntry};
 
-use super::plan::{cell, entry_reason, groups, scope_line, source_text, summary_line};
+use super::plan::{
+    cell, entry_reason, groups, held_markdown, scope_line, source_text, summary_line,
+};
 
 /// `plan --format markdown`'s default budget: under GitHub's 65,536-character comment limit,
 /// with room for the marker and footer a CI step adds.
@@ -74,7 +76,8 @@ pub fn markdown_within(plan: &PlanDocument, max_bytes: usize) -> Budgeted {
         Level::PerPromotion,
     ] {
         let body = match level {
-            Level::UnchangedCollapsed => unchanged_collapsed(plan),
+            // Held placements have a section of their own, kept whole here.
+            Level::UnchangedCollapsed => unchanged_collapsed(plan) + &held_markdown(plan),
             Level::PerAccount => {
                 counts_table(plan, "destination account", |e| {
                     e.target.account.name.clone()

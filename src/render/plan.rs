@@ -161,6 +161,49 @@ pub fn reason_text(
         Reason::ProjectUnreadable { side, error } => {
             format!("cannot read {}: {error}", side_project(*side))
         }
+        Reason::GateF1Below {
+            f1_score,
+            min_f1_score,
+        } => format!(
+            "gate: F1 {f1_score} < {min_f1_score} (source version `{}`)",
+            source.version
+        ),
+        Reason::GateNoF1Score { min_f1_score } => format!(
+            "gate: no F1 score: version not trained or not evaluated (minF1Score {min_f1_score})"
+        ),
+        Reason::GateTagMissing { key, required } => format!(
+            "gate: tag {key} is missing on source version `{}` (required: {key}={required})",
+            source.version
+        ),
+        Reason::GateTagDifferent {
+            key,
+            required,
+            actual,
+        } => format!(
+            "gate: tag {key} is {actual} on source version `{}`, the gate requires {required}",
+            source.version
+        ),
+        Reason::GateTagsUnreadable { error } => format!(
+            "gate: the tags of source version `{}` could not be read: {error}",
+            source.version
+        ),
+        Reason::WaitingFor { after } => format!(
+            "waiting for `{}`: not yet COPYING_COMPLETED there from the same source",
+            after.destination
+        ),
+        Reason::AfterHeld { after } => {
+            format!("waiting for `{}`, which is itself held", after.destination)
+        }
+        Reason::Soaking {
+            after,
+            soak_seconds,
+            copied_at,
+            eligible_at,
+        } => format!(
+            "soaking: copied to `{}` at {copied_at}, soak {}; eligible after {eligible_at}",
+            after.destination,
+            humantime::format_duration(std::time::Duration::from_secs(*soak_seconds))
+        ),
         Reason::NotRead { what } => format!(
             "the {} was not read",
             match what {
@@ -339,6 +382,9 @@ pub fn summary_line(summary: &Summary) -> String {
     if summary.unknown > 0 {
         parts.push(format!("{} unknown", summary.unknown));
     }
+    if summary.held > 0 {
+        parts.push(format!("{} held", summary.held));
+    }
     if summary.policies > 0 {
         parts.push(format!("{} to write", plural(summary.policies, "policy")));
     }
@@ -356,10 +402,11 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Entries grouped by destination (account, project, region), in document order.
+/// Entries grouped by destination (account, project, region), in document order. Held entries
+/// have their own section ([`held_text`], [`held_markdown`]).
 pub(crate) fn groups(plan: &PlanDocument) -> Vec<(String, Vec<&PlanEntry>)> {
     let mut groups: Vec<(String, Vec<&PlanEntry>)> = Vec::new();
-    for entry in &plan.entries {
+    for entry in plan.entries.iter().filter(|e| e.action != Action::Held) {
         let title = format!(
             "{} ({}) · project {} · {}",
             entry.target.account.name,
@@ -390,6 +437,7 @@ fn colour_marker(action: Action) -> String {
         Action::InProgress => marker.yellow().bold().to_string(),
         Action::Conflict | Action::Blocked => marker.red().bold().to_string(),
         Action::Unknown => marker.magenta().bold().to_string(),
+        Action::Held => marker.cyan().bold().to_string(),
     }
 }
 
@@ -444,6 +492,7 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
     for line in capacity_lines(plan) {
         let _ = writeln!(out, "  {line}");
     }
+    out.push_str(&held_text(plan));
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "{} {line}\n", colour_marker(Action::Unknown));
     }
@@ -533,6 +582,7 @@ pub fn markdown(plan: &PlanDocument) -> String {
         ("⚠️ conflict", s.conflict),
         ("⛔ blocked", s.blocked),
         ("❓ unknown", s.unknown),
+        ("⏸️ held", s.held),
         ("📜 policies to write", s.policies),
         ("↔️ drift", s.drift),
     ] {
@@ -603,6 +653,7 @@ pub fn markdown(plan: &PlanDocument) -> String {
     for line in capacity_lines(plan) {
         let _ = writeln!(out, "- {line}");
     }
+    out.push_str(&held_markdown(plan));
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "❓ {line}\n");
     }
@@ -657,6 +708,144 @@ pub fn markdown(plan: &PlanDocument) -> String {
             );
         }
         out.push('\n');
+    }
+    out
+}
+
+fn held_entries(plan: &PlanDocument) -> Vec<&PlanEntry> {
+    plan.entries
+        .iter()
+        .filter(|e| e.action == Action::Held)
+        .collect()
+}
+
+/// `account/project/version`, where a held placement would go.
+fn destination_text(entry: &PlanEntry) -> String {
+    format!(
+        "{}/{}/{}",
+        entry.target.account.name, entry.target.project, entry.target.version_name
+    )
+}
+
+/// The text section of held placements (gates, `after` chains, soak), when there are any.
+pub fn held_text(plan: &PlanDocument) -> String {
+    let held = held_entries(plan);
+    let mut out = String::new();
+    if held.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        "Held (not copied yet: gates and promotion chains)".bold()
+    );
+    for entry in held {
+        let _ = writeln!(
+            out,
+            "  {} {}  ← {}",
+            colour_marker(Action::Held),
+            destination_text(entry).bold(),
+            source_text(entry)
+        );
+        let _ = writeln!(out, "      held: {}", entry_reason(entry));
+    }
+    out.push('\n');
+    out
+}
+
+/// The markdown section of held placements, with each promotion's chain as a Mermaid
+/// flowchart when it has `after` edges.
+pub fn held_markdown(plan: &PlanDocument) -> String {
+    let held = held_entries(plan);
+    let mut out = String::new();
+    if !held.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details open><summary><b>Held</b>: {} not copied yet (gates and promotion chains)</summary>\n",
+            held.len()
+        );
+        let _ = writeln!(out, "| destination | source | reason |\n|---|---|---|");
+        for entry in &held {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} |",
+                cell(&destination_text(entry)),
+                cell(&source_text(entry)),
+                cell(&entry_reason(entry))
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    out.push_str(&chains_mermaid(plan));
+    out
+}
+
+/// A Mermaid node id for a destination name (Mermaid ids allow letters, digits and `_`).
+fn mermaid_id(promotion: &str, destination: &str) -> String {
+    format!("{promotion}__{destination}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Each promotion's `after` edges as a Mermaid flowchart (GitHub renders it), with the number
+/// of held placements per destination; empty when no promotion has edges.
+pub fn chains_mermaid(plan: &PlanDocument) -> String {
+    let mut out = String::new();
+    let mut promotions: Vec<&str> = plan.chains.iter().map(|e| e.promotion.as_str()).collect();
+    promotions.dedup();
+    for promotion in promotions {
+        let edges: Vec<_> = plan
+            .chains
+            .iter()
+            .filter(|e| e.promotion == promotion)
+            .collect();
+        let mut nodes: Vec<&str> = edges
+            .iter()
+            .flat_map(|e| [e.after.as_str(), e.destination.as_str()])
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let _ = writeln!(out, "**Promotion chain `{promotion}`**\n");
+        let _ = writeln!(out, "```mermaid\nflowchart LR");
+        for node in &nodes {
+            let held = plan
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.key.promotion == promotion
+                        && e.key.destination == *node
+                        && e.action == Action::Held
+                })
+                .count();
+            let label = if held > 0 {
+                format!("{node} ({held} held)")
+            } else {
+                node.to_string()
+            };
+            let _ = writeln!(
+                out,
+                "  {}[\"{}\"]",
+                mermaid_id(promotion, node),
+                label.replace('"', "'")
+            );
+        }
+        for edge in edges {
+            let arrow = match edge.soak_seconds {
+                Some(s) => format!(
+                    " -- \"soak {}\" --> ",
+                    humantime::format_duration(std::time::Duration::from_secs(s))
+                ),
+                None => " --> ".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {}{arrow}{}",
+                mermaid_id(promotion, &edge.after),
+                mermaid_id(promotion, &edge.destination)
+            );
+        }
+        let _ = writeln!(out, "```\n");
     }
     out
 }

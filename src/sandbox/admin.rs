@@ -47,6 +47,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/faults", get(get_faults).put(put_faults))
         .route("/calls", get(calls).delete(clear_calls))
         .route("/expire-sessions", post(expire_route))
+        .route("/clock", get(get_clock).post(advance_clock_route))
         .layer(axum::middleware::from_fn(local_only))
 }
 
@@ -148,7 +149,7 @@ fn reply(status: StatusCode, body: serde_json::Value) -> Response {
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {
     let mut world = shared.world().clone();
-    world.settle_all(now_millis());
+    world.settle_all(shared.now_millis());
     reply(
         StatusCode::OK,
         serde_json::to_value(&world).unwrap_or_default(),
@@ -214,6 +215,40 @@ async fn calls(State(shared): State<Arc<Shared>>) -> Response {
 async fn clear_calls(State(shared): State<Arc<Shared>>) -> Response {
     shared.clear_counts();
     reply(StatusCode::OK, json!({"cleared": true}))
+}
+
+/// `GET /_sandbox/clock`: the Rekognition clock and its offset from the wall clock.
+async fn get_clock(State(shared): State<Arc<Shared>>) -> Response {
+    let now = shared.now_millis();
+    reply(
+        StatusCode::OK,
+        json!({"now_ms": now, "offset_ms": now.saturating_sub(now_millis())}),
+    )
+}
+
+/// `POST /_sandbox/clock {"advance_ms": N}`: moves the Rekognition clock forward (never back).
+async fn advance_clock_route(
+    State(shared): State<Arc<Shared>>,
+    body: axum::body::Bytes,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Advance {
+        advance_ms: u64,
+    }
+    match serde_json::from_slice::<Advance>(&body) {
+        Ok(advance) => {
+            let offset = shared.advance_clock(advance.advance_ms);
+            reply(
+                StatusCode::OK,
+                json!({"now_ms": shared.now_millis(), "offset_ms": offset}),
+            )
+        }
+        Err(e) => reply(
+            StatusCode::BAD_REQUEST,
+            json!({"error": format!("expected {{\"advance_ms\": N}} (a non-negative integer): {e}")}),
+        ),
+    }
 }
 
 pub(crate) fn expire_sessions(shared: &Shared) {

@@ -129,9 +129,30 @@ pub(crate) struct Shared {
     internal_errors: AtomicU64,
     /// Key of the NextToken checksums, so a forged token is refused.
     token_secret: [u8; 32],
+    /// How far the Rekognition clock is ahead of the wall clock (`POST /_sandbox/clock`), so
+    /// tests of soak times move time instead of sleeping. STS expiry and SigV4 skew stay on the
+    /// wall clock: the SDK signs and caches credentials by its own clock.
+    clock_offset_ms: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
+    /// The Rekognition clock: wall-clock epoch milliseconds plus the offset moved forward so far.
+    /// Every timestamp the Rekognition emulation produces (CreationTimestamp, when copies and
+    /// training complete) reads it.
+    pub(crate) fn now_millis(&self) -> u64 {
+        state::now_millis()
+            + self
+                .clock_offset_ms
+                .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Moves the Rekognition clock forward by `millis`; returns the new offset.
+    pub(crate) fn advance_clock(&self, millis: u64) -> u64 {
+        self.clock_offset_ms
+            .fetch_add(millis, std::sync::atomic::Ordering::SeqCst)
+            + millis
+    }
+
     fn world(&self) -> MutexGuard<'_, World> {
         // A handler never panics while holding the lock on a request path; if something else did,
         // the data is still consistent (every mutation is completed before unlocking).
@@ -513,6 +534,7 @@ impl Sandbox {
             throttled: AtomicU64::new(0),
             internal_errors: AtomicU64::new(0),
             token_secret: rand::rng().random(),
+            clock_offset_ms: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -654,7 +676,7 @@ impl SandboxHandle {
     /// A snapshot of the state, with due status changes applied.
     pub fn state(&self) -> World {
         let mut w = self.shared.world().clone();
-        w.settle_all(state::now_millis());
+        w.settle_all(self.shared.now_millis());
         w
     }
 
@@ -666,6 +688,19 @@ impl SandboxHandle {
     /// Back to the seed (sessions and counters cleared too).
     pub fn reset(&self) -> Result<(), SandboxError> {
         admin::reset(&self.shared)
+    }
+
+    /// Moves the sandbox's Rekognition clock forward by `by` (whole milliseconds): copies'
+    /// CreationTimestamp and completion times follow it, so a soak can pass without sleeping.
+    pub fn advance_clock(&self, by: std::time::Duration) {
+        self.shared
+            .advance_clock(u64::try_from(by.as_millis()).unwrap_or(u64::MAX));
+    }
+
+    /// The sandbox's Rekognition clock now, in epoch milliseconds (the wall clock plus every
+    /// advance): what a test passes as the plan's "now".
+    pub fn clock_millis(&self) -> u64 {
+        self.shared.now_millis()
     }
 
     /// Makes every issued session expire now (to test ExpiredTokenException).

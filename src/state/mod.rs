@@ -7,6 +7,7 @@
 //! here (`LiveVersion::from_description`, ...); only `read` touches the network, through `aws`.
 
 pub mod read;
+pub mod timestamp;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use crate::aws::AwsError;
 use crate::aws::session::SessionError;
 use crate::desired::OutputConfig;
 
+pub use timestamp::Timestamp;
 pub use values::{ProjectFeature, VersionStatus};
 
 /// A project, by account, region and name.
@@ -83,6 +85,9 @@ pub struct LiveVersion {
     pub output_config: Option<OutputConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub f1_score: Option<f32>,
+    /// When the version was created (for a copy: when the copy started); `soak` counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<Timestamp>,
 }
 
 impl LiveVersion {
@@ -102,6 +107,9 @@ impl LiveVersion {
                 })
             }),
             f1_score: description.evaluation_result().and_then(|e| e.f1_score()),
+            creation_timestamp: description
+                .creation_timestamp()
+                .and_then(|t| Timestamp::from_epoch(t.secs(), t.subsec_nanos())),
         })
     }
 
@@ -172,6 +180,13 @@ pub struct LiveState {
     pub policies: BTreeMap<ProjectKey, Vec<LivePolicy>>,
     /// Reads that failed for another reason than access (by project), with the error.
     pub read_errors: BTreeMap<ProjectKey, AwsError>,
+    /// Tags of source versions (by version ARN), read only for versions some placement gates
+    /// with `requireTags`; a failed read is in `tag_errors`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub version_tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// Tag reads that failed, by version ARN.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tag_errors: BTreeMap<String, AwsError>,
 }
 
 impl LiveState {
@@ -191,6 +206,8 @@ impl LiveState {
         }
         self.policies.extend(other.policies);
         self.read_errors.extend(other.read_errors);
+        self.version_tags.extend(other.version_tags);
+        self.tag_errors.extend(other.tag_errors);
     }
 
     /// The project at `key`: `None` if not read, `Some(None)` if read and absent.

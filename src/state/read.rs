@@ -3,7 +3,10 @@
 //! What the placements need is gathered first and de-duplicated across manifests: per account
 //! and region the project names (one DescribeProjects per 10 names), per project the version
 //! names (one DescribeProjectVersions per 10 names, pages followed), and the policies of source
-//! projects that cross-account copies come from (ListProjectPolicies). Each account is read by
+//! projects that cross-account copies come from (ListProjectPolicies), the tags of source
+//! versions that `requireTags` gates check (ListTagsForResource, one call per such version, after
+//! the versions are read), and the destination each placement comes `after`, even when a
+//! `--target` left that placement out. Each account is read by
 //! its own chain: projects first (their ARNs are needed for the rest), then versions and
 //! policies; the chains run concurrently under the run's limits. A failing account or project
 //! is recorded with its typed error, never fatal: the plan marks what it touches as unknown and
@@ -15,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::aws::describe_project_versions::{Versions, describe_project_versions};
 use crate::aws::describe_projects::describe_projects;
 use crate::aws::list_project_policies::list_project_policies;
+use crate::aws::list_tags_for_resource::list_tags_for_resource;
 use crate::aws::{AccountSession, AwsContext, CallSite};
 use crate::desired::DesiredState;
 
@@ -29,12 +33,21 @@ pub struct Needs {
     pub versions: BTreeMap<ProjectKey, BTreeSet<String>>,
     /// Source projects whose policies cross-account copies depend on.
     pub policies: BTreeSet<ProjectKey>,
+    /// Source versions (project, version name) whose tags `requireTags` gates check.
+    pub tags: BTreeSet<(ProjectKey, String)>,
 }
 
 impl Needs {
     pub fn of(desired: &DesiredState) -> Self {
         let mut needs = Needs::default();
         for p in &desired.placements {
+            // The destination a placement comes `after` is read too, even when `--target` left
+            // its own placement out: whether the version is there decides this one.
+            let after = p
+                .lifecycle
+                .after
+                .as_ref()
+                .map(|a| (&a.account, &a.project, &a.key.version_name));
             for (account, project, version) in [
                 (&p.source_account, &p.source_project, &p.source_version),
                 (
@@ -42,7 +55,10 @@ impl Needs {
                     &p.destination_project,
                     &p.version_name,
                 ),
-            ] {
+            ]
+            .into_iter()
+            .chain(after)
+            {
                 needs
                     .projects
                     .entry((account.clone(), p.region.clone()))
@@ -56,6 +72,11 @@ impl Needs {
             }
             if p.is_cross_account() {
                 needs.policies.insert(ProjectKey::of(&p.source_project));
+            }
+            if !p.lifecycle.gates.require_tags.is_empty() {
+                needs
+                    .tags
+                    .insert((ProjectKey::of(&p.source_project), p.source_version.clone()));
             }
         }
         needs
@@ -182,6 +203,29 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             }
             Err(e) => {
                 live.read_errors.insert(key, e);
+            }
+        }
+    }
+    // Tags need the version ARNs just read: only of versions `requireTags` gates check.
+    let tag_reads = needs
+        .tags
+        .iter()
+        .filter(|(key, _)| key.account_id == account.account_id)
+        .filter_map(|(key, name)| {
+            let arn = live.version(key, name)??.arn.clone();
+            Some(async move {
+                let client = session.rekognition(&key.region);
+                let result = list_tags_for_resource(ctx, &client, site, &arn).await;
+                (arn, result)
+            })
+        });
+    for (arn, result) in futures::future::join_all(tag_reads).await {
+        match result {
+            Ok(tags) => {
+                live.version_tags.insert(arn, tags);
+            }
+            Err(e) => {
+                live.tag_errors.insert(arn, e);
             }
         }
     }

@@ -25,7 +25,8 @@ fn accounts_yaml() -> String {
     std::fs::read_to_string(crate::support::root().join("manifests/accounts.yaml")).unwrap()
 }
 
-fn options() -> ApplyOptions {
+/// Apply options for tests: a minute's timeout, quick polling.
+pub(crate) fn options() -> ApplyOptions {
     ApplyOptions {
         max_in_flight: None,
         timeout: Some(Duration::from_secs(60)),

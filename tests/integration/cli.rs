@@ -179,10 +179,17 @@ fn the_demo_runs_the_whole_loop_and_converges() {
         stdout.contains("Plan: 0 to copy, 3 unchanged, 0 in progress, 0 conflicts, 0 blocked."),
         "{stdout}"
     );
+    // The pull request's promotion: v1 to staging; prod waits for staging (a chain); v2 is
+    // held everywhere by its F1 gate.
     assert!(
-        stdout.contains("**Plan: 2 to copy, 3 unchanged"),
+        stdout.contains(
+            "**Plan: 1 to copy, 3 unchanged, 0 in progress, 0 conflicts, 0 blocked, 3 held"
+        ),
         "{stdout}"
     );
+    assert!(stdout.contains("gate: F1 0.81 < 0.85"), "{stdout}");
+    assert!(stdout.contains("waiting for `staging`"), "{stdout}");
+    assert!(stdout.contains("```mermaid"), "{stdout}");
     assert!(
         !stdout.contains("sandboxCiSecretKey"),
         "the demo never prints a secret"

@@ -123,6 +123,14 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     ));
     assert!(gh["on"]["pull_request"].is_mapping());
     assert_eq!(gh["on"]["push"]["branches"][0], "main");
+    // Soak times end between pushes: a scheduled apply promotes what became eligible.
+    assert!(gh["on"]["schedule"][0]["cron"].is_string());
+    assert!(
+        gh["jobs"]["apply"]["if"]
+            .as_str()
+            .unwrap()
+            .contains("github.event_name == 'schedule'")
+    );
     for job in ["plan", "apply"] {
         assert_eq!(gh["jobs"][job]["permissions"]["id-token"], "write", "{job}");
         let steps = gh["jobs"][job]["steps"].as_sequence().unwrap();
@@ -197,6 +205,12 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     assert_eq!(
         gl["apply"]["variables"]["AWS_ROLE_ARN"],
         "$REKO_PROMOTE_CI_ROLE_ARN"
+    );
+    let schedule_rule = gl["apply"]["rules"][1]["if"].as_str().unwrap();
+    assert!(
+        schedule_rule.contains("$CI_PIPELINE_SOURCE == \"schedule\"")
+            && schedule_rule.contains("$CI_COMMIT_REF_PROTECTED == \"true\""),
+        "{schedule_rule}"
     );
     let apply_rule = gl["apply"]["rules"][0]["if"].as_str().unwrap();
     assert!(apply_rule.contains("$CI_DEFAULT_BRANCH"), "{apply_rule}");

@@ -9,6 +9,7 @@ mod constraints_oracle;
 mod fuzz;
 mod gitops;
 mod hardening;
+mod lifecycle;
 mod managed_policies;
 mod manifests;
 mod plan_live;

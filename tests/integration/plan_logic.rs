@@ -57,6 +57,7 @@ fn version(
         kms_key_id: None,
         output_config: None,
         f1_score: Some(0.9),
+        creation_timestamp: None,
     }
 }
 

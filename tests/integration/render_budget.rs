@@ -99,6 +99,7 @@ pub(crate) fn plan_of(entries: Vec<PlanEntry>) -> PlanDocument {
         grants: Vec::new(),
         fingerprints: Vec::new(),
         account_problems: Vec::new(),
+        chains: Vec::new(),
     }
 }
 

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use super::state::{Feature, Project, Version, VersionStatus, World, millis_to_secs, now_millis};
+use super::state::{Feature, Project, Version, VersionStatus, World, millis_to_secs};
 use super::{Caller, Refusal, Shared, faults::FaultEngine};
 use crate::constraints::{self, ProjectArn, ProjectVersionArn};
 use serde::Serialize;
@@ -133,7 +133,7 @@ pub(crate) async fn handle(
             world: &mut world,
             caller: &caller,
             op,
-            now: now_millis(),
+            now: shared.now_millis(),
             faults: &shared.faults,
             token_secret: &shared.token_secret,
             dirty: false,
