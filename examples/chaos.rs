@@ -36,6 +36,15 @@ const CI_SECRET: &str = "chaosCiSecretKey0000000000000000000000001";
 const SOURCE_ID: &str = "100000000000";
 const PROJECT: &str = "model";
 const HAND_POLICY: &str = "hand-written";
+/// The operations apply calls, which the `--tps` quota applies to.
+const REKOGNITION_OPERATIONS: [&str; 6] = [
+    "DescribeProjects",
+    "DescribeProjectVersions",
+    "ListProjectPolicies",
+    "PutProjectPolicy",
+    "DeleteProjectPolicy",
+    "CopyProjectVersion",
+];
 
 #[derive(Parser, Debug)]
 #[command(about = "Apply under lost responses, 500s, throttling and SIGKILLs until it converges")]
@@ -446,7 +455,11 @@ async fn main() -> ExitCode {
     faults
         .internal_error_rate
         .insert("*".into(), args.internal_error_rate);
-    faults.tps.insert("*".into(), args.tps);
+    // The quota is Rekognition's (per account and operation); STS's are far higher in AWS, and
+    // every AssumeRole comes from the one CI account.
+    for operation in REKOGNITION_OPERATIONS {
+        faults.tps.insert(operation.to_string(), args.tps);
+    }
     sb.set_faults(faults).expect("valid faults");
 
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -466,6 +479,8 @@ async fn main() -> ExitCode {
         args.kill_max_ms
     );
 
+    // The client-side limit a user sets to the account's quota (reko-promote's own default is 8).
+    let rate_limit = (args.tps.ceil() as u32).max(1).to_string();
     let mut runs = 0;
     let mut kills = 0;
     let mut converged_after = None;
@@ -478,7 +493,13 @@ async fn main() -> ExitCode {
             &binary,
             &sb,
             dir.path(),
-            &["apply", "--auto-approve", manifests.as_str()],
+            &[
+                "apply",
+                "--auto-approve",
+                "--rate-limit",
+                rate_limit.as_str(),
+                manifests.as_str(),
+            ],
             Some(kill_after),
         )
         .await;
@@ -495,7 +516,14 @@ async fn main() -> ExitCode {
             &binary,
             &sb,
             dir.path(),
-            &["plan", "--format", "json", manifests.as_str()],
+            &[
+                "plan",
+                "--format",
+                "json",
+                "--rate-limit",
+                rate_limit.as_str(),
+                manifests.as_str(),
+            ],
             None,
         )
         .await;
