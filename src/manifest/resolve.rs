@@ -292,6 +292,9 @@ fn check_policy_scopes(
     }
 }
 
+/// Placement indexes by key, hashed with foldhash (the keys are the manifests' own names).
+type FastMap<K> = HashMap<K, usize, foldhash::fast::RandomState>;
+
 /// Builds the desired state from the checked documents; `usable` says which promotions passed
 /// their own checks. Cross-placement problems are reported as findings.
 pub fn resolve(
@@ -310,13 +313,10 @@ pub fn resolve(
     // source twice must agree on every setting.
     // Keys borrow from `located` (no clones), hashed with foldhash rather than SipHash: this loop
     // runs once per placement, 10,000 and more, and hashing was most of its cost.
-    let mut by_destination: HashMap<(&str, &str, &str, &str), usize, foldhash::fast::RandomState> =
+    let mut by_destination: FastMap<(&str, &str, &str, &str)> =
         HashMap::with_capacity_and_hasher(located.len(), Default::default());
-    let mut by_source_and_project: HashMap<
-        (&str, &str, &str, &str, &str, &str),
-        usize,
-        foldhash::fast::RandomState,
-    > = HashMap::with_capacity_and_hasher(located.len(), Default::default());
+    let mut by_source_and_project: FastMap<(&str, &str, &str, &str, &str, &str)> =
+        HashMap::with_capacity_and_hasher(located.len(), Default::default());
     let mut keep = vec![true; located.len()];
     for i in 0..located.len() {
         let p = &located[i].placement;
