@@ -18,7 +18,8 @@
 //! `REKO_BENCH_AWSCLI_DESTINATIONS` how many of M's destinations the AWS CLI baseline plans
 //! (default 5, then extrapolated; 0 = all), `REKO_BENCH_OUT` the report file (default
 //! BENCHMARKS.md for a full run, none when filtered; `-` for none), `REKO_BENCH_FLAGS` the
-//! reko-promote flags (default `--rate-limit 10`), `REKO_PROMOTE_AWS_CLI` an `aws` to use.
+//! reko-promote flags (default `--rate-limit 10`), `REKO_PROMOTE_AWS_CLI` an `aws` to use,
+//! `REKO_BENCH_BIN` another reko-promote build to measure instead of this one.
 
 // mimalloc for the sandbox and the naive baseline's SDK calls served and made in this process
 // (see benches/sandbox_throughput.rs); the measured reko-promote runs are separate processes.

@@ -174,9 +174,12 @@ pub fn run_child(measured: Measured) -> ChildRun {
 }
 
 /// `reko-promote ARGS` against the sandbox at `endpoint`, with the CI account's credentials and
-/// nothing from the environment (no profile, no config file).
+/// nothing from the environment (no profile, no config file). `REKO_BENCH_BIN` names another
+/// build of the binary to measure (e.g. the previous commit's, for a before/after comparison).
 pub fn reko_promote(endpoint: &str, args: &[&str]) -> Measured {
-    let mut m = measured(env!("CARGO_BIN_EXE_reko-promote"));
+    let program = std::env::var_os("REKO_BENCH_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_reko-promote").into());
+    let mut m = measured(program);
     m.cmd
         .args(args)
         .env_clear()

@@ -33,7 +33,7 @@ pub use limits::{CallCounts, Limits};
 pub use session::{AccountSession, Sessions};
 
 /// How to reach AWS: the flags `plan` and `apply` share.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsOptions {
     /// A named profile of the shared config files (`--profile`, or AWS_PROFILE).
     pub profile: Option<String>,
@@ -43,8 +43,10 @@ pub struct AwsOptions {
     /// Send every request here instead of AWS (`--endpoint-url`, or AWS_ENDPOINT_URL): the
     /// sandbox, or a VPC endpoint.
     pub endpoint_url: Option<String>,
-    /// Concurrent requests at most (`--parallelism`).
+    /// Requests in flight at most, all accounts together (`--parallelism`).
     pub parallelism: usize,
+    /// Requests in flight at most in each account (`--max-in-flight-per-account`).
+    pub max_in_flight_per_account: usize,
     /// Requests per second per account and operation (`--rate-limit`).
     pub rate_limit: u32,
     /// Attempts per request, retries on throttling and transient errors included.
@@ -57,10 +59,31 @@ pub struct AwsOptions {
 /// Labels management APIs' default quotas (see Service Quotas in each account), so that a large
 /// organisation never causes a throttling storm.
 pub const DEFAULT_RATE_LIMIT: u32 = 8;
-/// The default bound on concurrent requests.
-pub const DEFAULT_PARALLELISM: usize = 16;
+/// The default bound on requests in flight in all accounts together: AWS's quotas are per
+/// account, so this is only a cap on the process's own connections, set high enough that it is
+/// never what a run waits on (a user may lower it).
+pub const DEFAULT_PARALLELISM: usize = 256;
+/// The default bound on requests in flight in one account: with [`DEFAULT_RATE_LIMIT`] per
+/// operation, enough to keep each account's reads going without bursts AWS would throttle.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT: usize = 8;
 /// The default attempts per request.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+impl Default for AwsOptions {
+    /// The ambient configuration with the default limits.
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            parallelism: DEFAULT_PARALLELISM,
+            max_in_flight_per_account: DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            read_only: false,
+        }
+    }
+}
 
 /// Everything needed to call AWS for one run.
 #[derive(Clone)]
@@ -86,8 +109,18 @@ impl AwsContext {
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(region) = &options.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
+        loader = match &options.region {
+            Some(region) => loader.region(aws_config::Region::new(region.clone())),
+            None => loader.region(ambient_region(options.profile.as_deref())),
+        };
+        // aws-config's default chain tries the environment first anyway; naming that provider
+        // when its variables are set skips building the rest of the chain (profile files, web
+        // identity, container and instance-metadata providers) and can never fall through to
+        // an instance-metadata (IMDS) probe.
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            loader = loader.credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            );
         }
         if let Some(endpoint) = &options.endpoint_url {
             loader = loader.endpoint_url(endpoint);
@@ -122,13 +155,28 @@ impl AwsContext {
         AwsContext {
             base,
             limits: Arc::new(Limits::new(
-                options.parallelism.max(1),
-                options.rate_limit.max(1),
+                options.parallelism,
+                options.max_in_flight_per_account,
+                options.rate_limit,
             )),
             run_id,
             read_only: options.read_only,
         }
     }
+}
+
+/// The region when `--region` is not given: the environment (AWS_REGION, AWS_DEFAULT_REGION),
+/// then the profile. Never the instance metadata service: its probe can take seconds off an
+/// instance, and promotions name their own regions (STS falls back to a promotion's region).
+fn ambient_region(profile: Option<&str>) -> aws_config::meta::region::RegionProviderChain {
+    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        from_profile = from_profile.profile_name(profile);
+    }
+    aws_config::meta::region::RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(from_profile.build())
 }
 
 /// One HTTPS client for every SDK client of the run (each account's Rekognition and STS clients,

@@ -306,9 +306,13 @@ pub struct AwsArgs {
     /// [env: AWS_ENDPOINT_URL].
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// Concurrent AWS requests at most.
+    /// AWS requests in flight at most, all accounts together (a cap; the per-account bound
+    /// and rate limit are what follow AWS's quotas).
     #[arg(long, default_value_t = crate::aws::DEFAULT_PARALLELISM, env = "REKO_PROMOTE_PARALLELISM")]
     pub parallelism: usize,
+    /// AWS requests in flight at most in each account.
+    #[arg(long, default_value_t = crate::aws::DEFAULT_MAX_IN_FLIGHT_PER_ACCOUNT, env = "REKO_PROMOTE_MAX_IN_FLIGHT_PER_ACCOUNT")]
+    pub max_in_flight_per_account: usize,
     /// Requests per second per account and operation (client-side rate limit).
     #[arg(long, default_value_t = crate::aws::DEFAULT_RATE_LIMIT, env = "REKO_PROMOTE_RATE_LIMIT")]
     pub rate_limit: u32,
@@ -324,6 +328,7 @@ impl AwsArgs {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             parallelism: self.parallelism,
+            max_in_flight_per_account: self.max_in_flight_per_account,
             rate_limit: self.rate_limit,
             max_attempts: self.max_attempts,
             read_only: false,
