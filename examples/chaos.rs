@@ -14,6 +14,9 @@
 //! What it does not do: decide anything the product decides. It knows what must be true by
 //! construction (everything is declared, every copy is allowed by `managePolicy`).
 
+#[path = "../tests/integration/oracle.rs"]
+mod oracle;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -276,31 +279,6 @@ async fn client(sb: &SandboxHandle, key: &str, secret: &str) -> aws_sdk_rekognit
     aws_sdk_rekognition::Client::new(&config)
 }
 
-/// `*`/`?` matching within a resource ARN (the managed policies' resources are exact or end in `*`).
-fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), text.as_bytes())
-}
-
-fn strings(v: &serde_json::Value) -> Vec<String> {
-    match v {
-        serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(Into::into))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 #[derive(Default)]
 struct Verdict {
     placements: usize,
@@ -393,7 +371,7 @@ async fn check(args: &Args, sb: &SandboxHandle) -> Verdict {
         .send()
         .await
         .expect("list project policies");
-    let mut granted: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut managed = Vec::new();
     let mut hand_seen = false;
     for policy in policies.project_policies() {
         let document = policy.policy_document().unwrap_or_default();
@@ -402,28 +380,15 @@ async fn check(args: &Args, sb: &SandboxHandle) -> Verdict {
             if document != seeded_hand {
                 verdict.lost_statements += 1;
             }
-            continue;
-        }
-        let doc: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
-        let statements = match &doc["Statement"] {
-            serde_json::Value::Array(a) => a.clone(),
-            other => vec![other.clone()],
-        };
-        for st in statements.iter().filter(|s| s["Effect"] == "Allow") {
-            for principal in strings(&st["Principal"]["AWS"]) {
-                let account = principal
-                    .strip_prefix("arn:aws:iam::")
-                    .and_then(|r| r.strip_suffix(":root"))
-                    .unwrap_or(&principal)
-                    .to_string();
-                for resource in strings(&st["Resource"]) {
-                    for arn in source_arns.values().filter(|arn| glob(&resource, arn)) {
-                        granted.insert((account.clone(), arn.clone()));
-                    }
-                }
-            }
+        } else {
+            managed.push(document);
         }
     }
+    let arns: Vec<String> = source_arns.values().cloned().collect();
+    let granted = oracle::granted_pairs(&managed, &arns).unwrap_or_else(|e| {
+        eprintln!("chaos: {e}");
+        BTreeSet::new()
+    });
     if !hand_seen {
         verdict.lost_statements += 1;
     }

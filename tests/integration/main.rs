@@ -12,6 +12,7 @@ mod hardening;
 mod lifecycle;
 mod managed_policies;
 mod manifests;
+mod oracle;
 mod plan_live;
 mod plan_logic;
 mod policy_agreement;

@@ -878,74 +878,20 @@ async fn source_policies(sb: &SandboxHandle) -> BTreeMap<String, (String, String
     out
 }
 
-/// `*`/`?` wildcard matching, as IAM matches resources (written here, not taken from the product).
-fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[u8], t: &[u8]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some(b'?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    go(pattern.as_bytes(), text.as_bytes())
-}
-
-fn one_or_many(v: &serde_json::Value) -> Vec<String> {
-    match v {
-        serde_json::Value::String(s) => vec![s.clone()],
-        serde_json::Value::Array(a) => a
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The (account id, source version index) pairs a set of policy documents allows (Allow
-/// statements only; managed policies hold nothing else).
+/// The (account id, source version index) pairs the managed policies allow.
 fn granted_pairs(
     documents: &[&str],
     source_arns: &[String],
 ) -> Result<BTreeSet<(String, usize)>, String> {
-    let mut pairs = BTreeSet::new();
-    for text in documents {
-        let doc: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("managed policy is not JSON: {e}"))?;
-        let statements = match &doc["Statement"] {
-            serde_json::Value::Array(a) => a.clone(),
-            other => vec![other.clone()],
-        };
-        for st in statements {
-            if st["Effect"] != "Allow" {
-                return Err(format!(
-                    "a managed policy holds a non-Allow statement: {st}"
-                ));
-            }
-            let principals = match &st["Principal"] {
-                serde_json::Value::String(s) if s == "*" => {
-                    return Err("a managed policy grants the `*` principal".into());
-                }
-                p => one_or_many(&p["AWS"]),
-            };
-            for principal in principals {
-                let account = principal
-                    .strip_prefix("arn:aws:iam::")
-                    .and_then(|r| r.strip_suffix(":root"))
-                    .unwrap_or(&principal)
-                    .to_string();
-                for resource in one_or_many(&st["Resource"]) {
-                    for (v, arn) in source_arns.iter().enumerate() {
-                        if glob(&resource, arn) {
-                            pairs.insert((account.clone(), v));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(pairs)
+    let index: BTreeMap<&String, usize> = source_arns
+        .iter()
+        .enumerate()
+        .map(|(i, arn)| (arn, i))
+        .collect();
+    Ok(crate::oracle::granted_pairs(documents, source_arns)?
+        .into_iter()
+        .map(|(account, arn)| (account, index[&arn]))
+        .collect())
 }
 
 async fn run_case(s: Scenario) -> Result<(), TestCaseError> {
