@@ -14,6 +14,7 @@ pub mod cli;
 pub mod constraints;
 pub mod demo;
 pub mod desired;
+pub mod duration;
 pub mod iam;
 pub mod import;
 pub mod manifest;

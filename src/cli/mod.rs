@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod apply;
 mod completions;
-pub mod duration;
 mod iam;
 mod import;
 mod plan;
@@ -134,7 +133,7 @@ pub enum Command {
         #[arg(long, overrides_with = "wait")]
         no_wait: bool,
         /// Stop waiting after this long, e.g. `30m`, at most 7 days (copies go on in AWS; exit 1).
-        #[arg(long, value_name = "DURATION", value_parser = duration::at_most(duration::MAX_TIMEOUT))]
+        #[arg(long, value_name = "DURATION", value_parser = crate::duration::at_most(crate::duration::MAX_TIMEOUT))]
         timeout: Option<std::time::Duration>,
         /// Start no new copy after the first failure.
         #[arg(long)]
@@ -155,7 +154,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  cargo run --release -- demo")]
     Demo {
         /// How long the sandbox takes to copy a version, in milliseconds.
-        #[arg(long, default_value_t = 3000, value_name = "MS", value_parser = duration::millis_at_most(duration::MAX_COPY_DURATION))]
+        #[arg(long, default_value_t = 3000, value_name = "MS", value_parser = crate::duration::millis_at_most(crate::duration::MAX_COPY_DURATION))]
         copy_duration_ms: u64,
     },
     /// Run the local AWS sandbox (Rekognition Custom Labels + STS) in the foreground.

@@ -30,10 +30,10 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Latency added to every operation, in milliseconds.
-    #[arg(long, value_name = "MS", value_parser = crate::cli::duration::millis_at_most(crate::cli::duration::MAX_LATENCY))]
+    #[arg(long, value_name = "MS", value_parser = crate::duration::millis_at_most(crate::duration::MAX_LATENCY))]
     pub latency_ms: Option<u64>,
     /// Random extra latency of up to MS milliseconds.
-    #[arg(long, value_name = "MS", value_parser = crate::cli::duration::millis_at_most(crate::cli::duration::MAX_LATENCY))]
+    #[arg(long, value_name = "MS", value_parser = crate::duration::millis_at_most(crate::duration::MAX_LATENCY))]
     pub latency_jitter_ms: Option<u64>,
     /// Requests per second allowed per account and operation; beyond it: ThrottlingException.
     #[arg(long, value_name = "TPS")]
@@ -49,7 +49,7 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "MS")]
     pub slow_response_ms: Option<u64>,
     /// How long a CopyProjectVersion takes, in milliseconds (default 2000).
-    #[arg(long, value_name = "MS", value_parser = crate::cli::duration::millis_at_most(crate::cli::duration::MAX_COPY_DURATION))]
+    #[arg(long, value_name = "MS", value_parser = crate::duration::millis_at_most(crate::duration::MAX_COPY_DURATION))]
     pub copy_duration_ms: Option<u64>,
     /// Fraction (0..1) of copies that end COPYING_FAILED.
     #[arg(long, value_name = "RATE")]
