@@ -26,11 +26,12 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && install -m 0755 target/release/reko-promote /usr/local/bin/reko-promote
 
 FROM debian:${DEBIAN_RELEASE}-slim
-# The distribution's current ca-certificates: pinning its version would break the build at the
-# next Debian security update.
+# The distribution's current ca-certificates, curl and jq (the GitLab recipe's MR note step uses
+# them: jobs run their shell in this image): pinning versions would break the build at the next
+# Debian security update.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates curl jq \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --create-home --home-dir /home/reko reko
 COPY --from=builder /usr/local/bin/reko-promote /usr/local/bin/reko-promote

@@ -227,7 +227,19 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
             );
         }
     }
-    assert_runs_a_released_binary(&gl["default"], "gitlab default");
+    // Every job runs in the pinned release's image, never a build of the checkout.
+    let image = &gl["default"]["image"];
+    assert_eq!(
+        image["name"], "ghcr.io/reko-promote/reko-promote:$REKO_PROMOTE_VERSION",
+        "gitlab jobs run the released image"
+    );
+    assert_eq!(image["entrypoint"][0], "", "GitLab runs the job's shell");
+    let recipe = std::fs::read_to_string(root().join(GITLAB)).unwrap();
+    assert!(!recipe.contains("cargo "), "no job builds reko-promote");
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    for tool in ["curl", "jq"] {
+        assert!(dockerfile.contains(tool), "the image has {tool} for the MR note");
+    }
     assert_eq!(gl["apply"]["resource_group"], "reko-promote-apply");
     assert_eq!(gl["plan"]["allow_failure"]["exit_codes"][0], 2);
     assert!(
