@@ -238,7 +238,10 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     assert!(!recipe.contains("cargo "), "no job builds reko-promote");
     let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
     for tool in ["curl", "jq"] {
-        assert!(dockerfile.contains(tool), "the image has {tool} for the MR note");
+        assert!(
+            dockerfile.contains(tool),
+            "the image has {tool} for the MR note"
+        );
     }
     assert_eq!(gl["apply"]["resource_group"], "reko-promote-apply");
     assert_eq!(gl["plan"]["allow_failure"]["exit_codes"][0], 2);
