@@ -665,7 +665,10 @@ async fn apply(latency_ms: u64, extra: &'static str, managed: bool) -> ApplyRow 
     let mut args = vec!["apply", "--auto-approve", "--format", "json"];
     let flags = measure::tool_flags();
     args.extend(flags.iter().map(String::as_str));
-    args.extend(extra.split_whitespace());
+    // The managed row's `extra` is its label, not flags.
+    if !managed {
+        args.extend(extra.split_whitespace());
+    }
     let manifests = dir.path().to_str().expect("utf-8 path").to_string();
     args.push(&manifests);
     let run = run_blocking(measure::reko_promote(&sb.endpoint(), &args)).await;
