@@ -1066,18 +1066,22 @@ pub fn shrink_in_place(
     live: &[LivePolicy],
     keep: &BTreeSet<Pair>,
 ) -> Option<(Vec<ManagedPolicy>, Vec<WriteStep>)> {
-    let live_pairs: BTreeSet<Pair> = live.iter().flat_map(|p| pairs_of(&p.document)).collect();
-    if !keep.is_subset(&live_pairs) {
+    // Each live document is read once.
+    let read: Vec<(&LivePolicy, BTreeSet<Pair>)> = live
+        .iter()
+        .map(|p| (p, pairs_of(&p.document).into_iter().collect()))
+        .collect();
+    if !keep
+        .iter()
+        .all(|pair| read.iter().any(|(_, granted)| granted.contains(pair)))
+    {
         return None;
     }
     let mut policies = Vec::new();
     let mut rewrites = Vec::new();
     let mut deletes = Vec::new();
-    for policy in live {
-        let held: BTreeSet<Pair> = pairs_of(&policy.document)
-            .into_iter()
-            .filter(|pair| keep.contains(pair))
-            .collect();
+    for (policy, granted) in &read {
+        let held: BTreeSet<&Pair> = granted.intersection(keep).collect();
         if held.is_empty() {
             deletes.push(WriteStep::Delete {
                 name: policy.name.clone(),
@@ -1085,10 +1089,7 @@ pub fn shrink_in_place(
             });
             continue;
         }
-        let unchanged = pairs_of(&policy.document)
-            .into_iter()
-            .collect::<BTreeSet<_>>()
-            == held;
+        let unchanged = held.len() == granted.len();
         let document = if unchanged {
             policy.document.clone()
         } else {
