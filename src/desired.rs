@@ -18,6 +18,11 @@ pub struct DesiredState {
     pub accounts: Vec<Account>,
     /// Every placement, sorted by [`Placement::sort_key`].
     pub placements: Vec<Placement>,
+    /// Every destination declaring `running` or `prune` (issue 16), sorted by project, then
+    /// promotion and destination. Several destinations may name one project; manifest validation
+    /// makes their `running` agree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serving: Vec<Serving>,
     /// True when `--target`/`--exclude` left placements out: what is absent here may still be
     /// wanted, so nothing may be pruned on its account (managed policies only widen).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -226,6 +231,63 @@ impl Lifecycle {
     }
 }
 
+/// The inference units a version serves with (StartProjectVersion's MinInferenceUnits and
+/// MaxInferenceUnits).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceUnits {
+    pub min: u32,
+    /// Auto-scaling bound; `None`: no auto-scaling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+}
+
+impl InferenceUnits {
+    /// The units as AWS reports them on a running version: without auto-scaling, the maximum is
+    /// the minimum.
+    pub fn effective(self) -> (u32, u32) {
+        (self.min, self.max.unwrap_or(self.min))
+    }
+}
+
+impl std::fmt::Display for InferenceUnits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.max {
+            Some(max) if max != self.min => write!(f, "{}–{max} inference units", self.min),
+            _ if self.min == 1 => f.write_str("1 inference unit"),
+            _ => write!(f, "{} inference units", self.min),
+        }
+    }
+}
+
+/// `destinations.NAME.running`, resolved: the version (by its destination name) that serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Running {
+    pub version_name: String,
+    pub units: InferenceUnits,
+}
+
+/// The serving and prune declarations of one destination of one promotion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Serving {
+    /// The promotion and the destination's key in it (with `source_account`, what
+    /// `--target`/`--exclude` match, as for placements).
+    pub promotion: String,
+    pub destination: String,
+    pub source_account: String,
+    /// The account owning the destination project.
+    pub account: String,
+    pub project: ProjectRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<Running>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prune: bool,
+    /// Where the destination is declared (its line).
+    pub origin: Origin,
+}
+
 /// The stable identity of a placement: the promotion asking for it, the destination's key in
 /// that promotion, and the version's name there. Plan entries, grants, fingerprints, the stale
 /// check, apply and `policy` all find a placement by this key, never by its position in a list
@@ -399,15 +461,24 @@ impl Selection {
         ]
     }
 
+    fn matches(&self, names: [&str; 4]) -> bool {
+        (self.targets.is_empty() || self.targets.iter().any(|t| names.contains(&t.as_str())))
+            && !self.excludes.iter().any(|e| names.contains(&e.as_str()))
+    }
+
+    /// Whether a destination's `running`/`prune` declaration is selected: by the same names as
+    /// its placements.
+    pub fn includes_serving(&self, s: &Serving) -> bool {
+        self.matches([&s.promotion, &s.account, &s.destination, &s.source_account])
+    }
+
     /// Whether nothing is selected or excluded (the whole desired state).
     pub fn is_everything(&self) -> bool {
         self.targets.is_empty() && self.excludes.is_empty()
     }
 
     pub fn includes(&self, p: &Placement) -> bool {
-        let names = Self::names(p);
-        (self.targets.is_empty() || self.targets.iter().any(|t| names.contains(&t.as_str())))
-            && !self.excludes.iter().any(|e| names.contains(&e.as_str()))
+        self.matches(Self::names(p))
     }
 
     /// Every `--target`/`--exclude` name must name a promotion, destination or account of
@@ -446,6 +517,12 @@ impl Selection {
             accounts: desired.accounts.clone(),
             partial: desired.partial || !self.is_everything(),
             placements,
+            serving: desired
+                .serving
+                .iter()
+                .filter(|s| self.includes_serving(s))
+                .cloned()
+                .collect(),
         }
     }
 }

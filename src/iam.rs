@@ -716,6 +716,7 @@ mod tests {
                 ),
                 placement("ml", "prod", Some("1234abcd-12ab-34cd-56ef-1234567890ab")),
             ],
+            serving: Vec::new(),
             partial: false,
         };
         let report = compute(
@@ -809,6 +810,7 @@ mod tests {
             &DesiredState {
                 accounts: accounts(),
                 placements: vec![gated.clone()],
+                serving: Vec::new(),
                 partial: false,
             },
             "arn:aws:iam::444444444444:role/ci",
@@ -828,6 +830,7 @@ mod tests {
             &DesiredState {
                 accounts: accounts(),
                 placements: vec![gated],
+                serving: Vec::new(),
                 partial: false,
             },
             "arn:aws:iam::444444444444:role/ci",

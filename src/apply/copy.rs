@@ -81,8 +81,20 @@ pub fn request(entry: &PlanEntry) -> Result<CopyRequest, Box<ReportReason>> {
         s3_bucket: entry.settings.s3_bucket.clone(),
         s3_key_prefix: entry.settings.s3_key_prefix.clone(),
         kms_key_id: entry.settings.kms_key_id.clone(),
-        tags: entry.settings.tags.clone(),
+        tags: with_ownership_tag(entry),
     })
+}
+
+/// The copy's tags: the manifests' merged tags and reko-promote's ownership tag
+/// (`reko-promote:promotion` = the promotion's name), by which a later run knows it made the
+/// version (tag-on-create: CopyProjectVersion's `Tags`, authorized by rekognition:TagResource).
+pub fn with_ownership_tag(entry: &PlanEntry) -> std::collections::BTreeMap<String, String> {
+    let mut tags = entry.settings.tags.clone();
+    tags.insert(
+        crate::manifest::model::OWNERSHIP_TAG.to_string(),
+        entry.key.promotion.clone(),
+    );
+    tags
 }
 
 /// Why a copy was not started, and the outcome it makes.

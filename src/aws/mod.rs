@@ -9,6 +9,7 @@
 pub mod assume_role;
 pub mod copy_project_version;
 pub mod delete_project_policy;
+pub mod delete_project_version;
 pub mod describe_project_versions;
 pub mod describe_projects;
 pub mod get_caller_identity;
@@ -18,6 +19,8 @@ pub mod list_tags_for_resource;
 pub mod put_project_policy;
 pub mod retry;
 pub mod session;
+pub mod start_project_version;
+pub mod stop_project_version;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -214,6 +217,9 @@ pub enum Operation {
     PutProjectPolicy,
     DeleteProjectPolicy,
     CopyProjectVersion,
+    StartProjectVersion,
+    StopProjectVersion,
+    DeleteProjectVersion,
 }
 
 impl Operation {
@@ -228,6 +234,9 @@ impl Operation {
             Operation::PutProjectPolicy => "PutProjectPolicy",
             Operation::DeleteProjectPolicy => "DeleteProjectPolicy",
             Operation::CopyProjectVersion => "CopyProjectVersion",
+            Operation::StartProjectVersion => "StartProjectVersion",
+            Operation::StopProjectVersion => "StopProjectVersion",
+            Operation::DeleteProjectVersion => "DeleteProjectVersion",
         }
     }
 }

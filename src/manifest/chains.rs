@@ -17,6 +17,7 @@ use crate::desired::{After, DesiredState, Gates, PlacementKey, ProjectRef, Score
 use super::findings::Code;
 use super::load::DocRef;
 use super::model::{GatesSpec, PromotionManifest};
+use super::serving::version_name_of;
 use super::validate::{AccountTable, Checker};
 use super::yaml::FieldPath;
 
@@ -286,15 +287,6 @@ pub fn attach(
                 .and_then(|s| parse_soak(s).ok())
                 .map(|d| d.as_secs()),
         });
-    }
-}
-
-/// The destination name of a version entry: `versionName`, else the source version's name.
-fn version_name_of(version: &str, version_name: Option<&str>) -> String {
-    match version_name {
-        Some(name) => name.to_string(),
-        None => crate::constraints::ProjectVersionArn::parse(version)
-            .map_or_else(|_| version.to_string(), |arn| arn.version),
     }
 }
 

@@ -43,8 +43,6 @@ pub enum Code {
     UnknownKind,
     /// A field the language does not have.
     UnknownField,
-    /// A field reserved for a later release.
-    ReservedField,
     /// A required field missing.
     MissingField,
     /// A value of the wrong type.
@@ -83,6 +81,10 @@ pub enum Code {
     AfterCycle,
     /// A version sent to a destination but not to the one that destination comes `after`.
     AfterNotSent,
+    /// `running.versionName` names a version the destination does not receive.
+    RunningNotReceived,
+    /// Two destinations of one project declaring different `running` versions or units.
+    ConflictingRunning,
 }
 
 /// One problem found in the manifests.

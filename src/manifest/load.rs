@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 use super::findings::{Code, Finding};
-use super::model::{API_VERSION, AccountManifest, KINDS, PromotionManifest, RESERVED_FIELDS};
+use super::model::{
+    API_VERSION, AccountManifest, DESTINATION_ONLY_FIELDS, KINDS, PromotionManifest,
+};
 use super::schema::SchemaIndex;
 use super::yaml::{
     FieldPath, FileText, MAX_NESTING, PositionIndex, Segment, check_nesting, read_file,
@@ -491,19 +493,6 @@ fn unknown_field(
 ) -> Finding {
     let field = path.last_key().unwrap_or("?").to_string();
     let parent = path.parent();
-    if let Some((_, purpose)) = RESERVED_FIELDS.iter().find(|(name, _)| *name == field) {
-        return docs
-            .finding(
-                Code::ReservedField,
-                at,
-                label,
-                path,
-                format!(
-                    "`{field}` is reserved for {purpose}, which this release does not support yet"
-                ),
-            )
-            .hint("remove the field; it will be accepted by a later release of reko-promote/v1");
-    }
     let mut finding = docs.finding(
         Code::UnknownField,
         at,
@@ -512,7 +501,12 @@ fn unknown_field(
         format!("unknown field `{field}`"),
     );
     if let Some(fields) = schema.fields(kind, &parent) {
-        if let Some(best) = closest(&field, fields.iter().map(String::as_str)) {
+        if let Some((_, place)) = DESTINATION_ONLY_FIELDS
+            .iter()
+            .find(|(name, _)| *name == field)
+        {
+            finding = finding.hint(format!("`{field}` belongs to a destination: `{place}`"));
+        } else if let Some(best) = closest(&field, fields.iter().map(String::as_str)) {
             finding = finding.hint(format!("did you mean `{best}`?"));
         }
         finding = finding.allowed(format!("the fields here are: {}", fields.join(", ")));

@@ -5,7 +5,7 @@
 //! there is no error. It makes no AWS call: what the live accounts hold is `state`'s business.
 //! The pieces, in the order data flows through them: `yaml` (text, documents, positions), `load`
 //! (documents → `model` types), `validate` (each document's values and references), `resolve`
-//! (placements, precedence, collisions); `findings` is what they report, `schema` the JSON Schema.
+//! (placements, precedence, collisions), `chains` and `serving` (lifecycle, running and prune); `findings` is what they report, `schema` the JSON Schema.
 
 pub mod chains;
 pub mod findings;
@@ -13,6 +13,7 @@ pub mod load;
 pub mod model;
 pub mod resolve;
 pub mod schema;
+pub mod serving;
 pub mod validate;
 pub mod yaml;
 
@@ -79,6 +80,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     }
     let mut desired = resolve::resolve(&docs, &accounts, &usable, &mut findings);
     chains::attach(&accounts, &usable, &mut desired);
+    desired.serving = serving::resolve(&docs, &accounts, &usable, &mut findings);
     let counts = Counts {
         accounts: desired.accounts.len(),
         promotions: usable.len(),

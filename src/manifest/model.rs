@@ -19,17 +19,21 @@ pub const API_VERSION: &str = "reko-promote/v1";
 /// The kinds of document, as written in `kind`.
 pub const KINDS: &[&str] = &["Account", "Promotion"];
 
-/// Fields that later releases of v1 will give a meaning to. They are refused today with a message
-/// saying so, rather than silently ignored, so a manifest never seems to ask for something it
-/// does not get.
-pub const RESERVED_FIELDS: &[(&str, &str)] = &[
-    ("prune", "a prune policy for versions no manifest names"),
-    (
-        "inferenceUnits",
-        "the running state of a version (inference units)",
-    ),
-    ("running", "the running state of a version"),
+/// Fields of a destination that users sometimes write one level off (on the promotion or a
+/// version entry): an unknown field of one of these names gets a hint saying where it belongs.
+pub const DESTINATION_ONLY_FIELDS: &[(&str, &str)] = &[
+    ("prune", "destinations.NAME.prune"),
+    ("running", "destinations.NAME.running"),
+    ("inferenceUnits", "destinations.NAME.running.inferenceUnits"),
 ];
+
+/// The tag every copy apply makes carries, its value the promotion's name: how reko-promote
+/// knows later that it made a version (only such versions are ever stopped or pruned unless a
+/// manifest names them). Manifests may not set tags under this prefix.
+pub const OWNERSHIP_TAG: &str = "reko-promote:promotion";
+
+/// The tag key prefix reserved for reko-promote's own tags.
+pub const RESERVED_TAG_PREFIX: &str = "reko-promote:";
 
 /// One manifest document: `apiVersion` plus one of the kinds. Used to generate the JSON Schema;
 /// the loader dispatches on `kind` itself so that it can report every unknown field.
@@ -251,6 +255,46 @@ pub struct DestinationSpec {
     /// `2d 12h`. Needs `after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soak: Option<String>,
+    /// Which version of this destination serves (StartProjectVersion), and with how many
+    /// inference units. Changing `versionName` switches blue/green: the new version is RUNNING
+    /// before the old one (made by reko-promote or named by a manifest) is stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<RunningSpec>,
+    /// Delete the versions of this destination project that reko-promote made (tagged
+    /// `reko-promote:promotion`) and that no manifest declares any more (DeleteProjectVersion).
+    /// Never a version it did not make, nor one running, starting, stopping, being copied or
+    /// trained. Only on a full run (never with named manifest files, `--target` or
+    /// `--exclude`), and not with `--no-prune`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prune: bool,
+}
+
+/// `destinations.NAME.running`: the version that serves in the destination project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct RunningSpec {
+    /// The version name (in the destination) that must be RUNNING: one this destination
+    /// receives (a `versions[]` entry sent to it).
+    pub version_name: String,
+    /// MinInferenceUnits and MaxInferenceUnits of StartProjectVersion; `{ min: 1 }` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference_units: Option<InferenceUnitsSpec>,
+}
+
+/// The inference units a running version is started with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct InferenceUnitsSpec {
+    /// MinInferenceUnits: at least 1.
+    #[schemars(range(min = 1))]
+    pub min: u32,
+    /// MaxInferenceUnits (auto-scaling up to it): at least `min`. Without it, the model does not
+    /// auto-scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max: Option<u32>,
 }
 
 impl VersionEntry {

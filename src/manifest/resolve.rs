@@ -118,7 +118,8 @@ fn placements_of(
                 continue;
             };
             let tags = merged.tags.unwrap_or_default();
-            if tags.len() > constraints::MAX_TAGS {
+            // Apply adds reko-promote's ownership tag to every copy: one of the 200.
+            if tags.len() + 1 > constraints::MAX_TAGS {
                 findings.push(
                     docs.finding(
                         Code::TooManyTags,
@@ -126,13 +127,15 @@ fn placements_of(
                         &label,
                         &path,
                         format!(
-                            "the copy to destination `{target}` would carry {} tags once merged",
-                            tags.len()
+                            "the copy to destination `{target}` would carry {} tags once merged \
+                             (reko-promote's ownership tag included)",
+                            tags.len() + 1
                         ),
                     )
                     .allowed(format!(
-                        "at most {} tags per version",
-                        constraints::MAX_TAGS
+                        "at most {} tags per version, reko-promote's ownership tag `{}` included",
+                        constraints::MAX_TAGS,
+                        super::model::OWNERSHIP_TAG
                     )),
                 );
                 continue;
@@ -467,6 +470,7 @@ pub fn resolve(
     DesiredState {
         accounts,
         placements,
+        serving: Vec::new(),
         partial: false,
     }
 }

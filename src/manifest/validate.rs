@@ -177,6 +177,21 @@ impl Checker<'_> {
         }
         for (key, value) in tags {
             let key_path = path.key(key);
+            if key.starts_with(super::model::RESERVED_TAG_PREFIX) {
+                self.error(
+                    Code::InvalidValue,
+                    at,
+                    label,
+                    &key_path,
+                    format!("tag key `{key}` is reserved for reko-promote's own tags"),
+                )
+                .allowed = Some(format!(
+                    "a tag key not starting with `{}` (apply tags every copy it makes with `{}`)",
+                    super::model::RESERVED_TAG_PREFIX,
+                    super::model::OWNERSHIP_TAG
+                ));
+                continue;
+            }
             match constraints::check_tag_key(key) {
                 Ok(()) => {
                     if let Err(violation) = constraints::check_tag_value(value) {
@@ -518,6 +533,7 @@ pub fn check_promotion(
         }
     }
     super::chains::check(&mut c, at, &label, promotion);
+    super::serving::check(&mut c, at, &label, promotion);
     accounts_found
         && !c.findings[before..]
             .iter()

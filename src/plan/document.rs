@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::AwsError;
-use crate::desired::{PlacementKey, PolicyScope, Score};
+use crate::desired::{InferenceUnits, PlacementKey, PolicyScope, Score};
 pub use crate::policy_pack::{Overflow as PolicyOverflow, Remedy as PolicyRemedy};
 use crate::state::{AccountProblem, ProjectFeature, Timestamp, VersionStatus};
 
@@ -482,13 +482,20 @@ pub enum PartialCause {
 }
 
 /// What part of the manifests a run covers. A partial run only adds: it never withdraws a
-/// grant (managed policies only widen) nor removes anything.
+/// grant (managed policies only widen) nor removes anything (no prune).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunScope {
     pub partial: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub because: Vec<PartialCause>,
+    /// `--no-prune`: no version is deleted this run (what would be is shown, kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_prune: bool,
+    /// `--replace-running`: a running version whose inference units differ from the manifests'
+    /// is restarted with them (a restart interrupts inference); without it, that is drift.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace_running: bool,
 }
 
 impl RunScope {
@@ -502,6 +509,7 @@ impl RunScope {
         RunScope {
             partial: !because.is_empty(),
             because,
+            ..RunScope::default()
         }
     }
 }
@@ -535,12 +543,21 @@ pub struct Summary {
     pub drift: usize,
     /// Project policies apply will write (created or updated).
     pub policies: usize,
+    /// Versions apply starts (restarts included).
+    #[serde(default)]
+    pub start: usize,
+    /// Versions apply stops (restarts included).
+    #[serde(default)]
+    pub stop: usize,
+    /// Versions apply deletes (prune).
+    #[serde(default)]
+    pub delete: usize,
 }
 
 impl Summary {
-    /// Whether apply has anything to do (copies, waits, policies).
+    /// Whether apply has anything to do (copies, waits, policies, starts, stops, deletes).
     pub fn has_changes(&self) -> bool {
-        self.copy + self.in_progress + self.policies > 0
+        self.copy + self.in_progress + self.policies + self.start + self.stop + self.delete > 0
     }
 
     /// Whether something needs a person: a conflict, a blocked or unknown entry.
@@ -614,13 +631,19 @@ pub struct PlanDocument {
     /// Accounts that could not be read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub account_problems: Vec<AccountIssue>,
+    /// What runs and what is pruned in every destination project declaring `running` or
+    /// `prune`: the starts, stops and deletes apply makes, and the versions kept, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serving: Vec<ProjectServing>,
 }
 
 impl PlanDocument {
     /// 2: typed reasons, placement keys, grants as data, per-placement fingerprints, scope.
     /// 3: packed managed policies (grantee lists, deletes, policyScope, capacity, writes).
     /// 4: the `held` action (quality gates, `after` chains and soak), `planned_at`, `chains`.
-    pub const FORMAT_VERSION: u32 = 4;
+    /// 5: `serving` (start, stop, delete with reasons and guards, per destination project),
+    /// `summary.start`/`stop`/`delete`, `scope.noPrune`/`replaceRunning`.
+    pub const FORMAT_VERSION: u32 = 5;
 
     /// The entry of placement `key`.
     pub fn entry(&self, key: &PlacementKey) -> Option<&PlanEntry> {
@@ -631,4 +654,217 @@ impl PlanDocument {
     pub fn by_key(&self) -> BTreeMap<&PlacementKey, &PlanEntry> {
         self.entries.iter().map(|e| (&e.key, e)).collect()
     }
+}
+
+/// A version of a destination project, as the serving part of the plan names it. Serving steps
+/// are found by this key (and their action), never by position.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionKey {
+    pub account_id: String,
+    pub region: String,
+    pub project: String,
+    pub version_name: String,
+}
+
+impl std::fmt::Display for VersionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.account_id, self.project, self.version_name
+        )
+    }
+}
+
+/// What apply does to one version of a serving or pruned project.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServingAction {
+    /// StartProjectVersion with the declared units, then wait for RUNNING.
+    Start,
+    /// Stop, wait for STOPPED, start with the declared units (`--replace-running`).
+    Restart,
+    /// StopProjectVersion (blue/green: once the replacement is RUNNING).
+    Stop,
+    /// DeleteProjectVersion (prune).
+    Delete,
+    /// Nothing: shown with why (serving as declared, drift, not made by reko-promote, busy).
+    Keep,
+}
+
+impl ServingAction {
+    /// The marker of the text plan.
+    pub fn marker(self) -> char {
+        match self {
+            ServingAction::Start | ServingAction::Restart => '▶',
+            ServingAction::Stop => '■',
+            ServingAction::Delete => '-',
+            ServingAction::Keep => '=',
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ServingAction::Start => "start",
+            ServingAction::Restart => "restart",
+            ServingAction::Stop => "stop",
+            ServingAction::Delete => "delete",
+            ServingAction::Keep => "keep",
+        }
+    }
+}
+
+/// Why a serving step is what it is: typed data, the words are the renderers'.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "code",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum ServingReason {
+    // start
+    /// The declared running version is being copied (by this plan or earlier): started once
+    /// its copy completes.
+    StartAfterCopy { placement: PlacementKey },
+    /// The declared running version is at rest (COPYING_COMPLETED, STOPPED, ...).
+    NotRunning { status: VersionStatus },
+    /// The declared running version's last start failed (FAILED): started again.
+    StartFailedBefore {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_message: Option<String>,
+    },
+    // restart, or keep with drift
+    /// The running version serves with other units than declared: restarted with
+    /// `--replace-running`, drift without.
+    UnitsDiffer {
+        desired: InferenceUnits,
+        actual: InferenceUnits,
+    },
+    // stop
+    /// Blue/green: another version is declared running; this one stops once it is RUNNING.
+    Replaced { by: String },
+    // delete
+    /// Made by reko-promote (for `promotion`), declared by no manifest any more.
+    Pruned { promotion: String },
+    // keep
+    /// RUNNING with the declared units.
+    Serving { units: InferenceUnits },
+    /// STARTING: it becomes RUNNING without a call.
+    Starting,
+    /// STOPPING: it can be started once STOPPED (plan again then).
+    Stopping,
+    /// The declared running version cannot be started as things stand (its placement is
+    /// held, blocked, in conflict or unknown, or its copy failed): nothing is stopped either.
+    NotReady {
+        status: Option<VersionStatus>,
+        placement_action: Option<Action>,
+    },
+    /// Serving and owned (or declared), but the version declared running cannot start yet:
+    /// kept serving until it can.
+    WaitingForReplacement { by: String },
+    /// Serving, made by reko-promote, declared by no manifest, and no `running` replaces it.
+    StillServing,
+    /// Not made by reko-promote (no `reko-promote:promotion` tag) and named by no manifest:
+    /// never started, stopped or deleted.
+    NotMade,
+    /// Its tags could not be read, so whether reko-promote made it is unknown: left alone.
+    OwnershipUnreadable { error: Box<AwsError> },
+    /// In a state a delete must not touch (running, starting, stopping, being copied, trained
+    /// or deleted).
+    Busy { status: VersionStatus },
+    /// Would be pruned; `--no-prune` keeps it this run.
+    PruneSkipped { promotion: String },
+}
+
+/// What apply checks just before a step, and skips the step when it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Guard {
+    /// The copy of this placement completed (COPYING_COMPLETED).
+    CopyCompleted { placement: PlacementKey },
+    /// The replacement version is RUNNING (blue/green: never zero serving models).
+    ReplacementRunning { version_name: String },
+    /// This version is STOPPED (a stop this run comes first).
+    Stopped,
+    /// The version is still the one planned (same ARN) and in a status the step allows.
+    Unchanged { version_arn: String },
+    /// The version still carries reko-promote's ownership tag.
+    Owned { promotion: String },
+}
+
+/// One step (or kept version) of a serving or pruned project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServingStep {
+    pub key: VersionKey,
+    pub action: ServingAction,
+    pub reason: ServingReason,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guards: Vec<Guard>,
+    /// The version's ARN, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_arn: Option<String>,
+    /// Its status when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<VersionStatus>,
+    /// The units a start or restart uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<InferenceUnits>,
+}
+
+/// Whether a project's undeclared versions made by reko-promote are pruned this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PruneMode {
+    /// No destination of the project declares `prune: true`.
+    Off,
+    /// Pruned.
+    On,
+    /// `prune: true`, but `--no-prune`: nothing deleted, what would be is kept and shown.
+    SkippedNoPrune,
+    /// `prune: true`, but a partial run (named manifest files, `--target`, `--exclude`): it
+    /// cannot know what other manifests declare, so nothing is deleted.
+    SkippedPartial,
+}
+
+/// The declared running version of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunningView {
+    pub version_name: String,
+    pub units: InferenceUnits,
+}
+
+/// What runs and what is pruned in one destination project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectServing {
+    pub account: AccountRef,
+    pub region: String,
+    pub project: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<RunningView>,
+    pub prune: PruneMode,
+    /// Where `running`/`prune` are declared (`file:line`).
+    pub declared_at: Vec<String>,
+    /// Why nothing could be planned here (the account or project could not be read, or the
+    /// project is missing): no step then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<Reason>,
+    /// Starts and restarts first, then stops, deletes, and the versions kept.
+    pub steps: Vec<ServingStep>,
+    /// SHA-256 of the live state the steps were planned on (every version's ARN, status and
+    /// units, the ownership tags read, the running version's placement action).
+    pub fingerprint: String,
 }

@@ -8,11 +8,13 @@
 //! with the policy documents apply writes; each placement gets a fingerprint of the state it was
 //! planned against, so a saved plan can be refused once that state moves. Quality gates and
 //! promotion chains (`gates`) then hold placements that would otherwise be copied; "now", which
-//! soak times are measured against, is an input ([`compute_at`]).
+//! soak times are measured against, is an input ([`compute_at`]). What runs and what is pruned
+//! in destination projects declaring `running` or `prune` is `serving`'s part of the plan.
 
 pub mod document;
 pub mod gates;
 pub mod grants;
+pub mod serving;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +30,10 @@ pub use document::{
     PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side, SourceGrants, SourceSide,
     Summary,
 };
+pub use document::{
+    Guard, ProjectServing, PruneMode, RunningView, ServingAction, ServingReason, ServingStep,
+    VersionKey,
+};
 
 /// SHA-256 of the desired state's meaning (where each placement was declared left out, so
 /// moving a manifest around does not make a saved plan stale).
@@ -40,6 +46,11 @@ pub fn manifests_digest(desired: &DesiredState) -> String {
         let mut placement = placement.clone();
         placement.origin = Default::default();
         hasher.update(serde_json::to_vec(&placement).expect("serializable"));
+    }
+    for serving in &desired.serving {
+        let mut serving = serving.clone();
+        serving.origin = Default::default();
+        hasher.update(serde_json::to_vec(&serving).expect("serializable"));
     }
     hex::encode(hasher.finalize())
 }
@@ -95,6 +106,28 @@ pub fn compute_at(
         .sum();
     let mut scope = scope.clone();
     scope.partial = keep_existing;
+    let serving = serving::plan(desired, live, &entries, &scope);
+    for project in &serving {
+        if project.unknown.is_some() {
+            summary.unknown += 1;
+        }
+        for step in &project.steps {
+            match step.action {
+                ServingAction::Start => summary.start += 1,
+                ServingAction::Restart => {
+                    summary.start += 1;
+                    summary.stop += 1;
+                }
+                ServingAction::Stop => summary.stop += 1,
+                ServingAction::Delete => summary.delete += 1,
+                ServingAction::Keep => {
+                    if matches!(step.reason, ServingReason::UnitsDiffer { .. }) {
+                        summary.drift += 1;
+                    }
+                }
+            }
+        }
+    }
     PlanDocument {
         format_version: PlanDocument::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -117,6 +150,7 @@ pub fn compute_at(
                 problem: problem.clone(),
             })
             .collect(),
+        serving,
     }
 }
 

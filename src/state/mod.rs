@@ -88,6 +88,12 @@ pub struct LiveVersion {
     /// When the version was created (for a copy: when the copy started); `soak` counts from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creation_timestamp: Option<Timestamp>,
+    /// MinInferenceUnits of the last start (what a running version serves with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_inference_units: Option<u32>,
+    /// MaxInferenceUnits of the last start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_inference_units: Option<u32>,
 }
 
 impl LiveVersion {
@@ -110,6 +116,12 @@ impl LiveVersion {
             creation_timestamp: description
                 .creation_timestamp()
                 .and_then(|t| Timestamp::from_epoch(t.secs(), t.subsec_nanos())),
+            min_inference_units: description
+                .min_inference_units()
+                .and_then(|u| u32::try_from(u).ok()),
+            max_inference_units: description
+                .max_inference_units()
+                .and_then(|u| u32::try_from(u).ok()),
         })
     }
 
@@ -187,6 +199,11 @@ pub struct LiveState {
     /// Tag reads that failed, by version ARN.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tag_errors: BTreeMap<String, AwsError>,
+    /// Destination projects whose every version was read (those declaring `running` or
+    /// `prune`): `versions` holds all of them, and the tags of the versions no placement
+    /// declares are in `version_tags` (ownership).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub listed: std::collections::BTreeSet<ProjectKey>,
 }
 
 impl LiveState {
@@ -208,6 +225,7 @@ impl LiveState {
         self.read_errors.extend(other.read_errors);
         self.version_tags.extend(other.version_tags);
         self.tag_errors.extend(other.tag_errors);
+        self.listed.extend(other.listed);
     }
 
     /// The project at `key`: `None` if not read, `Some(None)` if read and absent.

@@ -5,7 +5,8 @@
 //! names (one DescribeProjectVersions per 10 names, pages followed), and the policies of source
 //! projects that cross-account copies come from (ListProjectPolicies), the tags of source
 //! versions that `requireTags` gates check (ListTagsForResource, one call per such version, after
-//! the versions are read), and the destination each placement comes `after`, even when a
+//! the versions are read), every version of the destination projects declaring `running` or
+//! `prune` with the tags of those no placement declares (ownership), and the destination each placement comes `after`, even when a
 //! `--target` left that placement out. Each account is read by
 //! its own chain: projects first (their ARNs are needed for the rest), then versions and
 //! policies; the chains run concurrently under the run's limits. A failing account or project
@@ -35,6 +36,9 @@ pub struct Needs {
     pub policies: BTreeSet<ProjectKey>,
     /// Source versions (project, version name) whose tags `requireTags` gates check.
     pub tags: BTreeSet<(ProjectKey, String)>,
+    /// Destination projects declaring `running` or `prune`: every version is listed, and the
+    /// tags of those no placement declares (the names here) are read, for ownership.
+    pub listed: BTreeMap<ProjectKey, BTreeSet<String>>,
 }
 
 impl Needs {
@@ -77,6 +81,22 @@ impl Needs {
                 needs
                     .tags
                     .insert((ProjectKey::of(&p.source_project), p.source_version.clone()));
+            }
+        }
+        for s in &desired.serving {
+            needs
+                .projects
+                .entry((s.account.clone(), s.project.region.clone()))
+                .or_default()
+                .insert(s.project.name.clone());
+            needs.listed.entry(ProjectKey::of(&s.project)).or_default();
+        }
+        for p in &desired.placements {
+            if let Some(declared) = needs
+                .listed
+                .get_mut(&ProjectKey::of(&p.destination_project))
+            {
+                declared.insert(p.version_name.clone());
             }
         }
         needs
@@ -154,19 +174,34 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
     let existing = |key: &ProjectKey| -> Option<String> {
         live.projects.get(key)?.as_ref().map(|p| p.arn.clone())
     };
+    let no_names = BTreeSet::new();
     let version_reads = needs
         .versions
-        .iter()
-        .filter(|(key, _)| key.account_id == account.account_id)
-        .filter_map(|(key, names)| {
+        .keys()
+        .chain(needs.listed.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .filter(|key| key.account_id == account.account_id)
+        .filter_map(|key| {
             let arn = existing(key)?;
-            let names: Vec<String> = names.iter().cloned().collect();
+            let names: Vec<String> = needs
+                .versions
+                .get(key)
+                .unwrap_or(&no_names)
+                .iter()
+                .cloned()
+                .collect();
+            // A project declaring `running` or `prune` is listed whole (its names included).
+            let listed = needs.listed.contains_key(key);
             Some(async move {
                 let client = session.rekognition(&key.region);
-                let result =
-                    describe_project_versions(ctx, &client, site, &arn, Versions::Named(&names))
-                        .await;
-                (key.clone(), names, result)
+                let which = if listed {
+                    Versions::All
+                } else {
+                    Versions::Named(&names)
+                };
+                let result = describe_project_versions(ctx, &client, site, &arn, which).await;
+                (key.clone(), names, listed, result)
             })
         });
     let policy_reads = needs
@@ -188,17 +223,23 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
         futures::future::join_all(policy_reads),
     )
     .await;
-    for (key, names, result) in versions {
+    for (key, names, listed, result) in versions {
         match result {
             Ok(found) => {
                 let mut found = LiveVersion::all_from(found);
                 for version in found.values() {
                     check(&key.region, &version.arn);
                 }
+                if listed {
+                    live.listed.insert(key.clone());
+                }
                 let entry = live.versions.entry(key).or_default();
                 for name in names {
                     let version = found.remove(&name);
                     entry.insert(name, version);
+                }
+                if listed {
+                    entry.extend(found.into_iter().map(|(name, v)| (name, Some(v))));
                 }
             }
             Err(e) => {
@@ -206,10 +247,28 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             }
         }
     }
-    // Tags need the version ARNs just read: only of versions `requireTags` gates check.
+    // Tags need the version ARNs just read: only of versions `requireTags` gates check, and,
+    // in projects declaring `running` or `prune`, of the versions no placement declares (who
+    // made them decides whether they may be stopped or pruned).
+    let ownership: Vec<(ProjectKey, String)> = needs
+        .listed
+        .iter()
+        .filter(|(key, _)| live.listed.contains(*key))
+        .flat_map(|(key, declared)| {
+            live.versions
+                .get(key)
+                .into_iter()
+                .flatten()
+                .filter(|(name, v)| v.is_some() && !declared.contains(*name))
+                .map(|(name, _)| (key.clone(), name.clone()))
+        })
+        .collect();
     let tag_reads = needs
         .tags
         .iter()
+        .chain(&ownership)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .filter(|(key, _)| key.account_id == account.account_id)
         .filter_map(|(key, name)| {
             let arn = live.version(key, name)??.arn.clone();
