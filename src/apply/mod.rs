@@ -13,7 +13,9 @@
 //! reported blocked without a CopyProjectVersion call; (4) copies start in the destination
 //! accounts, at most `max_in_flight` in flight (unbounded by default), a name already taken by the same copy being joined
 //! rather than copied twice (`copy`); (5) copies, those the plan found in progress included, are
-//! waited for by batched polling (`wait`) unless `--no-wait`. One failure does not stop the
+//! waited for by batched polling (`wait`) unless `--no-wait`; (6) in destination projects
+//! declaring `running` or `prune`, the declared version is started after its copy, the versions
+//! it replaces are stopped once it is RUNNING, and prune deletes follow (`serving`). One failure does not stop the
 //! others unless `fail_fast`; an interruption stops new copies and reports those in flight.
 //!
 //! Computing the plan is `pipeline`'s and `plan`'s job, checking a saved one `stale`'s; showing
@@ -24,6 +26,7 @@ pub mod copy;
 pub mod policies;
 pub mod progress;
 pub mod report;
+pub mod serving;
 pub mod stale;
 pub mod wait;
 
@@ -42,7 +45,8 @@ use crate::state::LivePolicy;
 
 pub use progress::{CopyRef, Event, Progress};
 pub use report::{
-    ApplyReport, Outcome, PlacementReport, ReportReason, SourcePolicyError, StartedBy, StopCause,
+    ApplyReport, Outcome, PlacementReport, ReportReason, ServingOutcome, ServingReport,
+    ServingReportReason, SourcePolicyError, StartedBy, StopCause,
 };
 
 /// How to apply.
@@ -195,6 +199,19 @@ pub async fn apply(
     }
     drop(poller);
 
+    // (6) Serving: starts after their copies, blue/green stops, prune deletes.
+    let serving = serving::ServingRun {
+        ctx,
+        sessions,
+        progress,
+        interrupt: &interrupt,
+        deadline,
+        backoff: options.backoff,
+        placements: &outcomes,
+    }
+    .run(&plan.serving)
+    .await;
+
     let interrupted = *interrupt.borrow();
     let in_progress = outcomes
         .values()
@@ -228,6 +245,7 @@ pub async fn apply(
         summary: Default::default(),
         placements,
         policies: phase.reports,
+        serving,
         calls: ctx.limits.counts(),
     };
     report.tally();

@@ -83,6 +83,8 @@ pub enum Event {
     Interrupted {
         in_flight: usize,
     },
+    /// A serving step ended (started, stopped, deleted, failed or skipped).
+    Serving(super::report::ServingReport),
 }
 
 /// A copy in flight, as the live display knows it.
@@ -305,6 +307,7 @@ impl Progress {
                     Event::PolicyWritten { .. }
                     | Event::PolicyDeleted { .. }
                     | Event::PolicyFailed { .. }
+                    | Event::Serving(_)
                     | Event::Interrupted { .. } => {
                         let _ = multi.println(format!("  {}", (self.words.event)(event)));
                     }

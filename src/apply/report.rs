@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use crate::aws::session::SessionError;
 use crate::aws::{AwsError, CallCounts};
 use crate::desired::PlacementKey;
-use crate::plan::{DestinationSide, PlanEntry, Reason, SourceSide};
+use crate::plan::{
+    DestinationSide, Guard, PlanEntry, Reason, ServingAction, ServingReason, ServingStep,
+    SourceSide, VersionKey,
+};
 use crate::policy::Decision;
 use crate::state::VersionStatus;
 
@@ -223,6 +226,101 @@ pub struct PolicyReport {
     pub error: Option<PolicyError>,
 }
 
+/// What became of one serving step (start, restart, stop, delete, or a version kept).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServingOutcome {
+    /// Started and RUNNING.
+    Started,
+    /// Stopped and started again with the declared units, RUNNING.
+    Restarted,
+    /// StopProjectVersion accepted (STOPPING, or STOPPED when a delete waited for it).
+    Stopped,
+    /// DeleteProjectVersion accepted.
+    Deleted,
+    /// Nothing to do, as planned.
+    Kept,
+    /// The call failed, or the start ended FAILED.
+    Failed,
+    /// Not done: a guard did not hold (the replacement is not RUNNING, the copy did not
+    /// complete, the version moved), or the run stopped.
+    Skipped,
+}
+
+impl ServingOutcome {
+    pub fn is_problem(self) -> bool {
+        matches!(self, ServingOutcome::Failed | ServingOutcome::Skipped)
+    }
+}
+
+/// Why a serving step ended as it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "code",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum ServingReportReason {
+    /// Kept: the plan's reason.
+    Planned { reason: Box<ServingReason> },
+    /// Done as planned.
+    Done,
+    /// The start ended FAILED: AWS's StatusMessage says why.
+    StartFailed { status_message: Option<String> },
+    /// The call (or a read it needed) failed.
+    CallFailed { error: Box<AwsError> },
+    /// A guard did not hold just before the step (the version's status then, when read).
+    GuardNotMet {
+        guard: Guard,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<VersionStatus>,
+    },
+    /// No session in the destination account.
+    NoSession { error: Box<SessionError> },
+    /// The plan lacks the destination project's ARN.
+    NoProjectArn,
+    /// The version disappeared.
+    Gone,
+    /// The run stopped (interrupted, timeout) before or while waiting.
+    NotFinished { cause: StopCause },
+    /// Still not RUNNING/STOPPED when waiting gave up (status unreadable several rounds).
+    StatusUnreadable { error: Box<AwsError> },
+}
+
+/// One serving step in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServingReport {
+    pub key: VersionKey,
+    pub action: ServingAction,
+    pub outcome: ServingOutcome,
+    pub reason: ServingReportReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_arn: Option<String>,
+    /// The version's last status, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<VersionStatus>,
+    /// AWS's StatusMessage, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+impl ServingReport {
+    pub fn new(step: &ServingStep, outcome: ServingOutcome, reason: ServingReportReason) -> Self {
+        ServingReport {
+            key: step.key.clone(),
+            action: step.action,
+            outcome,
+            reason,
+            version_arn: step.version_arn.clone(),
+            status: step.status.clone(),
+            status_message: None,
+        }
+    }
+}
+
 /// Counts per outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -240,6 +338,16 @@ pub struct ReportSummary {
     pub held: usize,
     pub policies_written: usize,
     pub policies_failed: usize,
+    /// Versions started (restarts included).
+    #[serde(default)]
+    pub versions_started: usize,
+    #[serde(default)]
+    pub versions_stopped: usize,
+    #[serde(default)]
+    pub versions_deleted: usize,
+    /// Serving steps that failed or were skipped.
+    #[serde(default)]
+    pub serving_failed: usize,
 }
 
 /// The whole report of one apply run.
@@ -264,12 +372,16 @@ pub struct ApplyReport {
     pub placements: Vec<PlacementReport>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<PolicyReport>,
+    /// Every serving step of the plan: starts, stops, deletes and versions kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serving: Vec<ServingReport>,
     /// AWS API calls made, per operation.
     pub calls: CallCounts,
 }
 
 impl ApplyReport {
-    pub const FORMAT_VERSION: u32 = 2;
+    /// 3: `serving` (starts, stops, deletes) and their counts in `summary`.
+    pub const FORMAT_VERSION: u32 = 3;
 
     /// Recounts the summary from the placements and policies.
     pub fn tally(&mut self) {
@@ -297,6 +409,19 @@ impl ApplyReport {
                 PolicyOutcome::Unchanged => {}
             }
         }
+        for r in &self.serving {
+            match r.outcome {
+                ServingOutcome::Started => s.versions_started += 1,
+                ServingOutcome::Restarted => {
+                    s.versions_started += 1;
+                    s.versions_stopped += 1;
+                }
+                ServingOutcome::Stopped => s.versions_stopped += 1,
+                ServingOutcome::Deleted => s.versions_deleted += 1,
+                ServingOutcome::Kept => {}
+                ServingOutcome::Failed | ServingOutcome::Skipped => s.serving_failed += 1,
+            }
+        }
         self.summary = s;
     }
 
@@ -305,6 +430,7 @@ impl ApplyReport {
         !self.interrupted
             && !self.timed_out
             && self.summary.policies_failed == 0
+            && self.summary.serving_failed == 0
             && !self
                 .placements
                 .iter()

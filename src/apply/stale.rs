@@ -3,7 +3,8 @@
 //! read again) must match it placement by placement, found by key: the same manifests digest,
 //! the same placements, the same fingerprint (source project and version ARN and status,
 //! destination, source policy revisions) and action for each, and the same grants and policy
-//! documents. Otherwise the plan is stale and apply refuses before any write, naming what moved.
+//! documents, and the same serving steps (starts, stops, deletes) on the same per-project
+//! fingerprints, with the same `--no-prune`/`--replace-running`. Otherwise the plan is stale and apply refuses before any write, naming what moved.
 //!
 //! Reading the live state again is `pipeline::plan_live`'s job; this module only compares.
 
@@ -126,6 +127,12 @@ pub enum StaleError {
         projects.join(", ")
     )]
     Policies { projects: Vec<String> },
+    #[error(
+        "the saved plan is stale: the versions serving or to prune changed in {} (status, units, \
+         ownership, or a version added or removed); plan again",
+        projects.join(", ")
+    )]
+    Serving { projects: Vec<String> },
 }
 
 fn describe_keys(added: &[PlacementKey], removed: &[PlacementKey]) -> String {
@@ -254,6 +261,23 @@ pub fn check(saved: &PlanDocument, fresh: &PlanDocument) -> Result<(), StaleErro
             .map(|g| g.project_arn.clone())
             .collect();
         return Err(StaleError::Policies {
+            projects: projects.into_iter().collect(),
+        });
+    }
+    // Starts, stops and deletes are a contract too: the same steps, on the same live state
+    // (each project's fingerprint), or nothing.
+    if saved.serving != fresh.serving {
+        let name = |p: &crate::plan::ProjectServing| {
+            format!("{}/{} ({})", p.account.name, p.project, p.region)
+        };
+        let projects: BTreeSet<String> = saved
+            .serving
+            .iter()
+            .filter(|p| !fresh.serving.contains(p))
+            .chain(fresh.serving.iter().filter(|p| !saved.serving.contains(p)))
+            .map(name)
+            .collect();
+        return Err(StaleError::Serving {
             projects: projects.into_iter().collect(),
         });
     }

@@ -28,6 +28,8 @@ pub struct ApplyArgs {
     pub format: Format,
     /// `-v`: the text report lists every placement.
     pub verbose: bool,
+    /// `--no-prune`, `--replace-running`.
+    pub serving: super::ServingArgs,
 }
 
 /// Exit status of an interrupted run (128 + SIGINT).
@@ -58,6 +60,7 @@ pub fn run(args: ApplyArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
+    let scope = args.serving.apply_to(scope);
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let ctx = crate::aws::AwsContext::load(&aws.options()).await;

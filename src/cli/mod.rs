@@ -98,6 +98,8 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         exclude: Vec<String>,
         #[command(flatten)]
+        serving: ServingArgs,
+        #[command(flatten)]
         aws: AwsArgs,
     },
     /// Make the live accounts match the manifests: write managed policies, copy, wait.
@@ -145,6 +147,8 @@ pub enum Command {
         /// Format of the final report (progress goes to stderr).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        serving: ServingArgs,
         #[command(flatten)]
         aws: AwsArgs,
     },
@@ -352,6 +356,28 @@ pub(crate) fn load_or_report(
     Ok(loaded.desired)
 }
 
+/// The flags of `plan` and `apply` about serving and prune (`running`, `prune` in manifests).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct ServingArgs {
+    /// Delete no version this run (`prune: true` destinations keep what they would prune; the
+    /// plan shows it).
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Restart a running version whose inference units differ from the manifests' (a restart
+    /// interrupts its inference); without it, that is drift, shown only.
+    #[arg(long)]
+    pub replace_running: bool,
+}
+
+impl ServingArgs {
+    /// `scope` with these flags.
+    pub fn apply_to(self, mut scope: crate::plan::RunScope) -> crate::plan::RunScope {
+        scope.no_prune = self.no_prune;
+        scope.replace_running = self.replace_running;
+        scope
+    }
+}
+
 /// Loads the manifests and narrows them to `selection`: `None` (after printing why to stderr)
 /// when they do not validate or a `--target`/`--exclude` name matches nothing, before any AWS
 /// call. Also says which part of the manifests the run covers.
@@ -430,6 +456,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             summary_out,
             target,
             exclude,
+            serving,
             aws,
         } => plan::run(
             plan::PlanArgs {
@@ -447,6 +474,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     excludes: exclude,
                 },
                 verbose: cli.verbose > 0,
+                serving,
             },
             &aws,
         ),
@@ -462,6 +490,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_fast,
             max_copies_in_flight,
             format,
+            serving,
             aws,
         } => apply::run(
             apply::ApplyArgs {
@@ -478,6 +507,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_copies_in_flight,
                 format,
                 verbose: cli.verbose > 0,
+                serving,
             },
             &aws,
         ),

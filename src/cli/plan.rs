@@ -26,12 +26,15 @@ pub struct PlanArgs {
     pub summary_out: Option<PathBuf>,
     pub selection: Selection,
     pub verbose: bool,
+    /// `--no-prune`, `--replace-running`.
+    pub serving: super::ServingArgs,
 }
 
 pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let Some((desired, scope)) = super::load_selected(&args.paths, &args.selection)? else {
         return Ok(ExitCode::from(1));
     };
+    let scope = args.serving.apply_to(scope);
     let now = match &args.now {
         Some(text) => crate::state::Timestamp::parse_rfc3339(text).with_context(|| {
             format!("--now (REKO_PROMOTE_NOW) `{text}` is not an RFC 3339 time such as 2026-11-24T09:30:00Z")

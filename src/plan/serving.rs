@@ -72,6 +72,12 @@ fn is_serving(status: &VersionStatus) -> bool {
     matches!(status, VersionStatus::Running | VersionStatus::Starting)
 }
 
+/// Whether a version in `status` may be deleted: not running, starting, stopping, being copied,
+/// trained or deleted.
+pub fn may_delete(status: &VersionStatus) -> bool {
+    !is_busy(status)
+}
+
 /// Statuses a delete must never touch.
 fn is_busy(status: &VersionStatus) -> bool {
     matches!(

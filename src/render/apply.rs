@@ -58,7 +58,7 @@ pub fn policy_error(error: &PolicyError) -> String {
     }
 }
 
-fn stop_cause(cause: StopCause) -> &'static str {
+pub(crate) fn stop_cause(cause: StopCause) -> &'static str {
     match cause {
         StopCause::Interrupted => "apply was interrupted",
         StopCause::FailFast => "--fail-fast after an earlier failure",
@@ -227,6 +227,11 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
             placement_reason(p)
         );
     }
+    for r in &report.serving {
+        if every_placement || r.outcome != crate::apply::ServingOutcome::Kept {
+            let _ = writeln!(out, "{}", super::serving::report_line(r));
+        }
+    }
     if left_out > 0 {
         let _ = writeln!(
             out,
@@ -258,6 +263,16 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
     let _ = writeln!(out, "  {:<26}{:>6}", "policies written", s.policies_written);
     if s.policies_failed > 0 {
         let _ = writeln!(out, "  {:<26}{:>6}", "policies failed", s.policies_failed);
+    }
+    for (label, n) in [
+        ("versions started", s.versions_started),
+        ("versions stopped", s.versions_stopped),
+        ("versions deleted", s.versions_deleted),
+        ("serving steps not done", s.serving_failed),
+    ] {
+        if n > 0 {
+            let _ = writeln!(out, "  {label:<26}{n:>6}");
+        }
     }
     let _ = writeln!(
         out,
@@ -422,5 +437,6 @@ pub fn event_line(event: &Event) -> String {
         Event::Interrupted { in_flight } => {
             format!("interrupted: no new copies; {in_flight} copy(ies) in flight continue in AWS")
         }
+        Event::Serving(report) => super::serving::report_line(report),
     }
 }

@@ -77,7 +77,11 @@ pub fn markdown_within(plan: &PlanDocument, max_bytes: usize) -> Budgeted {
     ] {
         let body = match level {
             // Held placements have a section of their own, kept whole here.
-            Level::UnchangedCollapsed => unchanged_collapsed(plan) + &held_markdown(plan),
+            Level::UnchangedCollapsed => {
+                unchanged_collapsed(plan)
+                    + &held_markdown(plan)
+                    + &super::serving::plan_markdown(plan)
+            }
             Level::PerAccount => {
                 counts_table(plan, "destination account", |e| {
                     e.target.account.name.clone()

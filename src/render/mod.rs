@@ -12,3 +12,4 @@ pub mod findings;
 pub mod import;
 pub mod plan;
 pub mod policy;
+pub mod serving;

@@ -388,6 +388,15 @@ pub fn summary_line(summary: &Summary) -> String {
     if summary.policies > 0 {
         parts.push(format!("{} to write", plural(summary.policies, "policy")));
     }
+    if summary.start > 0 {
+        parts.push(format!("{} to start", summary.start));
+    }
+    if summary.stop > 0 {
+        parts.push(format!("{} to stop", summary.stop));
+    }
+    if summary.delete > 0 {
+        parts.push(format!("{} to delete", summary.delete));
+    }
     if summary.drift > 0 {
         parts.push(format!("{} with drift", summary.drift));
     }
@@ -553,11 +562,22 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::serving::plan_text(plan));
     if let Some(line) = scope_line(plan) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out, "{}", summary_line(&plan.summary).bold());
     out
+}
+
+/// Why a serving project could not be planned, in words.
+pub fn serving_unknown_text(reason: &Reason) -> String {
+    match reason {
+        Reason::AccountUnreadable { problem, .. } => problem.to_string(),
+        Reason::ProjectUnreadable { error, .. } => error.to_string(),
+        Reason::DestinationProjectMissing => "the destination project does not exist".into(),
+        _ => "its versions were not read".into(),
+    }
 }
 
 /// `text` as one markdown table cell.
@@ -584,6 +604,9 @@ pub fn markdown(plan: &PlanDocument) -> String {
         ("❓ unknown", s.unknown),
         ("⏸️ held", s.held),
         ("📜 policies to write", s.policies),
+        ("▶️ start", s.start),
+        ("⏹️ stop", s.stop),
+        ("🗑️ delete", s.delete),
         ("↔️ drift", s.drift),
     ] {
         if n > 0 || matches!(label, "➕ copy" | "✅ unchanged") {
@@ -697,6 +720,7 @@ pub fn markdown(plan: &PlanDocument) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&super::serving::plan_markdown(plan));
     if !plan.account_problems.is_empty() {
         let _ = writeln!(out, "**Accounts that could not be read**\n");
         for problem in &plan.account_problems {
