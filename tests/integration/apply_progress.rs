@@ -156,6 +156,7 @@ fn report(accounts: usize, copied: usize) -> ApplyReport {
         summary: Default::default(),
         placements,
         policies: Vec::new(),
+        serving: Vec::new(),
         calls: Default::default(),
     };
     report.tally();

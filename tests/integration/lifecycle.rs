@@ -142,6 +142,8 @@ fn live(
             output_config: None,
             f1_score: f1,
             creation_timestamp: None,
+            min_inference_units: None,
+            max_inference_units: None,
         }),
     );
     live.version_tags.insert(
@@ -162,6 +164,8 @@ fn live(
                 output_config: None,
                 f1_score: f1,
                 creation_timestamp: Some(at(created)),
+                min_inference_units: None,
+                max_inference_units: None,
             }),
         );
     }

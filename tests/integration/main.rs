@@ -20,4 +20,5 @@ mod policy_pack;
 mod reference_model;
 mod render_budget;
 mod sandbox;
+mod serving;
 mod support;

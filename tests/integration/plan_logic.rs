@@ -58,6 +58,8 @@ fn version(
         output_config: None,
         f1_score: Some(0.9),
         creation_timestamp: None,
+        min_inference_units: None,
+        max_inference_units: None,
     }
 }
 

@@ -100,6 +100,7 @@ pub(crate) fn plan_of(entries: Vec<PlanEntry>) -> PlanDocument {
         fingerprints: Vec::new(),
         account_problems: Vec::new(),
         chains: Vec::new(),
+        serving: Vec::new(),
     }
 }
 
