@@ -7,8 +7,11 @@
 //! do) and finally the plan of a pull request that adds one more promotion, as the markdown a
 //! CI job would post. That promotion shows the lifecycle: a quality gate holds a version whose
 //! F1 score is too low (a `label-reader.v2` the demo adds to the sandbox's seed), and a chain
-//! holds production until staging has had the version for a day. Every step goes through the same library code the commands use, with the
-//! real AWS SDK talking to the sandbox. A test runs it and checks that it converges.
+//! holds production until staging has had the version for a day. Then staging declares which
+//! version serves (`running`): apply starts it, and a switch to the newer version is blue/green
+//! (the new one RUNNING before the old one is stopped). Every step goes through the same library
+//! code the commands use, with the real AWS SDK talking to the sandbox. A test runs it and checks
+//! that it converges.
 
 use std::io::Write;
 use std::path::Path;
@@ -71,6 +74,25 @@ pub struct DemoOutcome {
     pub apply_succeeded: bool,
     pub second_plan: Summary,
     pub pull_request_plan: Summary,
+    /// Whether both serving applies (start, then the blue/green switch) succeeded.
+    pub serving_succeeded: bool,
+    /// The plan after the switch: nothing left to do.
+    pub after_switch: Summary,
+}
+
+/// The staging destination of `manifests/defect-detector.yaml`, as the demo's serving steps
+/// rewrite it.
+const STAGING_DESTINATION: &str = "  staging: { account: staging, project: defect-detector }";
+
+/// `manifests/defect-detector.yaml` with staging running `version`.
+fn serving_manifest(version: &str) -> String {
+    DEFECT_DETECTOR.replace(
+        STAGING_DESTINATION,
+        &format!(
+            "  staging:\n    account: staging\n    project: defect-detector\n    running: {{ \
+             versionName: {version}, inferenceUnits: {{ min: 1, max: 2 }} }}"
+        ),
+    )
 }
 
 fn step(out: &mut impl Write, n: usize, title: &str) -> std::io::Result<()> {
@@ -105,6 +127,7 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
     let mut config = SandboxConfig {
         faults: Some(Faults {
             copy_duration_ms: options.copy_duration_ms,
+            hosting_transition_ms: 500,
             ..Faults::default()
         }),
         ..SandboxConfig::default()
@@ -205,10 +228,54 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
     std::fs::write(dir.path().join("label-reader.yaml"), PULL_REQUEST)?;
     show_file(out, "manifests/label-reader.yaml (new)", PULL_REQUEST)?;
     let proposed = load(dir.path())?;
-    let ctx = AwsContext::from_config(config, &aws_options);
+    let ctx = AwsContext::from_config(config.clone(), &aws_options);
     let pull_request = crate::pipeline::plan_live(&ctx, &proposed, &full).await;
     writeln!(out)?;
     write!(out, "{}", crate::render::plan::markdown(&pull_request.plan))?;
+    std::fs::remove_file(dir.path().join("label-reader.yaml"))?;
+
+    // Serving: staging declares what runs, then switches to the newer version.
+    let mut serving_succeeded = true;
+    let mut after_switch = Summary::default();
+    for (n, version, title) in [
+        (
+            6,
+            "defect-detector-v1",
+            "Staging declares which version serves (`running`): apply starts it",
+        ),
+        (
+            7,
+            "defect-detector-v2",
+            "A serving switch: blue/green (v2 RUNNING before v1 is stopped)",
+        ),
+    ] {
+        step(out, n, title)?;
+        let manifest = serving_manifest(version);
+        std::fs::write(dir.path().join("defect-detector.yaml"), &manifest)?;
+        writeln!(out, "  staging runs `{version}` with 1–2 inference units\n")?;
+        let desired = load(dir.path())?;
+        let ctx = AwsContext::from_config(config.clone(), &aws_options);
+        let planned = crate::pipeline::plan_live(&ctx, &desired, &full).await;
+        write!(out, "{}", crate::render::plan::text(&planned.plan, false))?;
+        out.flush()?;
+        let report = apply::apply(
+            &ctx,
+            &planned.sessions,
+            &planned.plan,
+            &ApplyOptions::default(),
+            &Progress::silent(),
+            apply::never_interrupted(),
+        )
+        .await;
+        writeln!(out)?;
+        write!(out, "{}", crate::render::apply::text(&report))?;
+        serving_succeeded &= report.succeeded(true);
+        let ctx = AwsContext::from_config(config.clone(), &aws_options);
+        after_switch = crate::pipeline::plan_live(&ctx, &desired, &full)
+            .await
+            .plan
+            .summary;
+    }
 
     writeln!(
         out,
@@ -224,5 +291,7 @@ pub async fn run(out: &mut impl Write, options: &DemoOptions) -> anyhow::Result<
         apply_succeeded: report.succeeded(true),
         second_plan: second.plan.summary,
         pull_request_plan: pull_request.plan.summary,
+        serving_succeeded,
+        after_switch,
     })
 }

@@ -10,7 +10,11 @@
 //! Pure: it reads only the desired state (no AWS call), so it can run in review before any role
 //! exists. It derives exactly what `plan` and `apply` call in each account — DescribeProjects,
 //! DescribeProjectVersions, ListProjectPolicies and PutProjectPolicy on source projects,
-//! ListTagsForResource on source versions (only where `requireTags` gates ask), CopyProjectVersion (with its KMS key and S3 output) on destinations — and scopes each action
+//! ListTagsForResource on source versions (only where `requireTags` gates ask), CopyProjectVersion
+//! (with its KMS key, S3 output, and TagResource: every copy carries reko-promote's ownership
+//! tag) on destinations, and for destinations declaring `running` or `prune`
+//! StartProjectVersion/StopProjectVersion, DeleteProjectVersion and ListTagsForResource on their
+//! versions (only those that use them) — and scopes each action
 //! to the narrowest resource IAM supports for it. Creating the roles is left to the user's IaC.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -306,8 +310,10 @@ pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &s
             [destination, source_version],
         );
         notes.insert(COPY_NOTE.into());
-        if !p.tags.is_empty() {
-            // Tags passed to CopyProjectVersion are authorized as TagResource on the new version.
+        {
+            // Every copy carries tags (reko-promote's ownership tag at least): tags passed to
+            // CopyProjectVersion are authorized as TagResource on the new version (the service
+            // authorization reference lists rekognition:TagResource for CopyProjectVersion).
             st.add(
                 "TagCopiedVersions",
                 &["rekognition:TagResource"],
@@ -337,6 +343,45 @@ pub fn compute(desired: &DesiredState, ci_principal: &str, ci_plan_principal: &s
                 .or_insert(next);
             add_kms(st, partition, p, key, index);
             notes.insert("KMS permissions are those CopyProjectVersion documents for a customer managed key; the key policy must allow them as well".into());
+        }
+    }
+
+    // Serving and prune: every version of such a project may be started, stopped (blue/green
+    // stops whichever version served before) or deleted, and its tags are read (ownership).
+    for s in &desired.serving {
+        let partition = partition_of_region(&s.project.region);
+        let (st, uses, _) = per_account.entry(s.account.clone()).or_default();
+        uses.insert("destination".into());
+        let versions = format!(
+            "arn:{partition}:rekognition:{}:{}:project/{}/version/*",
+            s.project.region, s.project.account_id, s.project.name
+        );
+        st.read(
+            "ReadProjectVersions",
+            &["rekognition:DescribeProjectVersions"],
+            [project_resource(partition, &s.project)],
+        );
+        st.read(
+            "ReadVersionOwnership",
+            &["rekognition:ListTagsForResource"],
+            [versions.clone()],
+        );
+        if s.running.is_some() {
+            st.add(
+                "ServeVersions",
+                &[
+                    "rekognition:StartProjectVersion",
+                    "rekognition:StopProjectVersion",
+                ],
+                [versions.clone()],
+            );
+        }
+        if s.prune {
+            st.add(
+                "PruneVersions",
+                &["rekognition:DeleteProjectVersion"],
+                [versions],
+            );
         }
     }
 
@@ -839,6 +884,71 @@ mod tests {
         let json = serde_json::to_string(&with_tags.roles).unwrap();
         assert!(json.contains("rekognition:ListTagsForResource"));
         assert!(json.contains("project/src/version/v1/"), "{json}");
+    }
+
+    #[test]
+    fn serving_and_prune_permissions_only_for_destinations_that_use_them() {
+        let base = DesiredState {
+            accounts: accounts(),
+            placements: vec![placement("ml", "prod", None)],
+            serving: Vec::new(),
+            partial: false,
+        };
+        let apply_role = |desired: &DesiredState| -> String {
+            let report = compute(desired, "arn:aws:iam::1:role/ci", "arn:aws:iam::1:role/p");
+            let role = report
+                .roles
+                .iter()
+                .find(|r| r.name == "prod" && r.side == Side::Apply)
+                .unwrap();
+            serde_json::to_string(&role.policy).unwrap()
+        };
+        let plain = apply_role(&base);
+        for action in [
+            "StartProjectVersion",
+            "StopProjectVersion",
+            "DeleteProjectVersion",
+            "ListTagsForResource",
+        ] {
+            assert!(!plain.contains(action), "{action} in {plain}");
+        }
+        // Every copy carries the ownership tag: tag-on-create needs TagResource.
+        assert!(plain.contains("rekognition:TagResource"), "{plain}");
+
+        let serving = |running: bool, prune: bool| crate::desired::Serving {
+            promotion: "p".into(),
+            destination: "prod".into(),
+            source_account: "ml".into(),
+            account: "prod".into(),
+            project: project("222222222222", "dst"),
+            running: running.then(|| crate::desired::Running {
+                version_name: "v1".into(),
+                units: crate::desired::InferenceUnits { min: 1, max: None },
+            }),
+            prune,
+            origin: Default::default(),
+        };
+        let with = |running, prune| {
+            apply_role(&DesiredState {
+                serving: vec![serving(running, prune)],
+                ..base.clone()
+            })
+        };
+        let running = with(true, false);
+        assert!(
+            running.contains("rekognition:StartProjectVersion"),
+            "{running}"
+        );
+        assert!(running.contains("rekognition:StopProjectVersion"));
+        assert!(running.contains("rekognition:ListTagsForResource"));
+        assert!(running.contains("project/dst/version/*"), "{running}");
+        assert!(!running.contains("DeleteProjectVersion"));
+        let prune = with(false, true);
+        assert!(
+            prune.contains("rekognition:DeleteProjectVersion"),
+            "{prune}"
+        );
+        assert!(!prune.contains("StartProjectVersion"));
     }
 
     #[test]

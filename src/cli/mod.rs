@@ -518,7 +518,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             let converged = outcome.apply_succeeded
                 && !outcome.second_plan.has_changes()
-                && !outcome.second_plan.needs_attention();
+                && !outcome.second_plan.needs_attention()
+                && outcome.serving_succeeded
+                && !outcome.after_switch.has_changes()
+                && !outcome.after_switch.needs_attention();
             Ok(if converged {
                 ExitCode::SUCCESS
             } else {

@@ -162,7 +162,7 @@ fn the_demo_runs_the_whole_loop_and_converges() {
         "demo failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for step in 1..=5 {
+    for step in 1..=7 {
         assert!(
             stdout.contains(&format!("Step {step}.")),
             "step {step} missing:\n{stdout}"
@@ -190,6 +190,18 @@ fn the_demo_runs_the_whole_loop_and_converges() {
     assert!(stdout.contains("gate: F1 0.81 < 0.85"), "{stdout}");
     assert!(stdout.contains("waiting for `staging`"), "{stdout}");
     assert!(stdout.contains("```mermaid"), "{stdout}");
+    // The serving switch: staging starts v1, then v2 starts before v1 is stopped.
+    let switch = &stdout[stdout.find("Step 7.").unwrap()..];
+    assert!(switch.contains("1 to start, 1 to stop"), "{switch}");
+    assert!(
+        switch.contains("only once `defect-detector-v2` is RUNNING"),
+        "{switch}"
+    );
+    let (started, stopped) = (
+        switch.find("start started").unwrap(),
+        switch.find("stop stopped").unwrap(),
+    );
+    assert!(started < stopped, "{switch}");
     assert!(
         !stdout.contains("sandboxCiSecretKey"),
         "the demo never prints a secret"

@@ -377,7 +377,7 @@ fn a_chain_holds_each_step_until_its_predecessor_is_there_and_soaked() {
     );
     assert!(markdown.contains("prod (1 held)"), "{markdown}");
     let json = serde_json::to_value(&plan).unwrap();
-    assert_eq!(json["formatVersion"], 4);
+    assert_eq!(json["formatVersion"], 5);
     let prod = json["entries"]
         .as_array()
         .unwrap()
