@@ -842,8 +842,12 @@ mod tests {
             statement(prod, "WriteCopyOutput").unwrap()["Resource"],
             json!(["arn:aws:s3:::bucket/*"])
         );
-        // No tags, no TagResource.
-        assert!(statement(prod, "TagCopiedVersions").is_none());
+        // Even without manifest tags, the copy carries reko-promote's ownership tag: tag-on-create
+        // needs TagResource on the new version.
+        assert_eq!(
+            statement(prod, "TagCopiedVersions").unwrap()["Action"],
+            json!(["rekognition:TagResource"])
+        );
         let terraform = terraform(&report);
         assert!(terraform.contains("path = \"/x/\""));
     }
