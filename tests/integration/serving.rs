@@ -423,3 +423,202 @@ async fn a_saved_plan_goes_stale_when_a_serving_version_moves() {
         "{error}"
     );
 }
+
+// Pure planning on plain values: a live state written by hand, the plan computed from it.
+
+mod pure {
+    use super::*;
+    use reko_promote::state::{
+        LiveProject, LiveState, LiveVersion, ProjectFeature, ProjectKey, VersionStatus,
+    };
+
+    const ML: &str = seed::ML_ACCOUNT;
+
+    fn key(account: &str) -> ProjectKey {
+        ProjectKey {
+            account_id: account.into(),
+            region: DEFAULT_REGION.into(),
+            name: DEFECT_DETECTOR.into(),
+        }
+    }
+
+    fn arn(account: &str, version: &str) -> String {
+        format!(
+            "arn:aws:rekognition:{DEFAULT_REGION}:{account}:project/{DEFECT_DETECTOR}/version/{version}/1"
+        )
+    }
+
+    fn version(
+        account: &str,
+        name: &str,
+        status: VersionStatus,
+        source: Option<&str>,
+    ) -> LiveVersion {
+        LiveVersion {
+            arn: arn(account, name),
+            status,
+            status_message: None,
+            source_project_version_arn: source.map(|s| arn(ML, s)),
+            kms_key_id: None,
+            output_config: None,
+            f1_score: Some(0.9),
+            creation_timestamp: None,
+            min_inference_units: Some(1),
+            max_inference_units: Some(1),
+        }
+    }
+
+    /// Both source versions trained, prod listed with `prod` (name, status, made by
+    /// reko-promote).
+    fn live(prod: &[(&str, VersionStatus, bool)]) -> LiveState {
+        let mut live = LiveState::default();
+        for account in [ML, PROD] {
+            live.projects.insert(
+                key(account),
+                Some(LiveProject {
+                    arn: format!(
+                        "arn:aws:rekognition:{DEFAULT_REGION}:{account}:project/{DEFECT_DETECTOR}/1"
+                    ),
+                    status: "CREATED".into(),
+                    feature: ProjectFeature::CustomLabels,
+                }),
+            );
+        }
+        let ml = live.versions.entry(key(ML)).or_default();
+        for v in [DEFECT_V1, DEFECT_V2] {
+            ml.insert(
+                v.into(),
+                Some(version(ML, v, VersionStatus::TrainingCompleted, None)),
+            );
+        }
+        live.policies.insert(key(ML), Vec::new());
+        live.listed.insert(key(PROD));
+        let sources = BTreeMap::from([(V1, DEFECT_V1), (V2, DEFECT_V2)]);
+        let mut versions = BTreeMap::new();
+        for name in [V1, V2] {
+            versions.insert(name.to_string(), None);
+        }
+        for (name, status, ours) in prod {
+            let v = version(PROD, name, status.clone(), sources.get(name).copied());
+            let tags = if *ours {
+                BTreeMap::from([("reko-promote:promotion".to_string(), "detector".to_string())])
+            } else {
+                BTreeMap::new()
+            };
+            live.version_tags.insert(v.arn.clone(), tags);
+            versions.insert(name.to_string(), Some(v));
+        }
+        live.versions.insert(key(PROD), versions);
+        live
+    }
+
+    fn compute(desired: &DesiredState, live: &LiveState, scope: &RunScope) -> PlanDocument {
+        reko_promote::plan::compute(desired, live, scope)
+    }
+
+    #[test]
+    fn a_hand_made_serving_version_is_never_stopped_and_ours_only_after_the_switch() {
+        let desired = desired(&[(DEFECT_V1, V1), (DEFECT_V2, V2)], &running(V2, 1, None));
+        let live = live(&[
+            (V1, VersionStatus::Running, true),
+            (V2, VersionStatus::CopyingCompleted, true),
+            (HAND_MADE, VersionStatus::Running, false),
+        ]);
+        let plan = compute(&desired, &live, &RunScope::full());
+        assert_eq!(
+            steps(&plan),
+            [
+                (V2, ServingAction::Start),
+                (V1, ServingAction::Stop),
+                (HAND_MADE, ServingAction::Keep),
+            ]
+        );
+        assert_eq!(
+            step(&plan, HAND_MADE, ServingAction::Keep).reason,
+            ServingReason::NotMade
+        );
+        assert_eq!((plan.summary.start, plan.summary.stop), (1, 1));
+    }
+
+    #[test]
+    fn nothing_is_stopped_while_the_declared_version_cannot_start() {
+        let desired = desired(&[(DEFECT_V1, V1), (DEFECT_V2, V2)], &running(V2, 1, None));
+        let live = live(&[
+            (V1, VersionStatus::Running, true),
+            (V2, VersionStatus::CopyingFailed, true),
+        ]);
+        let plan = compute(&desired, &live, &RunScope::full());
+        assert!(matches!(
+            step(&plan, V2, ServingAction::Keep).reason,
+            ServingReason::NotReady { .. }
+        ));
+        assert_eq!(
+            step(&plan, V1, ServingAction::Keep).reason,
+            ServingReason::WaitingForReplacement { by: V2.into() }
+        );
+        assert_eq!(plan.summary.stop, 0);
+    }
+
+    #[test]
+    fn prune_skips_busy_and_unreadable_versions_and_deletes_a_stopped_one_after_its_stop() {
+        let desired = desired(
+            &[(DEFECT_V2, V2)],
+            &(running(V2, 1, None) + "    prune: true\n"),
+        );
+        let mut live = live(&[
+            (V1, VersionStatus::Running, true),
+            (V2, VersionStatus::Running, true),
+            ("old-copying", VersionStatus::CopyingInProgress, true),
+            ("old-stopped", VersionStatus::Stopped, true),
+            ("unreadable", VersionStatus::Stopped, false),
+        ]);
+        let unreadable = arn(PROD, "unreadable");
+        live.version_tags.remove(&unreadable);
+        live.tag_errors.insert(
+            unreadable,
+            reko_promote::aws::AwsError {
+                operation: reko_promote::aws::Operation::ListTagsForResource,
+                account: "prod".into(),
+                account_id: PROD.into(),
+                arn: None,
+                code: Some("AccessDeniedException".into()),
+                message: "denied".into(),
+                request_id: None,
+                kind: reko_promote::aws::ErrorKind::AccessDenied,
+            },
+        );
+        let plan = compute(&desired, &live, &RunScope::full());
+        let delete = step(&plan, V1, ServingAction::Delete);
+        assert_eq!(
+            delete.guards[0],
+            Guard::Stopped,
+            "deleted once the stop is done"
+        );
+        assert!(matches!(
+            step(&plan, "old-stopped", ServingAction::Delete).reason,
+            ServingReason::Pruned { .. }
+        ));
+        assert_eq!(
+            step(&plan, "old-copying", ServingAction::Keep).reason,
+            ServingReason::Busy {
+                status: VersionStatus::CopyingInProgress
+            }
+        );
+        assert!(matches!(
+            step(&plan, "unreadable", ServingAction::Keep).reason,
+            ServingReason::OwnershipUnreadable { .. }
+        ));
+        assert_eq!(plan.summary.delete, 2);
+        assert_eq!(plan.summary.exit_status(true, false), 2);
+        let json = serde_json::to_value(&plan).unwrap();
+        assert_eq!(json["formatVersion"], 5);
+        assert_eq!(json["serving"][0]["prune"], "on");
+        assert!(
+            json["serving"][0]["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["action"] == "delete" && s["reason"]["code"] == "pruned")
+        );
+    }
+}
