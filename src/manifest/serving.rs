@@ -19,7 +19,7 @@ use super::validate::{AccountTable, Checker};
 use super::yaml::FieldPath;
 
 /// The version names a destination receives: each version entry sent to it, by its name there.
-fn received<'a>(promotion: &'a PromotionManifest, destination: &str) -> BTreeSet<String> {
+fn received(promotion: &PromotionManifest, destination: &str) -> BTreeSet<String> {
     promotion
         .versions
         .iter()

@@ -388,6 +388,10 @@ fn project(
     out
 }
 
+/// Builds a step of a version of the project being planned.
+type StepOf<'a> = dyn Fn(&str, ServingAction, ServingReason, Vec<Guard>, Option<&LiveVersion>) -> ServingStep
+    + 'a;
+
 /// The step of the declared running version, and whether it will be RUNNING for this run's
 /// stops.
 fn running_step(
@@ -396,13 +400,7 @@ fn running_step(
     running: &Running,
     version: Option<&LiveVersion>,
     entry: Option<&PlanEntry>,
-    step: &dyn Fn(
-        &str,
-        ServingAction,
-        ServingReason,
-        Vec<Guard>,
-        Option<&LiveVersion>,
-    ) -> ServingStep,
+    step: &StepOf<'_>,
 ) -> (ServingStep, Readiness) {
     let name = running.version_name.as_str();
     let placement_action = entry.map(|e| e.action);
