@@ -308,6 +308,14 @@ pub struct ServingReport {
 }
 
 impl ServingReport {
+    /// The report with the version as read last (ARN, status, StatusMessage).
+    pub fn read_as(mut self, version: &crate::state::LiveVersion) -> Self {
+        self.version_arn = Some(version.arn.clone());
+        self.status = Some(version.status.clone());
+        self.status_message.clone_from(&version.status_message);
+        self
+    }
+
     pub fn new(step: &ServingStep, outcome: ServingOutcome, reason: ServingReportReason) -> Self {
         ServingReport {
             key: step.key.clone(),

@@ -309,7 +309,7 @@ impl Project<'_> {
     }
 
     fn guard_not_met(step: &ServingStep, guard: &Guard, v: Option<&LiveVersion>) -> ServingReport {
-        let mut report = ServingReport::new(
+        let report = ServingReport::new(
             step,
             ServingOutcome::Skipped,
             ServingReportReason::GuardNotMet {
@@ -317,12 +317,10 @@ impl Project<'_> {
                 status: v.map(|v| v.status.clone()),
             },
         );
-        if let Some(v) = v {
-            report.version_arn = Some(v.arn.clone());
-            report.status = Some(v.status.clone());
-            report.status_message.clone_from(&v.status_message);
+        match v {
+            Some(v) => report.read_as(v),
+            None => report,
         }
-        report
     }
 
     /// Reads the version and checks the step's `Unchanged` guard and `allowed` statuses.
@@ -456,7 +454,7 @@ impl Project<'_> {
             .await
         {
             Ok(now) => {
-                let mut report = if now.status == VersionStatus::Running {
+                let report = if now.status == VersionStatus::Running {
                     ServingReport::new(
                         step,
                         if restart {
@@ -475,10 +473,7 @@ impl Project<'_> {
                         },
                     )
                 };
-                report.version_arn = Some(now.arn);
-                report.status = Some(now.status);
-                report.status_message = now.status_message;
-                report
+                report.read_as(&now)
             }
             Err(end) => Self::ended(step, end),
         }
