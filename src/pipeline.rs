@@ -19,12 +19,14 @@ pub struct LivePlan {
     pub calls: CallCounts,
 }
 
-/// The accounts the placements of `desired` involve (sources and destinations).
+/// The accounts the placements of `desired` involve (sources and destinations), and those of
+/// destinations declaring `running` or `prune`.
 pub fn involved_accounts(desired: &DesiredState) -> Vec<Account> {
     let names: std::collections::BTreeSet<&str> = desired
         .placements
         .iter()
         .flat_map(|p| [p.source_account.as_str(), p.destination_account.as_str()])
+        .chain(desired.serving.iter().map(|s| s.account.as_str()))
         .collect();
     desired
         .accounts
