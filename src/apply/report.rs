@@ -244,9 +244,12 @@ pub enum ServingOutcome {
     Kept,
     /// The call failed, or the start ended FAILED.
     Failed,
-    /// Not done: a guard did not hold (the replacement is not RUNNING, the copy did not
-    /// complete, the version moved), or the run stopped.
+    /// Not done: a guard did not hold (the replacement is not RUNNING, the copy failed, the
+    /// version moved), or the run stopped.
     Skipped,
+    /// Not done yet: the copy it follows was not waited for (`--no-wait`) or is still going
+    /// on; the next apply does it. A problem only when apply was to wait.
+    Pending,
 }
 
 impl ServingOutcome {
@@ -356,6 +359,9 @@ pub struct ReportSummary {
     /// Serving steps that failed or were skipped.
     #[serde(default)]
     pub serving_failed: usize,
+    /// Serving steps waiting for a copy still going on.
+    #[serde(default)]
+    pub serving_pending: usize,
 }
 
 /// The whole report of one apply run.
@@ -428,6 +434,7 @@ impl ApplyReport {
                 ServingOutcome::Deleted => s.versions_deleted += 1,
                 ServingOutcome::Kept => {}
                 ServingOutcome::Failed | ServingOutcome::Skipped => s.serving_failed += 1,
+                ServingOutcome::Pending => s.serving_pending += 1,
             }
         }
         self.summary = s;
@@ -439,6 +446,7 @@ impl ApplyReport {
             && !self.timed_out
             && self.summary.policies_failed == 0
             && self.summary.serving_failed == 0
+            && !(waited && self.summary.serving_pending > 0)
             && !self
                 .placements
                 .iter()

@@ -135,6 +135,7 @@ impl ServingRun<'_> {
 
         // (1) The declared running version.
         let mut running_ok = false;
+        let mut pending = false;
         if let Some(running) = &project.running {
             let step = acting
                 .iter()
@@ -146,6 +147,7 @@ impl ServingRun<'_> {
                         report.outcome,
                         ServingOutcome::Started | ServingOutcome::Restarted
                     );
+                    pending = report.outcome == ServingOutcome::Pending;
                     reports.push(self.report(report));
                     ok
                 }
@@ -172,7 +174,11 @@ impl ServingRun<'_> {
                     .unwrap_or(Guard::Stopped);
                 ServingReport::new(
                     step,
-                    ServingOutcome::Skipped,
+                    if pending {
+                        ServingOutcome::Pending
+                    } else {
+                        ServingOutcome::Skipped
+                    },
                     ServingReportReason::GuardNotMet {
                         guard,
                         status: None,
@@ -196,7 +202,11 @@ impl ServingRun<'_> {
             {
                 ServingReport::new(
                     step,
-                    ServingOutcome::Skipped,
+                    if pending {
+                        ServingOutcome::Pending
+                    } else {
+                        ServingOutcome::Skipped
+                    },
                     ServingReportReason::GuardNotMet {
                         guard: Guard::Stopped,
                         status: None,
@@ -372,14 +382,19 @@ impl Project<'_> {
                         matches!(p.outcome, Outcome::Copied | Outcome::AlreadyThere)
                     });
                 if !copied {
-                    let status = self
-                        .run
-                        .placements
-                        .get(placement)
-                        .and_then(|p| p.status.clone());
+                    let copy = self.run.placements.get(placement);
+                    let status = copy.and_then(|p| p.status.clone());
+                    // A copy still going on (not waited for) leaves the start for the next run.
+                    let still_copying = copy.is_some_and(|p| {
+                        matches!(p.outcome, Outcome::Started | Outcome::InProgress)
+                    });
                     return ServingReport::new(
                         step,
-                        ServingOutcome::Skipped,
+                        if still_copying {
+                            ServingOutcome::Pending
+                        } else {
+                            ServingOutcome::Skipped
+                        },
                         ServingReportReason::GuardNotMet {
                             guard: guard.clone(),
                             status,

@@ -269,6 +269,7 @@ fn summary(report: &ApplyReport, every_placement: bool) -> String {
         ("versions stopped", s.versions_stopped),
         ("versions deleted", s.versions_deleted),
         ("serving steps not done", s.serving_failed),
+        ("serving steps pending", s.serving_pending),
     ] {
         if n > 0 {
             let _ = writeln!(out, "  {label:<26}{n:>6}");

@@ -223,6 +223,7 @@ pub fn outcome_label(outcome: ServingOutcome) -> &'static str {
         ServingOutcome::Kept => "kept",
         ServingOutcome::Failed => "failed",
         ServingOutcome::Skipped => "skipped",
+        ServingOutcome::Pending => "pending",
     }
 }
 

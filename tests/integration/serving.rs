@@ -394,6 +394,45 @@ async fn units_drift_is_shown_and_restarted_only_with_replace_running() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_wait_a_start_after_a_copy_is_pending_and_the_next_apply_makes_it() {
+    let sb = sandbox().await;
+    let serving_v1 = desired(&[(DEFECT_V1, V1)], &running(V1, 1, None));
+    let ctx = ci_context(&sb, 50, 8).await;
+    let live = reko_promote::pipeline::plan_live(&ctx, &serving_v1, &RunScope::full()).await;
+    let no_wait = apply::ApplyOptions {
+        wait: false,
+        ..crate::apply::options()
+    };
+    let report = apply::apply(
+        &ctx,
+        &live.sessions,
+        &live.plan,
+        &no_wait,
+        &Progress::silent(),
+        apply::never_interrupted(),
+    )
+    .await;
+    assert_eq!(outcomes(&report), [(V1, ServingOutcome::Pending)]);
+    assert!(
+        report.succeeded(false),
+        "pending is no failure with --no-wait"
+    );
+    assert!(!report.succeeded(true));
+    assert!(
+        helpers::eventually(std::time::Duration::from_secs(10), || async {
+            prod_versions(&sb).await[V1].0 == "COPYING_COMPLETED"
+        })
+        .await
+    );
+    let (plan, report) = plan_and_apply(&sb, &serving_v1, &RunScope::full()).await;
+    assert!(matches!(
+        step(&plan, V1, ServingAction::Start).reason,
+        ServingReason::NotRunning { .. }
+    ));
+    assert_eq!(outcomes(&report), [(V1, ServingOutcome::Started)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_goes_stale_when_a_serving_version_moves() {
     let sb = sandbox().await;
     let one = desired(&[(DEFECT_V1, V1)], &running(V1, 1, None));
