@@ -13,7 +13,7 @@ use super::{
     Ctx, Input, KMS, NAME, Output, PROJECT_ARN, VERSION_ARN, VersionOut, page_bounds, version_arn,
 };
 use crate::sandbox::error::ApiError;
-use crate::sandbox::state::{Pending, S3Object, Version, VersionStatus};
+use crate::sandbox::state::{Feature, Pending, S3Object, Version, VersionStatus};
 
 pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let arn = input.string("ProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
@@ -197,6 +197,28 @@ pub(super) fn delete(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
     Ok(json!({ "Status": "DELETING" }))
 }
 
+/// Refuses hosting an adapter: StartProjectVersion and StopProjectVersion "apply only to Amazon
+/// Rekognition Custom Labels" (service model); InvalidParameterException as for copies.
+fn custom_labels_only(
+    ctx: &Ctx<'_>,
+    arn: &crate::constraints::ProjectVersionArn,
+) -> Result<(), ApiError> {
+    match ctx
+        .world
+        .project(&arn.account_id, &arn.region, &arn.project)
+        .map(|p| p.feature)
+    {
+        Some(feature) if feature != Feature::CustomLabels => {
+            Err(ApiError::invalid_parameter(format!(
+                "The project version {arn} belongs to a {} adapter project; {} applies only to Custom Labels models.",
+                feature.as_str(),
+                ctx.op
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Statuses StartProjectVersion accepts: a trained or copied model that is not hosted, or one
 /// whose last start failed.
 fn is_startable(status: VersionStatus) -> bool {
@@ -221,6 +243,7 @@ pub(super) fn start(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiEr
             "MaxInferenceUnits must be greater than or equal to MinInferenceUnits.",
         ));
     }
+    custom_labels_only(ctx, &arn)?;
     let now = ctx.now;
     let (delay, failure) = ctx.faults.start_outcome(&arn.version);
     let v = ctx.version_mut(&arn)?;
@@ -255,6 +278,7 @@ pub(super) fn start(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiEr
 
 pub(super) fn stop(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let arn = version_arn_input(ctx, input)?;
+    custom_labels_only(ctx, &arn)?;
     let (now, delay) = (ctx.now, ctx.faults.hosting_transition_ms());
     let v = ctx.version_mut(&arn)?;
     if !matches!(v.status, VersionStatus::Running | VersionStatus::Starting) {

@@ -333,3 +333,17 @@ pub async fn assert_still_serving(sb: &SandboxHandle) {
 pub fn code<E: aws_sdk_rekognition::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<no code>").to_string()
 }
+
+/// The first row of `history` (from [`SandboxHandle::history`]) where `arn` entered `status`;
+/// panics, showing the whole history, when there is none. For order proofs such as a blue/green
+/// switch: `change(&h, green, RUNNING).at_ms <= change(&h, blue, STOPPING).at_ms`.
+pub fn change<'h>(
+    history: &'h [reko_promote::sandbox::state::StatusChange],
+    arn: &str,
+    status: reko_promote::sandbox::state::VersionStatus,
+) -> &'h reko_promote::sandbox::state::StatusChange {
+    history
+        .iter()
+        .find(|c| c.arn == arn && c.status == status)
+        .unwrap_or_else(|| panic!("no {status:?} of {arn} in the history: {history:#?}"))
+}
