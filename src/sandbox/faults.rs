@@ -132,7 +132,10 @@ struct NamePatterns {
 }
 
 /// Compiles `patterns` (the setting `field`) to whole-name regular expressions.
-fn whole_name_patterns(field: &'static str, patterns: &[String]) -> Result<Vec<Regex>, FaultsError> {
+fn whole_name_patterns(
+    field: &'static str,
+    patterns: &[String],
+) -> Result<Vec<Regex>, FaultsError> {
     patterns
         .iter()
         .map(|p| {

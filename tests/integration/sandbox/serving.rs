@@ -40,7 +40,12 @@ fn pass_hosting(sb: &TestSandbox) {
     sb.advance_clock(Duration::from_millis(HOSTING_MS));
 }
 
-async fn describe(c: &Client, account: &str, project: &str, name: &str) -> ProjectVersionDescription {
+async fn describe(
+    c: &Client,
+    account: &str,
+    project: &str,
+    name: &str,
+) -> ProjectVersionDescription {
     c.describe_project_versions()
         .project_arn(seed::default_project_arn(account, project))
         .version_names(name)
@@ -278,7 +283,10 @@ async fn delete_is_refused_while_hosted_or_busy_and_allowed_once_stopped() {
     let ml = rek(&sb, "ml").await;
     let v1 = seeded_version_arn(&sb, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1);
     start_units(&ml, &v1, 1, None).await.unwrap();
-    assert_eq!(delete(&ml, &v1).await.unwrap_err(), "ResourceInUseException");
+    assert_eq!(
+        delete(&ml, &v1).await.unwrap_err(),
+        "ResourceInUseException"
+    );
     pass_hosting(&sb);
     let refused = ml
         .delete_project_version()
@@ -288,9 +296,15 @@ async fn delete_is_refused_while_hosted_or_busy_and_allowed_once_stopped() {
         .unwrap_err();
     assert_eq!(code(&refused), "ResourceInUseException");
     let message = aws_sdk_rekognition::error::ProvideErrorMetadata::message(&refused).unwrap();
-    assert!(message.contains(&v1) && message.contains("RUNNING"), "{message}");
+    assert!(
+        message.contains(&v1) && message.contains("RUNNING"),
+        "{message}"
+    );
     stop(&ml, &v1).await.unwrap();
-    assert_eq!(delete(&ml, &v1).await.unwrap_err(), "ResourceInUseException");
+    assert_eq!(
+        delete(&ml, &v1).await.unwrap_err(),
+        "ResourceInUseException"
+    );
     pass_hosting(&sb);
     assert_eq!(delete(&ml, &v1).await.unwrap(), "DELETING");
     let left = ml
@@ -304,7 +318,10 @@ async fn delete_is_refused_while_hosted_or_busy_and_allowed_once_stopped() {
             .iter()
             .all(|v| v.project_version_arn() != Some(v1.as_str()))
     );
-    assert_eq!(delete(&ml, &v1).await.unwrap_err(), "ResourceNotFoundException");
+    assert_eq!(
+        delete(&ml, &v1).await.unwrap_err(),
+        "ResourceNotFoundException"
+    );
 
     // A copy in progress cannot be deleted either; once complete it can.
     let src = seeded_version_arn(&sb, ML_ACCOUNT, seed::LABEL_READER, seed::LABEL_V1);
@@ -321,7 +338,10 @@ async fn delete_is_refused_while_hosted_or_busy_and_allowed_once_stopped() {
         .project_version_arn()
         .unwrap()
         .to_string();
-    assert_eq!(delete(&ml, &copy).await.unwrap_err(), "ResourceInUseException");
+    assert_eq!(
+        delete(&ml, &copy).await.unwrap_err(),
+        "ResourceInUseException"
+    );
     sb.advance_clock(Duration::from_millis(COPY_MS));
     assert_eq!(delete(&ml, &copy).await.unwrap(), "DELETING");
     assert_eq!(
@@ -366,7 +386,10 @@ async fn copy_tags_are_on_the_new_version() {
         .unwrap();
     let tags = tags.tags().unwrap();
     assert_eq!(tags.len(), 2, "{tags:?}");
-    assert_eq!(tags.get("reko-promote").map(String::as_str), Some("promotion"));
+    assert_eq!(
+        tags.get("reko-promote").map(String::as_str),
+        Some("promotion")
+    );
     assert_eq!(tags.get("team").map(String::as_str), Some("vision"));
     // The source keeps its own tags (none).
     let source_tags = rek(&sb, "ml")
