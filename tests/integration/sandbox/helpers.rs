@@ -161,6 +161,23 @@ pub fn seeded_version_arn(
         .clone()
 }
 
+/// The description of the version `name` of `account`'s project `project` (default region).
+pub async fn describe_version(
+    c: &aws_sdk_rekognition::Client,
+    account: &str,
+    project: &str,
+    name: &str,
+) -> aws_sdk_rekognition::types::ProjectVersionDescription {
+    c.describe_project_versions()
+        .project_arn(seed::default_project_arn(account, project))
+        .version_names(name)
+        .send()
+        .await
+        .unwrap()
+        .project_version_descriptions()[0]
+        .clone()
+}
+
 /// Polls until `f` is true or `timeout` passes.
 pub async fn eventually<F, Fut>(timeout: Duration, mut f: F) -> bool
 where

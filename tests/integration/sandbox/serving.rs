@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use aws_sdk_rekognition::Client;
-use aws_sdk_rekognition::types::{OutputConfig, ProjectVersionDescription, ProjectVersionStatus};
+use aws_sdk_rekognition::types::{OutputConfig, ProjectVersionStatus};
 use reko_promote::sandbox::seed::{self, ML_ACCOUNT, STAGING_ACCOUNT};
 use reko_promote::sandbox::state::{StatusChange, VersionStatus};
 use reko_promote::sandbox::{Faults, SandboxConfig};
@@ -40,49 +40,43 @@ fn pass_hosting(sb: &TestSandbox) {
     sb.advance_clock(Duration::from_millis(HOSTING_MS));
 }
 
-async fn describe(
-    c: &Client,
-    account: &str,
-    project: &str,
-    name: &str,
-) -> ProjectVersionDescription {
-    c.describe_project_versions()
-        .project_arn(seed::default_project_arn(account, project))
-        .version_names(name)
-        .send()
-        .await
-        .unwrap()
-        .project_version_descriptions()[0]
-        .clone()
+/// The Status an operation answered, or its error code.
+fn status_or_code<O, E: aws_sdk_rekognition::error::ProvideErrorMetadata>(
+    result: Result<O, E>,
+    status: fn(&O) -> Option<&ProjectVersionStatus>,
+) -> Result<String, String> {
+    result
+        .map(|o| status(&o).expect("a Status").as_str().to_string())
+        .map_err(|e| code(&e))
 }
 
 async fn start_units(c: &Client, arn: &str, min: i32, max: Option<i32>) -> Result<String, String> {
-    c.start_project_version()
+    let result = c
+        .start_project_version()
         .project_version_arn(arn)
         .min_inference_units(min)
         .set_max_inference_units(max)
         .send()
-        .await
-        .map(|o| o.status().unwrap().as_str().to_string())
-        .map_err(|e| code(&e))
+        .await;
+    status_or_code(result, |o| o.status())
 }
 
 async fn stop(c: &Client, arn: &str) -> Result<String, String> {
-    c.stop_project_version()
+    let result = c
+        .stop_project_version()
         .project_version_arn(arn)
         .send()
-        .await
-        .map(|o| o.status().unwrap().as_str().to_string())
-        .map_err(|e| code(&e))
+        .await;
+    status_or_code(result, |o| o.status())
 }
 
 async fn delete(c: &Client, arn: &str) -> Result<String, String> {
-    c.delete_project_version()
+    let result = c
+        .delete_project_version()
         .project_version_arn(arn)
         .send()
-        .await
-        .map(|o| o.status().unwrap().as_str().to_string())
-        .map_err(|e| code(&e))
+        .await;
+    status_or_code(result, |o| o.status())
 }
 
 /// The statuses `arn` went through, in history order.
@@ -123,14 +117,14 @@ async fn a_started_version_runs_with_its_inference_units() {
     );
 
     assert_eq!(start_units(&ml, &v1, 2, Some(4)).await.unwrap(), "STARTING");
-    let starting = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
+    let starting = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
     assert_eq!(starting.status(), Some(&ProjectVersionStatus::Starting));
     assert_eq!(
         start_units(&ml, &v1, 1, None).await.unwrap_err(),
         "ResourceInUseException"
     );
     pass_hosting(&sb);
-    let running = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
+    let running = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
     assert_eq!(running.status(), Some(&ProjectVersionStatus::Running));
     assert_eq!(running.min_inference_units(), Some(2));
     assert_eq!(running.max_inference_units(), Some(4));
@@ -142,12 +136,12 @@ async fn a_started_version_runs_with_its_inference_units() {
     assert_eq!(stop(&ml, &v1).await.unwrap(), "STOPPING");
     assert_eq!(stop(&ml, &v1).await.unwrap_err(), "ResourceInUseException");
     pass_hosting(&sb);
-    let stopped = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
+    let stopped = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
     assert_eq!(stopped.status(), Some(&ProjectVersionStatus::Stopped));
     // Without MaxInferenceUnits the model does not auto-scale: the maximum is the minimum.
     assert_eq!(start_units(&ml, &v1, 3, None).await.unwrap(), "STARTING");
     pass_hosting(&sb);
-    let again = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
+    let again = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
     assert_eq!(again.status(), Some(&ProjectVersionStatus::Running));
     assert_eq!(again.min_inference_units(), Some(3));
     assert_eq!(again.max_inference_units(), Some(3));
@@ -164,10 +158,10 @@ async fn a_start_failure_ends_failed_with_the_configured_message() {
     let ml = rek(&sb, "ml").await;
     let v2 = seeded_version_arn(&sb, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2);
     assert_eq!(start_units(&ml, &v2, 1, None).await.unwrap(), "STARTING");
-    let starting = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
+    let starting = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
     assert_eq!(starting.status(), Some(&ProjectVersionStatus::Starting));
     pass_hosting(&sb);
-    let failed = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
+    let failed = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
     assert_eq!(failed.status(), Some(&ProjectVersionStatus::Failed));
     assert_eq!(
         failed.status_message(),
@@ -177,14 +171,14 @@ async fn a_start_failure_ends_failed_with_the_configured_message() {
     let v1 = seeded_version_arn(&sb, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1);
     start_units(&ml, &v1, 1, None).await.unwrap();
     pass_hosting(&sb);
-    let running = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
+    let running = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V1).await;
     assert_eq!(running.status(), Some(&ProjectVersionStatus::Running));
 
     // A failed start can be retried; without the fault it runs.
     sb.set_faults(slow_faults()).unwrap();
     assert_eq!(start_units(&ml, &v2, 1, None).await.unwrap(), "STARTING");
     pass_hosting(&sb);
-    let running = describe(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
+    let running = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, seed::DEFECT_V2).await;
     assert_eq!(running.status(), Some(&ProjectVersionStatus::Running));
     assert_eq!(
         statuses_of(&sb.history(), &v2),
