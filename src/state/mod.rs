@@ -4,7 +4,8 @@
 //! explicitly as presence (a project read and not found is `Some(None)`; one not read at all is
 //! missing from the map), so the plan can tell "missing" from "unknown". What could not be read
 //! is kept as the typed error that says why. The conversions from the SDK's descriptions are
-//! here (`LiveVersion::from_description`, ...); only `read` touches the network, through `aws`.
+//! here (`LiveVersion::from_description`, ...); only `read` and `copies` (the destinations' copies
+//! in progress, where a withdrawal waits on them) touch the network, through `aws`.
 
 pub mod copies;
 pub mod read;

@@ -422,15 +422,20 @@ async fn two_accounts_copying(sb: &SandboxHandle, ctx: &AwsContext) {
         &RunScope::full(),
     )
     .await;
-    let started = run_with(ctx, &both, false).await;
-    assert!(
-        started.succeeded(false),
-        "{}",
-        reko_promote::render::apply::text(&started)
-    );
+    started(ctx, &both).await;
 }
 
 const COPY_MS: u64 = 60_000;
+
+/// Applies `live`'s plan without waiting for the copies it starts, and checks it succeeded.
+async fn started(ctx: &AwsContext, live: &reko_promote::pipeline::LivePlan) {
+    let report = run_with(ctx, live, false).await;
+    assert!(
+        report.succeeded(false),
+        "{}",
+        reko_promote::render::apply::text(&report)
+    );
+}
 
 /// The outcomes of the plan's withdrawals, by (account ID, resource).
 fn withdrawals(plan: &PlanDocument) -> BTreeMap<(String, String), WithdrawalOutcome> {
@@ -462,7 +467,20 @@ async fn copies_in_progress_keep_their_grants_until_they_end_even_for_a_dropped_
     // dest-001 is dropped from the promotion (still declared) while both accounts' copies are
     // in progress: dest-000's placements need their grants, dest-001's copies keep theirs.
     let manifests = desired_declaring(1, 2, 2, |text| text);
+    sb.reset_call_counts();
     let one = plan(&ctx, &manifests, &RunScope::full()).await;
+    // The check reads dest-001 only: every project listed (one call), each one's versions.
+    let reads = |sb: &SandboxHandle| {
+        (
+            sb.calls_of("DescribeProjects"),
+            sb.calls_of("DescribeProjectVersions"),
+        )
+    };
+    assert_eq!(
+        reads(&sb),
+        (3, 3),
+        "src and dest-000 by name, dest-001 listed"
+    );
     assert_eq!(one.plan.summary.in_progress, 2, "{:?}", one.plan.summary);
     assert_eq!(one.plan.summary.policies, 0, "nothing is withdrawn yet");
     let held = withdrawals(&one.plan);
@@ -503,12 +521,7 @@ async fn copies_in_progress_keep_their_grants_until_they_end_even_for_a_dropped_
         "{json}"
     );
     sb.reset_call_counts();
-    let report = run_with(&ctx, &one, false).await;
-    assert!(
-        report.succeeded(false),
-        "{}",
-        reko_promote::render::apply::text(&report)
-    );
+    started(&ctx, &one).await;
     assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
     assert_eq!(sb.calls_of("DeleteProjectPolicy"), 0);
     let policies = source_policies(&sb);
@@ -545,7 +558,13 @@ async fn copies_in_progress_keep_their_grants_until_they_end_even_for_a_dropped_
         assert!(!allowed(&policies, &dropped, arn), "withdrawn: {arn}");
     }
     assert_eq!(policies[HAND_WRITTEN].revision_id, hand_written.revision_id);
+    sb.reset_call_counts();
     let again = plan(&ctx, &manifests, &RunScope::full()).await;
+    assert_eq!(
+        reads(&sb),
+        (2, 2),
+        "nothing to withdraw: no account is listed"
+    );
     assert!(
         !again.plan.summary.has_changes(),
         "{:?}",
@@ -590,12 +609,7 @@ async fn an_account_no_longer_declared_is_withdrawn_without_the_copy_check_and_t
         ),
         "{text}"
     );
-    let report = run_with(&ctx, &one, false).await;
-    assert!(
-        report.succeeded(false),
-        "{}",
-        reko_promote::render::apply::text(&report)
-    );
+    started(&ctx, &one).await;
     let policies = source_policies(&sb);
     for arn in version_arns(&sb) {
         assert!(allowed(&policies, &kept, &arn), "kept: {arn}");
@@ -636,12 +650,7 @@ async fn a_dropped_account_whose_copies_cannot_be_read_keeps_its_grants() {
         "{text}"
     );
     sb.reset_call_counts();
-    let report = run_with(&ctx, &one, false).await;
-    assert!(
-        report.succeeded(false),
-        "{}",
-        reko_promote::render::apply::text(&report)
-    );
+    started(&ctx, &one).await;
     assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
     let policies = source_policies(&sb);
     for arn in version_arns(&sb) {
