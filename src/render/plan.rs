@@ -342,7 +342,8 @@ fn withheld_lines(plan: &PlanDocument) -> Vec<String> {
 fn withdrawal_lines(plan: &PlanDocument) -> Vec<(WithdrawalMark, String)> {
     let mut lines = Vec::new();
     for g in plan.grants.iter().filter(|g| g.managed) {
-        let mut by_account: BTreeMap<(&str, &str), Vec<&WithdrawalOutcome>> = BTreeMap::new();
+        let mut by_account: BTreeMap<(&str, OutcomeKind), Vec<&WithdrawalOutcome>> =
+            BTreeMap::new();
         for w in &g.withdrawals {
             by_account
                 .entry((w.account_id.as_str(), outcome_kind(&w.outcome)))
@@ -356,13 +357,16 @@ fn withdrawal_lines(plan: &PlanDocument) -> Vec<(WithdrawalMark, String)> {
                 WithdrawalOutcome::Withdrawn => (
                     WithdrawalMark::Withdrawn,
                     format!(
-                        "grants to account {account} on {project} withdrawn: {n} version(s) or pattern(s) no placement needs, no copy of them in progress there"
+                        "grants to account {account} on {project} withdrawn: {n} version(s) or \
+                         pattern(s) no placement needs, no copy of them in progress there"
                     ),
                 ),
                 WithdrawalOutcome::WithdrawnAccountNotDeclared => (
                     WithdrawalMark::Withdrawn,
                     format!(
-                        "grants to account {account} on {project} withdrawn ({n} version(s) or pattern(s)) without checking for copies in progress: the account has no Account document any more, so it cannot be read"
+                        "grants to account {account} on {project} withdrawn ({n} version(s) or \
+                         pattern(s)) without checking for copies in progress: the account has \
+                         no Account document any more, so it cannot be read"
                     ),
                 ),
                 WithdrawalOutcome::KeptForCopiesInProgress { .. } => {
@@ -378,7 +382,9 @@ fn withdrawal_lines(plan: &PlanDocument) -> Vec<(WithdrawalMark, String)> {
                     (
                         WithdrawalMark::Kept,
                         format!(
-                            "grants to account {account} on {project} kept although no placement needs them: copies they allow are in progress ({}); a full run after they end withdraws them",
+                            "grants to account {account} on {project} kept although no placement needs \
+                             them: copies they allow are in progress ({}); a full run after they \
+                             end withdraws them",
                             copies.into_iter().collect::<Vec<_>>().join(", ")
                         ),
                     )
@@ -386,13 +392,16 @@ fn withdrawal_lines(plan: &PlanDocument) -> Vec<(WithdrawalMark, String)> {
                 WithdrawalOutcome::KeptCopiesUnread { problem } => (
                     WithdrawalMark::Unknown,
                     format!(
-                        "grants to account {account} on {project} kept although no placement needs them: its copies in progress could not be read ({problem}), and nothing is withdrawn on an unknown"
+                        "grants to account {account} on {project} kept although no placement needs \
+                         them: its copies in progress could not be read ({problem}), and nothing \
+                         is withdrawn on an unknown"
                     ),
                 ),
                 WithdrawalOutcome::KeptCopiesNotChecked => (
                     WithdrawalMark::Unknown,
                     format!(
-                        "grants to account {account} on {project} kept although no placement needs them: its copies in progress were not read for this plan"
+                        "grants to account {account} on {project} kept although no placement needs \
+                         them: its copies in progress were not read for this plan"
                     ),
                 ),
             };
@@ -429,13 +438,22 @@ impl WithdrawalMark {
 }
 
 /// The kind of a withdrawal's outcome, to group them by.
-fn outcome_kind(outcome: &WithdrawalOutcome) -> &'static str {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum OutcomeKind {
+    Withdrawn,
+    WithdrawnAccountNotDeclared,
+    KeptForCopiesInProgress,
+    KeptCopiesUnread,
+    KeptCopiesNotChecked,
+}
+
+fn outcome_kind(outcome: &WithdrawalOutcome) -> OutcomeKind {
     match outcome {
-        WithdrawalOutcome::Withdrawn => "withdrawn",
-        WithdrawalOutcome::WithdrawnAccountNotDeclared => "withdrawn-account-not-declared",
-        WithdrawalOutcome::KeptForCopiesInProgress { .. } => "kept-for-copies-in-progress",
-        WithdrawalOutcome::KeptCopiesUnread { .. } => "kept-copies-unread",
-        WithdrawalOutcome::KeptCopiesNotChecked => "kept-copies-not-checked",
+        WithdrawalOutcome::Withdrawn => OutcomeKind::Withdrawn,
+        WithdrawalOutcome::WithdrawnAccountNotDeclared => OutcomeKind::WithdrawnAccountNotDeclared,
+        WithdrawalOutcome::KeptForCopiesInProgress { .. } => OutcomeKind::KeptForCopiesInProgress,
+        WithdrawalOutcome::KeptCopiesUnread { .. } => OutcomeKind::KeptCopiesUnread,
+        WithdrawalOutcome::KeptCopiesNotChecked => OutcomeKind::KeptCopiesNotChecked,
     }
 }
 
