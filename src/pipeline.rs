@@ -2,11 +2,14 @@
 //! plan.
 //!
 //! It only wires the stages together; each stage stays where it belongs (`aws` for sessions,
-//! `state::read` for the reads, `plan::compute` for the diff).
+//! `state::read` for the reads, `plan::compute` for the diff). When the plan would withdraw
+//! managed grants, the destinations' copies in progress are read (`state::copies`) and the plan
+//! computed again with them.
 
 use crate::aws::{AwsContext, CallCounts, Sessions};
 use crate::desired::{Account, DesiredState};
 use crate::plan::{self, PlanDocument, RunScope};
+use crate::state::copies::read_copies_in_progress;
 use crate::state::read::{Needs, read_account};
 use crate::state::{AccountProblem, LiveState};
 
@@ -59,7 +62,7 @@ pub async fn plan_live_at(
     // another's session or reads.
     let needs = Needs::of(desired);
     let accounts = involved_accounts(desired);
-    let (sessions, parts) =
+    let (mut sessions, parts) =
         Sessions::open_then(ctx, &accounts, &fallback_region, |account, session| {
             let needs = &needs;
             async move {
@@ -81,12 +84,34 @@ pub async fn plan_live_at(
         slowest_session = slowest_session.max(opened);
     }
     let read = started.elapsed();
-    let plan = plan::compute_at(desired, &live, scope, now);
+    let mut plan = plan::compute_at(desired, &live, scope, now);
+    let computed = started.elapsed();
+    // Withdrawals wait on the destinations' copies in progress: read them where the plan has
+    // some (accounts not involved otherwise get their session now), then plan again.
+    let checks = plan::grants::copy_checks_needed(&plan);
+    if !checks.is_empty() {
+        let accounts: Vec<Account> = desired
+            .accounts
+            .iter()
+            .filter(|a| checks.contains_key(&a.account_id))
+            .cloned()
+            .collect();
+        let unopened: Vec<Account> = accounts
+            .iter()
+            .filter(|a| !sessions.by_account.contains_key(&a.name))
+            .cloned()
+            .collect();
+        let opened = Sessions::open(ctx, &unopened, &fallback_region).await;
+        sessions.by_account.extend(opened.by_account);
+        live.merge(read_copies_in_progress(ctx, &sessions, &accounts, &checks).await);
+        plan = plan::compute_at(desired, &live, scope, now);
+    }
     // Sessions and reads overlap (one chain per account): both are measured from the start.
     tracing::info!(
         sessions_ms = slowest_session.as_millis() as u64,
         read_ms = read.as_millis() as u64,
-        compute_ms = (started.elapsed() - read).as_millis() as u64,
+        compute_ms = (computed - read).as_millis() as u64,
+        copy_checks_ms = (started.elapsed() - computed).as_millis() as u64,
         "plan computed"
     );
     LivePlan {

@@ -442,6 +442,59 @@ pub struct SourceGrants {
     /// Why no document is written for these grants (they do not fit, or no safe write order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked: Option<Reason>,
+    /// The live managed grants a full run no longer needs, each withdrawn or kept, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+/// A live managed grant no entry needs any more (an account or a version dropped from the
+/// manifests), and what the plan does with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Withdrawal {
+    /// The destination account granted.
+    pub account_id: String,
+    /// What it is granted, as the live document says it: a version ARN or a pattern.
+    pub resource: String,
+    pub outcome: WithdrawalOutcome,
+}
+
+/// Whether a grant no entry needs is withdrawn: CopyProjectVersion needs the grant until the
+/// copy completes, so a grant whose copy is still in progress is kept, and one whose copies
+/// cannot be known is not withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(
+    tag = "kind",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase"
+)]
+pub enum WithdrawalOutcome {
+    /// Withdrawn: the account was read and no copy the grant allows is in progress there.
+    Withdrawn,
+    /// Withdrawn without looking for copies in progress: the account has no `Account` document
+    /// any more, so there is no role to read it with.
+    WithdrawnAccountNotDeclared,
+    /// Kept: these copies the grant allows are still in progress; a full run after they end
+    /// (completed or failed) withdraws it.
+    KeptForCopiesInProgress {
+        copies: Vec<crate::state::CopyInProgress>,
+    },
+    /// Kept: the account's copies in progress could not be read; nothing is withdrawn on an
+    /// unknown.
+    KeptCopiesUnread { problem: crate::state::CopiesUnread },
+    /// Kept: the account's copies in progress were not read for this plan (`plan` reads them
+    /// where this outcome appears, then plans again).
+    KeptCopiesNotChecked,
+}
+
+impl WithdrawalOutcome {
+    /// Whether the grant stays in the documents.
+    pub fn keeps(&self) -> bool {
+        !matches!(
+            self,
+            WithdrawalOutcome::Withdrawn | WithdrawalOutcome::WithdrawnAccountNotDeclared
+        )
+    }
 }
 
 impl SourceGrants {

@@ -5,7 +5,9 @@
 //! module decides which live policies are managed (the packed names `reko-promote-managed-N`
 //! and the legacy per-account names `reko-promote-<12 digits>[-N]`, migrated and deleted), what
 //! the others leave of the budget, what a partial run or a withheld account keeps of the live
-//! managed grants, and returns the documents (`policy_pack::pack`), the writes
+//! managed grants, which live grants a full run no longer needs and whether each is withdrawn or
+//! kept (a copy it allows still in progress, or the account's copies unknown: [`withdrawals`],
+//! from the copies `state::copies` read), and returns the documents (`policy_pack::pack`), the writes
 //! (`policy_pack::write_steps`) and the capacity used, or the typed [`Reason`] the grants cannot
 //! be written for. Packing and ordering themselves are `policy_pack`'s; reading and writing
 //! policies are `state`'s and `apply`'s.
@@ -18,9 +20,13 @@ use crate::policy;
 use crate::policy_pack::{
     self, Budget, Capacity, Grants, ManagedPolicy, PackError, PackRequest, WriteStep,
 };
-use crate::state::LivePolicy;
+use crate::state::copies::CopyChecks;
+use crate::state::{CopiesInProgress, CopiesUnread, CopyInProgress, LivePolicy, LiveState};
 
-use super::document::{PlanEntry, PolicyCapacity, PolicyOverflow, Reason, SourceGrants};
+use super::document::{
+    PlanDocument, PlanEntry, PolicyCapacity, PolicyOverflow, Reason, SourceGrants, Withdrawal,
+    WithdrawalOutcome,
+};
 
 /// Managed policies are named `reko-promote-managed-1` … `reko-promote-managed-5`.
 pub const MANAGED_PREFIX: &str = "reko-promote-managed";
@@ -87,10 +93,10 @@ fn is_version_of(source: &ProjectRef, arn: &str) -> bool {
     })
 }
 
-/// The grants to pack: the plan's, plus what the live managed documents grant the accounts
-/// that keep theirs (every account on a partial run; withheld accounts always). A live pattern
-/// is read as the known versions it matches.
-fn grants_to_pack(
+/// The grants the entries need: the plan's, plus what the live managed documents grant the
+/// accounts that keep theirs (every account on a partial run; withheld accounts always). A live
+/// pattern is read as the known versions it matches.
+fn needed_grants(
     grants: &SourceGrants,
     source: &ProjectRef,
     managed_live: &[policy_pack::LivePolicy],
@@ -107,25 +113,194 @@ fn grants_to_pack(
         .collect();
     for live in managed_live {
         for (account, resource) in policy_pack::pairs_of(&live.document) {
-            if !(keep_existing || grants.withheld.contains(&account)) {
-                continue;
-            }
-            let arns: Vec<String> = if is_version_of(source, &resource) {
-                vec![resource]
-            } else {
-                known
-                    .iter()
-                    .filter(|k| policy::wildcard_match(&resource, k, policy::Wildcards::Arn))
-                    .cloned()
-                    .collect()
-            };
-            if !arns.is_empty() {
+            if keep_existing || grants.withheld.contains(&account) {
+                let arns = versions_of(source, &resource, known);
                 wanted.entry(account).or_default().extend(arns);
             }
         }
     }
     wanted.retain(|_, arns| !arns.is_empty());
     wanted
+}
+
+/// The versions a live grant's `resource` stands for: itself when it is a version ARN of
+/// `source`, else the known versions the pattern matches.
+fn versions_of(source: &ProjectRef, resource: &str, known: &BTreeSet<String>) -> Vec<String> {
+    if is_version_of(source, resource) {
+        return vec![resource.to_string()];
+    }
+    known
+        .iter()
+        .filter(|k| policy::wildcard_match(resource, k, policy::Wildcards::Arn))
+        .cloned()
+        .collect()
+}
+
+/// The grants to pack: those the entries need, plus the withdrawals the plan keeps (for a copy
+/// in progress: the version it copies; for an account whose copies are unknown: the grant as
+/// it stands).
+fn grants_to_pack(
+    grants: &SourceGrants,
+    source: &ProjectRef,
+    managed_live: &[policy_pack::LivePolicy],
+    keep_existing: bool,
+    known: &BTreeSet<String>,
+) -> Grants {
+    let mut wanted = needed_grants(grants, source, managed_live, keep_existing, known);
+    for withdrawal in grants.withdrawals.iter().filter(|w| w.outcome.keeps()) {
+        let arns = match &withdrawal.outcome {
+            WithdrawalOutcome::KeptForCopiesInProgress { copies } => copies
+                .iter()
+                .map(|c| c.source_version_arn.clone())
+                .filter(|arn| is_version_of(source, arn))
+                .collect(),
+            _ => versions_of(source, &withdrawal.resource, known),
+        };
+        if !arns.is_empty() {
+            wanted
+                .entry(withdrawal.account_id.clone())
+                .or_default()
+                .extend(arns);
+        }
+    }
+    wanted
+}
+
+/// What a plan knows of one destination account's copies in progress (in the source's region).
+#[derive(Debug, Clone, Copy)]
+pub enum CopyCheck<'a> {
+    /// Read: these copies are under way.
+    Read(&'a BTreeSet<CopyInProgress>),
+    /// The read failed.
+    Unread(&'a CopiesUnread),
+    /// The account has no `Account` document: no role to read it with.
+    NotDeclared,
+    /// Not read (yet).
+    NotChecked,
+}
+
+/// What `live` says of the copies in progress of `account_id` in `region`; `declared` holds the
+/// IDs of the accounts the manifests declare.
+pub fn copy_check<'a>(
+    live: &'a LiveState,
+    declared: &BTreeSet<String>,
+    account_id: &str,
+    region: &str,
+) -> CopyCheck<'a> {
+    if !declared.contains(account_id) {
+        return CopyCheck::NotDeclared;
+    }
+    match live
+        .copies_in_progress
+        .get(account_id)
+        .and_then(|regions| regions.get(region))
+    {
+        Some(CopiesInProgress::Read(copies)) => CopyCheck::Read(copies),
+        Some(CopiesInProgress::Unread(problem)) => CopyCheck::Unread(problem),
+        None => CopyCheck::NotChecked,
+    }
+}
+
+/// The live managed grants of one source project a full run no longer needs (none on a partial
+/// run, for an unmanaged project, or for a withheld account), each with its outcome: withdrawn,
+/// or kept while `check` finds a copy it allows in progress or cannot say.
+pub fn withdrawals<'a>(
+    grants: &SourceGrants,
+    live: &[LivePolicy],
+    scope: PolicyScope,
+    keep_existing: bool,
+    known: &BTreeSet<String>,
+    check: impl Fn(&str) -> CopyCheck<'a>,
+) -> Vec<Withdrawal> {
+    if !grants.managed || keep_existing {
+        return Vec::new();
+    }
+    let source = source_project(grants);
+    let managed_live = managed_live(live);
+    let needed = needed_grants(grants, &source, &managed_live, keep_existing, known);
+    let Some(needed) = scoped_pairs(&needed, scope) else {
+        // An unparsable version ARN blocks the project: nothing is written, so nothing withdrawn.
+        return Vec::new();
+    };
+    let still_granted = |account: &str, resource: &str| {
+        needed.iter().any(|(a, r)| {
+            a == account
+                && (r == resource || policy::wildcard_match(r, resource, policy::Wildcards::Arn))
+        })
+    };
+    let dropped: BTreeSet<policy_pack::Pair> = managed_live
+        .iter()
+        .flat_map(|p| policy_pack::pairs_of(&p.document))
+        .filter(|(account, resource)| {
+            !grants.withheld.contains(account) && !still_granted(account, resource)
+        })
+        .collect();
+    dropped
+        .into_iter()
+        .map(|(account_id, resource)| {
+            let outcome = match check(&account_id) {
+                CopyCheck::Read(copies) => {
+                    let allowed: Vec<CopyInProgress> = copies
+                        .iter()
+                        .filter(|c| {
+                            is_version_of(&source, &c.source_version_arn)
+                                && (c.source_version_arn == resource
+                                    || policy::wildcard_match(
+                                        &resource,
+                                        &c.source_version_arn,
+                                        policy::Wildcards::Arn,
+                                    ))
+                        })
+                        .cloned()
+                        .collect();
+                    if allowed.is_empty() {
+                        WithdrawalOutcome::Withdrawn
+                    } else {
+                        WithdrawalOutcome::KeptForCopiesInProgress { copies: allowed }
+                    }
+                }
+                CopyCheck::Unread(problem) => WithdrawalOutcome::KeptCopiesUnread {
+                    problem: problem.clone(),
+                },
+                CopyCheck::NotDeclared => WithdrawalOutcome::WithdrawnAccountNotDeclared,
+                CopyCheck::NotChecked => WithdrawalOutcome::KeptCopiesNotChecked,
+            };
+            Withdrawal {
+                account_id,
+                resource,
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// The copy checks a plan still needs: for each destination account, the regions where a
+/// withdrawal waits for its copies in progress to be read.
+pub fn copy_checks_needed(plan: &PlanDocument) -> CopyChecks {
+    let mut checks = CopyChecks::new();
+    for g in &plan.grants {
+        for w in &g.withdrawals {
+            if w.outcome == WithdrawalOutcome::KeptCopiesNotChecked {
+                checks
+                    .entry(w.account_id.clone())
+                    .or_default()
+                    .insert(g.region.clone());
+            }
+        }
+    }
+    checks
+}
+
+/// The managed policies among `live` (packed or legacy names), as the packer takes them.
+fn managed_live(live: &[LivePolicy]) -> Vec<policy_pack::LivePolicy> {
+    live.iter()
+        .filter(|p| is_managed_policy_name(&p.name))
+        .map(|p| policy_pack::LivePolicy {
+            name: p.name.clone(),
+            revision_id: p.revision_id.clone(),
+            document: p.document.clone(),
+        })
+        .collect()
 }
 
 /// The grants as the statements write them with `scope`: (account ID, resource or pattern);
@@ -165,8 +340,10 @@ pub fn pack_project(
     known: &BTreeSet<String>,
 ) -> Result<Packed, Reason> {
     let source = source_project(grants);
-    let (managed, hand_written): (Vec<&LivePolicy>, Vec<&LivePolicy>) =
-        live.iter().partition(|p| is_managed_policy_name(&p.name));
+    let hand_written: Vec<&LivePolicy> = live
+        .iter()
+        .filter(|p| !is_managed_policy_name(&p.name))
+        .collect();
     let budget = Budget::hand_written(
         hand_written.len(),
         hand_written
@@ -174,14 +351,7 @@ pub fn pack_project(
             .map(|p| p.document.chars().count())
             .sum(),
     );
-    let managed_live: Vec<policy_pack::LivePolicy> = managed
-        .iter()
-        .map(|p| policy_pack::LivePolicy {
-            name: p.name.clone(),
-            revision_id: p.revision_id.clone(),
-            document: p.document.clone(),
-        })
-        .collect();
+    let managed_live = managed_live(live);
     let wanted = grants_to_pack(grants, &source, &managed_live, keep_existing, known);
     // Withdrawals (and nothing to do) keep the live layout: no grant moves, a full project can
     // always shrink, and the next plan finds nothing to write.

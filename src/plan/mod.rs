@@ -28,7 +28,7 @@ pub use document::{
     AccountIssue, AccountRef, Action, ChainEdge, CopySettings, DestinationSide, Drift, Fingerprint,
     LiveVersionView, NotRead, PartialCause, PlanDocument, PlanEntry, PlannedPolicy, PolicyCapacity,
     PolicyChange, PolicyOverflow, PolicyRemedy, Reason, RunScope, Side, SourceGrants, SourceSide,
-    Summary,
+    Summary, Withdrawal, WithdrawalOutcome,
 };
 pub use document::{
     Guard, ProjectServing, PruneMode, RunningView, ServingAction, ServingReason, ServingStep,
@@ -81,7 +81,12 @@ pub fn compute_at(
         .iter()
         .map(|p| (p.key(), p.policy_scope))
         .collect();
-    let grants = source_grants(&entries, live, &scopes, keep_existing);
+    let declared: BTreeSet<String> = desired
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    let grants = source_grants(&entries, live, &scopes, &declared, keep_existing);
     block_unwritable(&mut entries, &grants);
 
     let mut summary = Summary::default();
@@ -511,11 +516,14 @@ fn grants_its_version(entry: &PlanEntry) -> bool {
 /// capacity they use. Computed once, from the entries: only placements that can be carried out
 /// grant anything, and a destination account with an unknown placement is withheld (its managed
 /// grants neither written nor withdrawn). On a full run, managed grants no entry needs are
-/// withdrawn (a copy in progress still needs its grant); a partial run only adds.
+/// withdrawn, except while a copy they allow is in progress in the destination (or its copies
+/// cannot be known: `grants::withdrawals`, from the copies `live` holds; `declared` holds the
+/// IDs of the declared accounts, the others cannot be read); a partial run only adds.
 pub fn source_grants(
     entries: &[PlanEntry],
     live: &LiveState,
     scopes: &BTreeMap<PlacementKey, PolicyScope>,
+    declared: &BTreeSet<String>,
     keep_existing: bool,
 ) -> Vec<SourceGrants> {
     let mut by_project: BTreeMap<String, SourceGrants> = BTreeMap::new();
@@ -539,6 +547,7 @@ pub fn source_grants(
                 capacity: None,
                 writes: 0,
                 blocked: None,
+                withdrawals: Vec::new(),
             });
         grants.managed |= entry.manage_policy;
         if let Some(scope) = scopes.get(&entry.key) {
@@ -585,6 +594,10 @@ pub fn source_grants(
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             let known = grants::known_versions(entries, &g.project_arn);
+            g.withdrawals =
+                grants::withdrawals(&g, existing, g.scope, keep_existing, &known, |account| {
+                    grants::copy_check(live, declared, account, &g.region)
+                });
             match grants::pack_project(&g, existing, g.scope, keep_existing, &known) {
                 Ok(packed) => {
                     g.capacity = Some(packed.capacity);
@@ -600,7 +613,12 @@ pub fn source_grants(
             }
             g
         })
-        .filter(|g| !g.policies.is_empty() || !g.withheld.is_empty() || g.blocked.is_some())
+        .filter(|g| {
+            !g.policies.is_empty()
+                || !g.withheld.is_empty()
+                || !g.withdrawals.is_empty()
+                || g.blocked.is_some()
+        })
         .collect()
 }
 

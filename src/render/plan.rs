@@ -6,13 +6,14 @@
 //! a `+ = ~ ! ?` marker, unchanged entries collapsed to a count unless asked for; markdown is
 //! shaped for a pull-request comment: a summary table up front, details in collapsible sections.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use owo_colors::OwoColorize;
 
 use crate::plan::{
     Action, DestinationSide, NotRead, PlanDocument, PlanEntry, PolicyCapacity, PolicyChange,
-    PolicyOverflow, PolicyRemedy, Reason, Side, SourceSide, Summary,
+    PolicyOverflow, PolicyRemedy, Reason, Side, SourceSide, Summary, WithdrawalOutcome,
 };
 
 /// The sentence saying why an entry has its action.
@@ -335,6 +336,127 @@ fn withheld_lines(plan: &PlanDocument) -> Vec<String> {
         .collect()
 }
 
+/// One line per destination account and kind of outcome for the managed grants a full run no
+/// longer needs: withdrawn (checked, or the account no longer declared so not checked) or kept
+/// (a copy they allow in progress, or the account's copies unknown), with its mark.
+fn withdrawal_lines(plan: &PlanDocument) -> Vec<(WithdrawalMark, String)> {
+    let mut lines = Vec::new();
+    for g in plan.grants.iter().filter(|g| g.managed) {
+        let mut by_account: BTreeMap<(&str, OutcomeKind), Vec<&WithdrawalOutcome>> =
+            BTreeMap::new();
+        for w in &g.withdrawals {
+            by_account
+                .entry((w.account_id.as_str(), outcome_kind(&w.outcome)))
+                .or_default()
+                .push(&w.outcome);
+        }
+        for ((account, _), outcomes) in by_account {
+            let project = &g.project_arn;
+            let n = outcomes.len();
+            let line = match outcomes[0] {
+                WithdrawalOutcome::Withdrawn => (
+                    WithdrawalMark::Withdrawn,
+                    format!(
+                        "grants to account {account} on {project} withdrawn: {n} version(s) or \
+                         pattern(s) no placement needs, no copy of them in progress there"
+                    ),
+                ),
+                WithdrawalOutcome::WithdrawnAccountNotDeclared => (
+                    WithdrawalMark::Withdrawn,
+                    format!(
+                        "grants to account {account} on {project} withdrawn ({n} version(s) or \
+                         pattern(s)) without checking for copies in progress: the account has \
+                         no Account document any more, so it cannot be read"
+                    ),
+                ),
+                WithdrawalOutcome::KeptForCopiesInProgress { .. } => {
+                    let copies: BTreeSet<&str> = outcomes
+                        .iter()
+                        .filter_map(|o| match o {
+                            WithdrawalOutcome::KeptForCopiesInProgress { copies } => Some(copies),
+                            _ => None,
+                        })
+                        .flatten()
+                        .map(|c| c.destination_version_arn.as_str())
+                        .collect();
+                    (
+                        WithdrawalMark::Kept,
+                        format!(
+                            "grants to account {account} on {project} kept although no placement needs \
+                             them: copies they allow are in progress ({}); a full run after they \
+                             end withdraws them",
+                            copies.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                }
+                WithdrawalOutcome::KeptCopiesUnread { problem } => (
+                    WithdrawalMark::Unknown,
+                    format!(
+                        "grants to account {account} on {project} kept although no placement needs \
+                         them: its copies in progress could not be read ({problem}), and nothing \
+                         is withdrawn on an unknown"
+                    ),
+                ),
+                WithdrawalOutcome::KeptCopiesNotChecked => (
+                    WithdrawalMark::Unknown,
+                    format!(
+                        "grants to account {account} on {project} kept although no placement needs \
+                         them: its copies in progress were not read for this plan"
+                    ),
+                ),
+            };
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// How a withdrawal line is marked: withdrawn, kept for a copy in progress, kept on an unknown.
+#[derive(Debug, Clone, Copy)]
+enum WithdrawalMark {
+    Withdrawn,
+    Kept,
+    Unknown,
+}
+
+impl WithdrawalMark {
+    fn text(self) -> String {
+        match self {
+            WithdrawalMark::Withdrawn => "-".red().bold().to_string(),
+            WithdrawalMark::Kept => colour_marker(Action::InProgress),
+            WithdrawalMark::Unknown => colour_marker(Action::Unknown),
+        }
+    }
+
+    fn emoji(self) -> &'static str {
+        match self {
+            WithdrawalMark::Withdrawn => "➖",
+            WithdrawalMark::Kept => "⏳",
+            WithdrawalMark::Unknown => "❓",
+        }
+    }
+}
+
+/// The kind of a withdrawal's outcome, to group them by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum OutcomeKind {
+    Withdrawn,
+    WithdrawnAccountNotDeclared,
+    KeptForCopiesInProgress,
+    KeptCopiesUnread,
+    KeptCopiesNotChecked,
+}
+
+fn outcome_kind(outcome: &WithdrawalOutcome) -> OutcomeKind {
+    match outcome {
+        WithdrawalOutcome::Withdrawn => OutcomeKind::Withdrawn,
+        WithdrawalOutcome::WithdrawnAccountNotDeclared => OutcomeKind::WithdrawnAccountNotDeclared,
+        WithdrawalOutcome::KeptForCopiesInProgress { .. } => OutcomeKind::KeptForCopiesInProgress,
+        WithdrawalOutcome::KeptCopiesUnread { .. } => OutcomeKind::KeptCopiesUnread,
+        WithdrawalOutcome::KeptCopiesNotChecked => OutcomeKind::KeptCopiesNotChecked,
+    }
+}
+
 /// The line that says a plan covers only part of the manifests, when it does.
 pub fn scope_line(plan: &PlanDocument) -> Option<String> {
     if !plan.scope.partial {
@@ -504,6 +626,9 @@ pub fn text(plan: &PlanDocument, show_unchanged: bool) -> String {
     out.push_str(&held_text(plan));
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "{} {line}\n", colour_marker(Action::Unknown));
+    }
+    for (mark, line) in withdrawal_lines(plan) {
+        let _ = writeln!(out, "{} {line}\n", mark.text());
     }
     let writes: Vec<_> = policy_writes(plan).collect();
     if !writes.is_empty() {
@@ -679,6 +804,9 @@ pub fn markdown(plan: &PlanDocument) -> String {
     out.push_str(&held_markdown(plan));
     for line in withheld_lines(plan) {
         let _ = writeln!(out, "❓ {line}\n");
+    }
+    for (mark, line) in withdrawal_lines(plan) {
+        let _ = writeln!(out, "{} {line}\n", mark.emoji());
     }
     let writes: Vec<_> = policy_writes(plan).collect();
     if !writes.is_empty() {

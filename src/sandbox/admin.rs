@@ -8,6 +8,11 @@
 //! - `GET /_sandbox/calls` → `[{"account", "operation", "count", "lost"}]` (`lost`: answers
 //!   lost by the `lost_response` faults, included in `count`); `DELETE` clears them
 //! - `POST /_sandbox/expire-sessions` → every AssumeRole session expires now
+//! - `GET /_sandbox/clock` → `{"now_ms", "offset_ms"}`; `POST {"advance_ms": N}` moves it forward
+//! - `GET /_sandbox/history` → every status change of every project version since the start or
+//!   the last reset, `[{"arn", "status", "atMs", "seq"}]` ordered by (`atMs`, `seq`): creation
+//!   by copy or training, each transition at its due time (however late it was observed),
+//!   `DELETING` for a deletion. `seq` is a global insertion counter; `atMs` the sandbox clock.
 //!
 //! It hands out every secret, so it answers only what a local tool sends: a request from this
 //! machine (even when `--allow-remote` lets the API listen wider) whose Host (or
@@ -33,7 +38,7 @@ use serde_json::json;
 
 use super::error::SandboxError;
 use super::faults::Faults;
-use super::state::now_millis;
+use super::state::{StatusChange, now_millis};
 use super::{Connection, Shared, new_request_id, with_request_id};
 
 pub(crate) fn router() -> Router<Arc<Shared>> {
@@ -48,6 +53,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/calls", get(calls).delete(clear_calls))
         .route("/expire-sessions", post(expire_route))
         .route("/clock", get(get_clock).post(advance_clock_route))
+        .route("/history", get(history_route))
         .layer(axum::middleware::from_fn(local_only))
 }
 
@@ -196,6 +202,21 @@ async fn put_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response 
         ),
         Err(e) => reply(StatusCode::BAD_REQUEST, json!({"error": e.to_string()})),
     }
+}
+
+/// The status history with every due change applied; shared by the route and
+/// `SandboxHandle::history`.
+pub(crate) fn history(shared: &Shared) -> Vec<StatusChange> {
+    let mut world = shared.world();
+    world.settle_all(shared.now_millis());
+    world.history.ordered()
+}
+
+async fn history_route(State(shared): State<Arc<Shared>>) -> Response {
+    reply(
+        StatusCode::OK,
+        serde_json::to_value(history(&shared)).unwrap_or_default(),
+    )
 }
 
 async fn calls(State(shared): State<Arc<Shared>>) -> Response {

@@ -1,6 +1,7 @@
 //! Fault injection and limits: per-operation latency with jitter, per-account per-operation TPS
 //! token buckets, InternalServerError rates, the faults of a real network after an operation took
-//! effect (a lost response, a slow response), and the timing and failure of asynchronous copies.
+//! effect (a lost response, a slow response), the timing and failure of asynchronous copies,
+//! and the timing and failure of model starts.
 //!
 //! [`Faults`] is the serialisable settings (seed file `faults:`, `SandboxConfig`, CLI flags, and
 //! `GET/PUT /_sandbox/faults`); [`FaultEngine`] holds the live settings and the bucket state. The
@@ -78,6 +79,11 @@ pub struct Faults {
     pub training_duration_ms: u64,
     /// How long StartProjectVersion / StopProjectVersion stay STARTING / STOPPING.
     pub hosting_transition_ms: u64,
+    /// Version names whose StartProjectVersion ends FAILED (after `hosting_transition_ms`; the
+    /// call itself succeeds): exact names or regular expressions (matched against the whole name).
+    pub start_fail_versions: Vec<String>,
+    /// StatusMessage of a failed start.
+    pub start_failure_message: String,
     /// Role ARN → the account its AssumeRole sessions act in (and that the returned
     /// assumed-role ARN names) instead of the role's own: a misrouted role, which AWS itself
     /// never produces, for testing that callers verify the account AWS answers with.
@@ -99,6 +105,8 @@ impl Default for Faults {
             copy_failure_message: "The model copy failed: the source model artifacts could not be read (injected by the sandbox).".into(),
             training_duration_ms: 3000,
             hosting_transition_ms: 1000,
+            start_fail_versions: Vec::new(),
+            start_failure_message: "The model failed to start: not enough inference capacity is available for the requested inference units (injected by the sandbox).".into(),
             misrouted_roles: BTreeMap::new(),
         }
     }
@@ -107,8 +115,9 @@ impl Default for Faults {
 /// Invalid fault settings.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultsError {
-    #[error("copy_fail_versions: `{pattern}` is not a regular expression: {source}")]
+    #[error("{field}: `{pattern}` is not a regular expression: {source}")]
     Pattern {
+        field: &'static str,
         pattern: String,
         source: regex::Error,
     },
@@ -116,8 +125,31 @@ pub enum FaultsError {
     Range(String),
 }
 
+/// The version-name patterns of the fault settings, compiled.
+struct NamePatterns {
+    copy_fail: Vec<Regex>,
+    start_fail: Vec<Regex>,
+}
+
+/// Compiles `patterns` (the setting `field`) to whole-name regular expressions.
+fn whole_name_patterns(
+    field: &'static str,
+    patterns: &[String],
+) -> Result<Vec<Regex>, FaultsError> {
+    patterns
+        .iter()
+        .map(|p| {
+            Regex::new(&format!("^(?:{p})$")).map_err(|source| FaultsError::Pattern {
+                field,
+                pattern: p.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
 impl Faults {
-    fn compile(&self) -> Result<Vec<Regex>, FaultsError> {
+    fn compile(&self) -> Result<NamePatterns, FaultsError> {
         for (field, rates) in [
             ("internal_error_rate", &self.internal_error_rate),
             ("lost_response", &self.lost_response),
@@ -143,15 +175,10 @@ impl Faults {
                 )));
             }
         }
-        self.copy_fail_versions
-            .iter()
-            .map(|p| {
-                Regex::new(&format!("^(?:{p})$")).map_err(|source| FaultsError::Pattern {
-                    pattern: p.clone(),
-                    source,
-                })
-            })
-            .collect()
+        Ok(NamePatterns {
+            copy_fail: whole_name_patterns("copy_fail_versions", &self.copy_fail_versions)?,
+            start_fail: whole_name_patterns("start_fail_versions", &self.start_fail_versions)?,
+        })
     }
 
     fn for_op<'a, T>(map: &'a BTreeMap<String, T>, op: &str) -> Option<&'a T> {
@@ -166,7 +193,7 @@ struct Bucket {
 
 struct Live {
     faults: Faults,
-    copy_fail: Vec<Regex>,
+    patterns: NamePatterns,
 }
 
 /// The live fault settings and throttling state.
@@ -193,9 +220,9 @@ pub enum Delivery {
 
 impl FaultEngine {
     pub fn new(faults: Faults) -> Result<Self, FaultsError> {
-        let copy_fail = faults.compile()?;
+        let patterns = faults.compile()?;
         Ok(Self {
-            live: RwLock::new(Live { faults, copy_fail }),
+            live: RwLock::new(Live { faults, patterns }),
             buckets: Mutex::new(HashMap::new()),
         })
     }
@@ -210,8 +237,8 @@ impl FaultEngine {
 
     /// Replaces the settings; throttling starts afresh.
     pub fn set(&self, faults: Faults) -> Result<(), FaultsError> {
-        let copy_fail = faults.compile()?;
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Live { faults, copy_fail };
+        let patterns = faults.compile()?;
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Live { faults, patterns };
         self.buckets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -309,11 +336,30 @@ impl FaultEngine {
     pub fn copy_outcome(&self, version_name: &str) -> (u64, Option<String>) {
         let live = self.live.read().unwrap_or_else(|e| e.into_inner());
         let f = &live.faults;
-        let by_name = live.copy_fail.iter().any(|r| r.is_match(version_name));
+        let by_name = live
+            .patterns
+            .copy_fail
+            .iter()
+            .any(|r| r.is_match(version_name));
         let by_rate = f.copy_failure_rate > 0.0
             && rand::rng().random_bool(f.copy_failure_rate.clamp(0.0, 1.0));
         let failure = (by_name || by_rate).then(|| f.copy_failure_message.clone());
         (f.copy_duration_ms, failure)
+    }
+
+    /// Start timing and outcome for StartProjectVersion of the version named `version_name`:
+    /// (how long it stays STARTING, the StatusMessage if it then ends FAILED).
+    pub fn start_outcome(&self, version_name: &str) -> (u64, Option<String>) {
+        let live = self.live.read().unwrap_or_else(|e| e.into_inner());
+        let fails = live
+            .patterns
+            .start_fail
+            .iter()
+            .any(|r| r.is_match(version_name));
+        (
+            live.faults.hosting_transition_ms,
+            fails.then(|| live.faults.start_failure_message.clone()),
+        )
     }
 
     pub fn training_duration_ms(&self) -> u64 {
@@ -405,5 +451,37 @@ mod tests {
             })
             .is_err()
         );
+    }
+
+    #[test]
+    fn start_failures_by_exact_name_or_regex_with_the_configured_message() {
+        let f = Faults {
+            start_fail_versions: vec!["blue.v2".into(), "green-.*".into()],
+            start_failure_message: "no capacity".into(),
+            hosting_transition_ms: 7,
+            ..Faults::default()
+        };
+        let e = FaultEngine::new(f).unwrap();
+        assert_eq!(e.start_outcome("blue.v2"), (7, Some("no capacity".into())));
+        assert_eq!(e.start_outcome("green-3").1.as_deref(), Some("no capacity"));
+        assert_eq!(e.start_outcome("blue.v20"), (7, None));
+        let bad = FaultEngine::new(Faults {
+            start_fail_versions: vec!["(".into()],
+            ..Faults::default()
+        });
+        assert!(matches!(
+            bad,
+            Err(FaultsError::Pattern {
+                field: "start_fail_versions",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn fault_settings_without_the_start_fields_still_parse() {
+        let f: Faults = serde_json::from_str(r#"{"copy_duration_ms": 5}"#).unwrap();
+        assert!(f.start_fail_versions.is_empty());
+        assert!(!f.start_failure_message.is_empty());
     }
 }

@@ -680,6 +680,13 @@ impl SandboxHandle {
         w
     }
 
+    /// Every status change of every project version since the start or the last reset, ordered
+    /// by (`at_ms`, `seq`) (what `GET /_sandbox/history` returns): for proving the order of
+    /// hosting transitions, such as a blue/green switch.
+    pub fn history(&self) -> Vec<state::StatusChange> {
+        admin::history(&self.shared)
+    }
+
     /// The state as pretty JSON (what `GET /_sandbox/state` returns), for test failure dumps.
     pub fn state_json(&self) -> String {
         serde_json::to_string_pretty(&self.state()).unwrap_or_default()

@@ -6,6 +6,11 @@
 //! transitions that take time (training, copying, starting, stopping) are stored as a `Pending`
 //! change with a due time and applied lazily when the version is next read, so that they come out
 //! right after a restart without any timer having to survive it.
+//!
+//! Every status change of every version is also appended to the world's [`StatusHistory`]
+//! (`GET /_sandbox/history`), a lazily applied change with its due time rather than the time it
+//! was observed. The history lives in memory only: it is not written to the `--state` file, and
+//! versions that came from the seed or an earlier run have no creation row.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +42,50 @@ pub struct World {
     pub sessions: BTreeMap<String, Session>,
     /// Rekognition resources: account id → region → state.
     pub rekognition: BTreeMap<String, BTreeMap<String, RegionState>>,
+    /// Every status change of every version since the start or the last reset (not persisted).
+    #[serde(skip)]
+    pub history: StatusHistory,
+}
+
+/// One status change of a project version: a row of `GET /_sandbox/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusChange {
+    /// The version's ARN.
+    pub arn: String,
+    /// The status it entered (`DELETING` for a deletion, after which it is gone).
+    pub status: VersionStatus,
+    /// When, on the sandbox's Rekognition clock (epoch milliseconds): a timed change's due
+    /// time, however late it was observed.
+    pub at_ms: u64,
+    /// Global insertion counter: orders changes recorded for the same millisecond.
+    pub seq: u64,
+}
+
+/// The status changes of all versions, in insertion order.
+#[derive(Debug, Clone, Default)]
+pub struct StatusHistory {
+    rows: Vec<StatusChange>,
+}
+
+impl StatusHistory {
+    /// Records that `arn` entered `status` at `at_ms`.
+    pub fn record(&mut self, arn: &str, status: VersionStatus, at_ms: u64) {
+        let seq = self.rows.len() as u64;
+        self.rows.push(StatusChange {
+            arn: arn.to_string(),
+            status,
+            at_ms,
+            seq,
+        });
+    }
+
+    /// Every change, ordered by (`at_ms`, `seq`).
+    pub fn ordered(&self) -> Vec<StatusChange> {
+        let mut rows = self.rows.clone();
+        rows.sort_by_key(|r| (r.at_ms, r.seq));
+        rows
+    }
 }
 
 /// An AWS account and the long-term key of its ambient identity (an IAM user).
@@ -282,11 +331,13 @@ pub struct Version {
 }
 
 impl Version {
-    /// Applies a due pending change. Returns whether anything changed.
-    pub fn settle(&mut self, now: u64) -> bool {
+    /// Applies a due pending change, recording it in `history` at its due time. Returns whether
+    /// anything changed.
+    pub fn settle(&mut self, now: u64, history: &mut StatusHistory) -> bool {
         match &self.pending {
             Some(p) if p.due_millis <= now => {
                 let p = self.pending.take().expect("matched Some above");
+                history.record(&self.arn, p.status, p.due_millis);
                 self.status = p.status;
                 self.status_message = p.status_message;
                 if p.ends_training {
@@ -342,12 +393,28 @@ impl World {
             for region in regions.values_mut() {
                 for project in region.projects.values_mut() {
                     for version in project.versions.values_mut() {
-                        changed |= version.settle(now);
+                        changed |= version.settle(now, &mut self.history);
                     }
                 }
             }
         }
         changed
+    }
+
+    /// Applies the due pending changes of one project's versions (none if it does not exist).
+    pub fn settle_project(&mut self, account: &str, region: &str, name: &str, now: u64) {
+        let Self {
+            rekognition,
+            history,
+            ..
+        } = self;
+        let project = rekognition
+            .get_mut(account)
+            .and_then(|r| r.get_mut(region))
+            .and_then(|r| r.projects.get_mut(name));
+        for version in project.into_iter().flat_map(|p| p.versions.values_mut()) {
+            version.settle(now, history);
+        }
     }
 
     /// The account owning a long-term access key.

@@ -4,8 +4,10 @@
 //! explicitly as presence (a project read and not found is `Some(None)`; one not read at all is
 //! missing from the map), so the plan can tell "missing" from "unknown". What could not be read
 //! is kept as the typed error that says why. The conversions from the SDK's descriptions are
-//! here (`LiveVersion::from_description`, ...); only `read` touches the network, through `aws`.
+//! here (`LiveVersion::from_description`, ...); only `read` and `copies` (the destinations' copies
+//! in progress, where a withdrawal waits on them) touch the network, through `aws`.
 
+pub mod copies;
 pub mod read;
 pub mod timestamp;
 pub mod values;
@@ -19,6 +21,7 @@ use crate::aws::AwsError;
 use crate::aws::session::SessionError;
 use crate::desired::OutputConfig;
 
+pub use copies::{CopiesInProgress, CopiesUnread, CopyInProgress};
 pub use timestamp::Timestamp;
 pub use values::{ProjectFeature, VersionStatus};
 
@@ -204,6 +207,10 @@ pub struct LiveState {
     /// declares are in `version_tags` (ownership).
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub listed: std::collections::BTreeSet<ProjectKey>,
+    /// Copies in progress, by destination account ID and region: read only where a full run
+    /// would withdraw a managed grant (`copies`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub copies_in_progress: BTreeMap<String, BTreeMap<String, CopiesInProgress>>,
 }
 
 impl LiveState {
@@ -226,6 +233,12 @@ impl LiveState {
         self.version_tags.extend(other.version_tags);
         self.tag_errors.extend(other.tag_errors);
         self.listed.extend(other.listed);
+        for (account_id, regions) in other.copies_in_progress {
+            self.copies_in_progress
+                .entry(account_id)
+                .or_default()
+                .extend(regions);
+        }
     }
 
     /// The project at `key`: `None` if not read, `Some(None)` if read and absent.

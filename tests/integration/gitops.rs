@@ -170,8 +170,22 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
         gh["permissions"],
         serde_yaml::from_str::<Value>("{contents: read}").unwrap()
     );
-    assert_runs_a_released_binary(plan_job, "github plan");
     let apply_job = &gh["jobs"]["apply"];
+    for (job, command) in [(plan_job, "plan"), (apply_job, "apply")] {
+        let with = &action_step(job)["with"];
+        assert_eq!(with["command"], command);
+        assert_eq!(with["manifests"], "manifests");
+    }
+    assert!(!text.contains("cargo "), "no job builds reko-promote");
+    // A merge applies the reviewed plan; the hourly run, with no pull request, a fresh one.
+    assert_eq!(
+        action_step(apply_job)["with"]["apply-saved-plan"],
+        "${{ github.event_name == 'push' }}"
+    );
+    assert_eq!(
+        apply_job["permissions"]["actions"], "read",
+        "finds the artifact"
+    );
     assert!(
         apply_job["if"]
             .as_str()
@@ -183,10 +197,12 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
             .unwrap()
             .contains("vars.REKO_PROMOTE_CI_ROLE_ARN")
     );
-    assert!(text.contains("<!-- reko-promote-plan -->"));
-    assert!(text.contains("updateComment"), "the comment is updated");
-    assert!(text.contains("$GITHUB_STEP_SUMMARY"));
-    assert!(text.contains("actions/upload-artifact"));
+    // The comment, the job summary and the artifact are the Action's.
+    let action = std::fs::read_to_string(root().join("action.yml")).unwrap();
+    assert!(action.contains("<!-- reko-promote-plan -->"));
+    assert!(action.contains("updateComment"), "the comment is updated");
+    assert!(action.contains("$GITHUB_STEP_SUMMARY"));
+    assert!(action.contains("actions/upload-artifact"));
 
     let (text, gl) = workflow(GITLAB);
     assert!(text.starts_with("# yaml-language-server: $schema=https://gitlab.com/gitlab-org/gitlab/-/raw/master/app/assets/javascripts/editor/schema/ci.json\n"));
@@ -258,25 +274,34 @@ fn the_ci_recipes_parse_and_have_the_promised_structure() {
     reko(None).args(["validate", "examples"]).assert().success();
 }
 
-/// `job` installs reko-promote as a pinned release from crates.io, never built from the checkout.
-fn assert_runs_a_released_binary(job: &Value, what: &str) {
-    let mut texts = Vec::new();
-    strings(job, &mut texts);
-    let installs: Vec<&String> = texts
+/// The one step of a GitHub `job` that runs the reko-promote Action, pinned to a release: the
+/// action's ref and its `version` input name the same release, never `latest`.
+fn action_step(job: &Value) -> &Value {
+    let steps = job["steps"].as_sequence().expect("the job has steps");
+    let ours: Vec<&Value> = steps
         .iter()
-        .filter(|t| t.contains("cargo install"))
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("reko-promote/reko-promote@"))
+        })
         .collect();
-    assert!(!installs.is_empty(), "{what} installs reko-promote");
-    for install in installs {
-        assert!(
-            !install.contains("--path"),
-            "{what} builds the checkout: {install}"
-        );
-        assert!(
-            install.contains("--locked reko-promote --version \"$REKO_PROMOTE_VERSION\""),
-            "{what}: {install}"
-        );
-    }
+    assert_eq!(ours.len(), 1, "one reko-promote step: {job:?}");
+    let step = ours[0];
+    let reference = step["uses"].as_str().unwrap();
+    let version = step["with"]["version"]
+        .as_str()
+        .expect("a pinned version input");
+    assert_eq!(
+        reference,
+        format!("reko-promote/reko-promote@v{version}"),
+        "the action's ref and the binary's version agree"
+    );
+    assert!(
+        version.split('.').count() == 3 && version.split('.').all(|p| p.parse::<u32>().is_ok()),
+        "pinned: {version}"
+    );
+    step
 }
 
 /// docs/ci.md's apply-role trust policy: exactly the default branch, never a wildcard.
@@ -303,10 +328,170 @@ fn the_documented_apply_trust_is_restricted_to_the_default_branch() {
     assert!(doc.contains("project_path:GROUP/PROJECT:ref_type:branch:ref:main"));
 }
 
+/// What one run of the Action's `run` step left: its exit status, what it wrote to
+/// `$GITHUB_OUTPUT` and to the job summary, and its working directory (`$OUT`).
+struct ActionRun {
+    code: i32,
+    outputs: std::collections::BTreeMap<String, String>,
+    summary: String,
+    out: PathBuf,
+}
+
+/// Runs the Action's own `reko-promote <command>` step (its shell script from action.yml, not a
+/// copy) with `job`'s `with:` inputs (the Action's defaults for the rest) on a GitHub `event`,
+/// against the sandbox, with the built reko-promote first on PATH (what the install steps put
+/// there). `saved_plan` plays the artifact download: the directory holding the plan job's files.
+fn run_action_step(
+    sb: &SandboxHandle,
+    job: &Value,
+    event: &str,
+    saved_plan: Option<&Path>,
+    work: &Path,
+) -> ActionRun {
+    let action: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root().join("action.yml")).unwrap()).unwrap();
+    let step = action["runs"]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "run")
+        .expect("the Action has a step with id `run`");
+    let with = &action_step(job)["with"];
+    let input = |name: &str| -> String {
+        let value = match &with[name] {
+            Value::Null => action["inputs"][name]["default"].clone(),
+            given => given.clone(),
+        };
+        match value {
+            Value::String(s) if s == "${{ github.event_name == 'push' }}" => {
+                (event == "push").to_string()
+            }
+            Value::String(s) => {
+                assert!(
+                    !s.contains("${{"),
+                    "unknown expression in input {name}: {s}"
+                );
+                s
+            }
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) => n.to_string(),
+            other => panic!("input {name}: {other:?}"),
+        }
+    };
+    let out = work.join(format!("{event}-{}", input("command")));
+    std::fs::create_dir_all(&out).unwrap();
+    let github_output = out.join("github-output");
+    let summary = out.join("step-summary");
+    let binary = assert_cmd::cargo::cargo_bin("reko-promote");
+    let path = format!(
+        "{}:{}",
+        binary.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = std::process::Command::new("bash");
+    command
+        .arg("-e")
+        .arg("-c")
+        .arg(step["run"].as_str().unwrap())
+        .current_dir(root())
+        .env_clear()
+        .env("PATH", path)
+        .env("AWS_REGION", DEFAULT_REGION)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_ENDPOINT_URL", sb.endpoint())
+        .env("AWS_ACCESS_KEY_ID", seed::CI_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", seed::CI_SECRET_ACCESS_KEY)
+        .env("GITHUB_OUTPUT", &github_output)
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    for (name, value) in step["env"].as_mapping().unwrap() {
+        let (name, value) = (name.as_str().unwrap(), value.as_str().unwrap());
+        let resolved = match name {
+            "OUT" => out.display().to_string(),
+            // The download step runs only for apply with apply-saved-plan.
+            "SAVED_PLAN_DIR" => {
+                let saved = input("command") == "apply" && input("apply-saved-plan") == "true";
+                match (saved, saved_plan) {
+                    (true, Some(dir)) => dir.display().to_string(),
+                    (true, None) => panic!("apply-saved-plan with no saved plan"),
+                    (false, _) => String::new(),
+                }
+            }
+            _ => {
+                let inner = value
+                    .strip_prefix("${{ inputs.")
+                    .and_then(|v| v.strip_suffix(" }}"))
+                    .unwrap_or_else(|| panic!("unknown expression for {name}: {value}"));
+                input(inner)
+            }
+        };
+        command.env(name, resolved);
+    }
+    let output = command.output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    eprintln!(
+        "$ action {event} {} → {code}\n{}{}",
+        input("command"),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let outputs = std::fs::read_to_string(&github_output)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    ActionRun {
+        code,
+        outputs,
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        out,
+    }
+}
+
+/// The GitHub recipe end to end through the Action's run step: the pull request's plan (exit 2,
+/// summary and comment written, plan saved), the merge's `apply --plan` of exactly that saved
+/// plan, the next pull request's plan (nothing to do), and the hourly run's fresh apply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_github_recipe_commands_run_against_the_sandbox() {
+async fn the_github_recipe_runs_the_action_against_the_sandbox() {
     let (_, gh) = workflow(GITHUB);
-    run_recipe(&gh["jobs"]["plan"], &gh["jobs"]["apply"]).await;
+    let (plan_job, apply_job) = (&gh["jobs"]["plan"], &gh["jobs"]["apply"]);
+    let sb = helpers::start().await;
+    let work = tempfile::tempdir().unwrap();
+    tokio::task::block_in_place(|| {
+        let plan = run_action_step(&sb, plan_job, "pull_request", None, work.path());
+        assert_eq!(plan.code, 0, "the step itself succeeds on pending changes");
+        assert_eq!(plan.outputs["exitcode"], "2", "changes pending");
+        let saved = PathBuf::from(&plan.outputs["plan-file"]);
+        assert!(saved.exists(), "the plan was saved");
+        assert!(plan.summary.contains("to copy"), "{}", plan.summary);
+        let comment = std::fs::read_to_string(plan.out.join("comment.md")).unwrap();
+        assert!(comment.len() <= 60_000 && !comment.is_empty());
+        let writes_before = sb.calls_of("CopyProjectVersion");
+        assert_eq!(writes_before, 0);
+
+        let merge = run_action_step(&sb, apply_job, "push", Some(&plan.out), work.path());
+        assert_eq!(merge.code, 0, "the merge applies the saved plan");
+        assert_eq!(merge.outputs["exitcode"], "0");
+        assert_eq!(merge.outputs["plan-file"], saved.display().to_string());
+        assert!(sb.calls_of("CopyProjectVersion") > 0, "copies were made");
+
+        let again = run_action_step(&sb, plan_job, "pull_request", None, work.path());
+        assert_eq!(
+            again.outputs["exitcode"], "0",
+            "plan after apply: nothing to do"
+        );
+
+        let copies = sb.calls_of("CopyProjectVersion");
+        let hourly = run_action_step(&sb, apply_job, "schedule", None, work.path());
+        assert_eq!(hourly.code, 0, "the hourly run applies a fresh plan");
+        assert!(!hourly.outputs.contains_key("plan-file"), "no saved plan");
+        assert_eq!(
+            sb.calls_of("CopyProjectVersion"),
+            copies,
+            "nothing copied twice"
+        );
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

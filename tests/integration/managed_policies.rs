@@ -2,8 +2,10 @@
 //! project promoted to hundreds of destination accounts with one hand-written policy present.
 //! The packed documents fit AWS's budget with the right `policyScope` (and the next plan is
 //! empty), grants that cannot fit block their placements with the arithmetic and zero writes,
-//! a full run withdraws the grants of dropped accounts (the hand-written policy untouched), and
-//! two concurrent targeted applies keep every grant.
+//! a full run withdraws the grants of dropped accounts (the hand-written policy untouched) but
+//! keeps a grant while a copy it allows is in progress (withdrawn by the run after the copy
+//! ends; an account no longer declared cannot be checked, and the plan says so), and two
+//! concurrent targeted applies keep every grant.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -11,10 +13,13 @@ use std::time::Duration;
 use reko_promote::apply::{self, ApplyOptions, ApplyReport, Progress};
 use reko_promote::aws::{AwsContext, AwsOptions};
 use reko_promote::desired::{DesiredState, PolicyScope, Selection};
-use reko_promote::plan::{Action, PartialCause, PlanDocument, PolicyRemedy, Reason, RunScope};
+use reko_promote::plan::{
+    Action, PartialCause, PlanDocument, PolicyRemedy, Reason, RunScope, WithdrawalOutcome,
+};
 use reko_promote::policy::{self, Caller, Decision, MAX_DOCUMENT_CHARS, PolicyDocument};
 use reko_promote::policy_pack;
 use reko_promote::sandbox::{Faults, SandboxConfig, SandboxHandle};
+use reko_promote::state::CopiesUnread;
 
 use crate::sandbox::helpers::{self, TestSandbox};
 use crate::support::desired_from;
@@ -376,28 +381,208 @@ async fn two_concurrent_targeted_applies_keep_every_grant() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn copies_in_progress_keep_their_grants_while_a_dropped_account_is_withdrawn() {
-    let sb = organisation(2, 2).await;
-    let ctx = context(&sb).await;
-    let hand_written = source_policies(&sb)[HAND_WRITTEN].clone();
+/// The manifests of `destinations` accounts receiving `versions` versions (`policyScope:
+/// versions`), with every account up to `declared` declared (an `Account` document each) though
+/// no promotion sends it anything; `edit_accounts` rewrites the accounts file.
+fn desired_declaring(
+    destinations: usize,
+    declared: usize,
+    versions: usize,
+    edit_accounts: impl Fn(String) -> String,
+) -> DesiredState {
+    let settings = format!(
+        ", managePolicy: true, policyScope: {}",
+        PolicyScope::Versions.manifest_name()
+    );
+    let shape = |destinations| org::Shape {
+        destinations,
+        source_projects: 1,
+        versions_per_project: versions,
+    };
+    let (dir, sent) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    org::write_manifests_with(shape(declared), dir.path(), &settings);
+    org::write_manifests_with(shape(destinations), sent.path(), &settings);
+    let promotion = format!("{}.yaml", org::project_name(0));
+    std::fs::copy(sent.path().join(&promotion), dir.path().join(&promotion)).unwrap();
+    let accounts = dir.path().join("accounts.yaml");
+    let text = std::fs::read_to_string(&accounts).unwrap();
+    std::fs::write(&accounts, edit_accounts(text)).unwrap();
+    desired_from(&[dir.path().to_path_buf()])
+}
+
+/// Starts copies of every version into both accounts of a two-account organisation and leaves
+/// them in progress (a copy takes `COPY_MS` of the sandbox's clock).
+async fn two_accounts_copying(sb: &SandboxHandle, ctx: &AwsContext) {
     let mut faults = sb.faults();
-    faults.copy_duration_ms = 60_000;
+    faults.copy_duration_ms = COPY_MS;
     sb.set_faults(faults).unwrap();
-    // Both accounts granted; the copies started and left in progress.
     let both = plan(
-        &ctx,
+        ctx,
         &desired(2, 2, PolicyScope::Versions),
         &RunScope::full(),
     )
     .await;
-    let started = run_with(&ctx, &both, false).await;
+    started(ctx, &both).await;
+}
+
+const COPY_MS: u64 = 60_000;
+
+/// Applies `live`'s plan without waiting for the copies it starts, and checks it succeeded.
+async fn started(ctx: &AwsContext, live: &reko_promote::pipeline::LivePlan) {
+    let report = run_with(ctx, live, false).await;
     assert!(
-        started.succeeded(false),
+        report.succeeded(false),
         "{}",
-        reko_promote::render::apply::text(&started)
+        reko_promote::render::apply::text(&report)
     );
-    // dest-001 is dropped while dest-000's copies are still in progress.
+}
+
+/// The outcomes of the plan's withdrawals, by (account ID, resource).
+fn withdrawals(plan: &PlanDocument) -> BTreeMap<(String, String), WithdrawalOutcome> {
+    plan.grants
+        .iter()
+        .flat_map(|g| &g.withdrawals)
+        .map(|w| {
+            (
+                (w.account_id.clone(), w.resource.clone()),
+                w.outcome.clone(),
+            )
+        })
+        .collect()
+}
+
+fn plain(text: &str) -> String {
+    anstream::adapter::strip_str(text).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_in_progress_keep_their_grants_until_they_end_even_for_a_dropped_account() {
+    let sb = organisation(2, 2).await;
+    let ctx = context(&sb).await;
+    let hand_written = source_policies(&sb)[HAND_WRITTEN].clone();
+    two_accounts_copying(&sb, &ctx).await;
+    let (kept, dropped) = (org::destination_account(0), org::destination_account(1));
+    let arns = version_arns(&sb);
+
+    // dest-001 is dropped from the promotion (still declared) while both accounts' copies are
+    // in progress: dest-000's placements need their grants, dest-001's copies keep theirs.
+    let manifests = desired_declaring(1, 2, 2, |text| text);
+    sb.reset_call_counts();
+    let one = plan(&ctx, &manifests, &RunScope::full()).await;
+    // The check reads dest-001 only: every project listed (one call), each one's versions.
+    let reads = |sb: &SandboxHandle| {
+        (
+            sb.calls_of("DescribeProjects"),
+            sb.calls_of("DescribeProjectVersions"),
+        )
+    };
+    assert_eq!(
+        reads(&sb),
+        (3, 3),
+        "src and dest-000 by name, dest-001 listed"
+    );
+    assert_eq!(one.plan.summary.in_progress, 2, "{:?}", one.plan.summary);
+    assert_eq!(one.plan.summary.policies, 0, "nothing is withdrawn yet");
+    let held = withdrawals(&one.plan);
+    assert_eq!(held.len(), arns.len(), "{held:?}");
+    let copy_prefix = format!(
+        "arn:aws:rekognition:{}:{dropped}:project/{}/version/",
+        org::REGION,
+        org::project_name(0)
+    );
+    for arn in &arns {
+        match &held[&(dropped.clone(), arn.clone())] {
+            WithdrawalOutcome::KeptForCopiesInProgress { copies } => {
+                assert_eq!(copies.len(), 1, "{copies:?}");
+                assert_eq!(&copies[0].source_version_arn, arn);
+                assert!(
+                    copies[0].destination_version_arn.starts_with(&copy_prefix),
+                    "{copies:?}"
+                );
+            }
+            other => panic!("{arn}: {other:?}"),
+        }
+    }
+    let text = plain(&reko_promote::render::plan::text(&one.plan, false));
+    assert!(
+        text.contains(&format!("grants to account {dropped} on ")),
+        "{text}"
+    );
+    assert!(text.contains("copies they allow are in progress"), "{text}");
+    assert!(text.contains(&copy_prefix), "{text}");
+    let markdown = reko_promote::render::plan::markdown(&one.plan);
+    assert!(
+        markdown.contains("copies they allow are in progress"),
+        "{markdown}"
+    );
+    let json = serde_json::to_string(&one.plan).unwrap();
+    assert!(
+        json.contains("\"kind\":\"kept-for-copies-in-progress\""),
+        "{json}"
+    );
+    sb.reset_call_counts();
+    started(&ctx, &one).await;
+    assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
+    assert_eq!(sb.calls_of("DeleteProjectPolicy"), 0);
+    let policies = source_policies(&sb);
+    for arn in &arns {
+        assert!(allowed(&policies, &kept, arn), "kept: {arn}");
+        assert!(
+            allowed(&policies, &dropped, arn),
+            "kept while copying: {arn}"
+        );
+    }
+
+    // The copies complete: the next full run withdraws dest-001's grants, and only those.
+    sb.advance_clock(Duration::from_millis(COPY_MS + 1_000));
+    let after = plan(&ctx, &manifests, &RunScope::full()).await;
+    assert_eq!(after.plan.summary.unchanged, 2, "{:?}", after.plan.summary);
+    assert!(after.plan.summary.policies > 0, "{:?}", after.plan.summary);
+    let outcomes = withdrawals(&after.plan);
+    assert_eq!(outcomes.len(), arns.len(), "{outcomes:?}");
+    assert!(
+        outcomes
+            .values()
+            .all(|o| *o == WithdrawalOutcome::Withdrawn),
+        "{outcomes:?}"
+    );
+    let report = run(&ctx, &after).await;
+    assert!(
+        report.succeeded(true),
+        "{}",
+        reko_promote::render::apply::text(&report)
+    );
+    let policies = source_policies(&sb);
+    for arn in &arns {
+        assert!(allowed(&policies, &kept, arn), "kept: {arn}");
+        assert!(!allowed(&policies, &dropped, arn), "withdrawn: {arn}");
+    }
+    assert_eq!(policies[HAND_WRITTEN].revision_id, hand_written.revision_id);
+    sb.reset_call_counts();
+    let again = plan(&ctx, &manifests, &RunScope::full()).await;
+    assert_eq!(
+        reads(&sb),
+        (2, 2),
+        "nothing to withdraw: no account is listed"
+    );
+    assert!(
+        !again.plan.summary.has_changes(),
+        "{:?}",
+        again.plan.summary
+    );
+    assert!(withdrawals(&again.plan).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_no_longer_declared_is_withdrawn_without_the_copy_check_and_the_plan_says_so() {
+    let sb = organisation(2, 2).await;
+    let ctx = context(&sb).await;
+    let hand_written = source_policies(&sb)[HAND_WRITTEN].clone();
+    two_accounts_copying(&sb, &ctx).await;
+    let (kept, dropped) = (org::destination_account(0), org::destination_account(1));
+    // dest-001 is gone from the manifests altogether (no Account document): its role is
+    // unknown, so its copies cannot be looked for.
+    sb.reset_call_counts();
     let one = plan(
         &ctx,
         &desired(1, 2, PolicyScope::Versions),
@@ -405,26 +590,73 @@ async fn copies_in_progress_keep_their_grants_while_a_dropped_account_is_withdra
     )
     .await;
     assert_eq!(one.plan.summary.in_progress, 2, "{:?}", one.plan.summary);
-    assert!(
-        one.plan.summary.policies > 0,
-        "the dropped account's grant is withdrawn"
+    assert!(one.plan.summary.policies > 0, "{:?}", one.plan.summary);
+    assert_eq!(
+        sb.calls_of("DescribeProjects"),
+        2,
+        "the source and dest-000, by name: no account is listed for copies"
     );
-    let report = run_with(&ctx, &one, false).await;
+    let outcomes = withdrawals(&one.plan);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    for ((account, _), outcome) in &outcomes {
+        assert_eq!(account, &dropped);
+        assert_eq!(*outcome, WithdrawalOutcome::WithdrawnAccountNotDeclared);
+    }
+    let text = plain(&reko_promote::render::plan::text(&one.plan, false));
     assert!(
-        report.succeeded(false),
-        "{}",
-        reko_promote::render::apply::text(&report)
+        text.contains(
+            "without checking for copies in progress: the account has no Account document any more"
+        ),
+        "{text}"
     );
+    started(&ctx, &one).await;
+    let policies = source_policies(&sb);
+    for arn in version_arns(&sb) {
+        assert!(allowed(&policies, &kept, &arn), "kept: {arn}");
+        assert!(!allowed(&policies, &dropped, &arn), "withdrawn: {arn}");
+    }
+    assert_eq!(policies[HAND_WRITTEN].revision_id, hand_written.revision_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_account_whose_copies_cannot_be_read_keeps_its_grants() {
+    let sb = organisation(2, 2).await;
+    let ctx = context(&sb).await;
+    two_accounts_copying(&sb, &ctx).await;
+    let dropped = org::destination_account(1);
+    // dest-001 is still declared, but with a role that does not exist: its copies are unknown.
+    let broken_role = org::role_arn(&dropped);
+    let manifests = desired_declaring(1, 2, 2, |text| {
+        text.replace(
+            &broken_role,
+            &format!("arn:aws:iam::{dropped}:role/missing"),
+        )
+    });
+    let one = plan(&ctx, &manifests, &RunScope::full()).await;
+    assert_eq!(one.plan.summary.policies, 0, "{:?}", one.plan.summary);
+    let outcomes = withdrawals(&one.plan);
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    for outcome in outcomes.values() {
+        match outcome {
+            WithdrawalOutcome::KeptCopiesUnread {
+                problem: CopiesUnread::Account { problem },
+            } => assert!(problem.to_string().contains("role/missing"), "{problem}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let text = plain(&reko_promote::render::plan::text(&one.plan, false));
+    assert!(
+        text.contains("its copies in progress could not be read"),
+        "{text}"
+    );
+    sb.reset_call_counts();
+    started(&ctx, &one).await;
+    assert_eq!(sb.calls_of("PutProjectPolicy"), 0);
     let policies = source_policies(&sb);
     for arn in version_arns(&sb) {
         assert!(
-            allowed(&policies, &org::destination_account(0), &arn),
-            "kept: {arn}"
-        );
-        assert!(
-            !allowed(&policies, &org::destination_account(1), &arn),
-            "withdrawn: {arn}"
+            allowed(&policies, &dropped, &arn),
+            "kept on an unknown: {arn}"
         );
     }
-    assert_eq!(policies[HAND_WRITTEN].revision_id, hand_written.revision_id);
 }

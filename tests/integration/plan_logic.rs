@@ -10,8 +10,8 @@ use reko_promote::plan::{self, Action, PlanDocument, Reason, RunScope};
 use reko_promote::policy::PolicyDocument;
 use reko_promote::render;
 use reko_promote::state::{
-    AccountProblem, LivePolicy, LiveProject, LiveState, LiveVersion, ProjectFeature, ProjectKey,
-    VersionStatus,
+    AccountProblem, CopiesInProgress, CopiesUnread, CopyInProgress, LivePolicy, LiveProject,
+    LiveState, LiveVersion, ProjectFeature, ProjectKey, VersionStatus,
 };
 
 use crate::support::{load, rel};
@@ -599,7 +599,12 @@ fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
             document,
         }],
     );
-    // The full manifests name only m1: the grant of m0 is pruned.
+    // The full manifests name only m1, and prod has no copy in progress: the grant of m0 is
+    // pruned.
+    live.copies_in_progress.insert(
+        PROD.into(),
+        [(REGION.into(), CopiesInProgress::Read(Default::default()))].into(),
+    );
     let whole = plan::compute(&desired, &live, &full());
     let writes = written_policies(&whole);
     assert_eq!(writes.len(), 1);
@@ -1049,4 +1054,179 @@ fn conditions_the_product_cannot_evaluate_block_with_their_reason() {
         }
     );
     assert!(words.contains("may refuse"), "{words}");
+}
+
+/// The managed project's grants in `plan`, and whether its documents (as planned) let `account`
+/// copy `arn`.
+fn managed_grants(plan: &PlanDocument) -> &plan::SourceGrants {
+    plan.grants
+        .iter()
+        .find(|g| g.project_arn.contains("project/managed/"))
+        .expect("the managed project's grants")
+}
+
+fn planned_allows(plan: &PlanDocument, account: &str, arn: &str) -> bool {
+    managed_grants(plan)
+        .policies
+        .iter()
+        .filter(|p| !matches!(p.change, plan::PolicyChange::Delete { .. }))
+        .flat_map(|p| reko_promote::policy_pack::pairs_of(&p.document))
+        .any(|(a, r)| a == account && r == arn)
+}
+
+#[test]
+fn withdrawals_wait_for_copies_in_progress_and_never_for_an_unknown_on_plain_values() {
+    let desired = desired();
+    let (m0, m1) = (
+        version_arn(ML, "managed", "m0"),
+        version_arn(ML, "managed", "m1"),
+    );
+    const GONE: &str = "444444444444";
+    // The live managed policy grants prod a version the manifests dropped (m0), and an account
+    // no manifest declares any more.
+    let mut base = live();
+    base.policies.insert(
+        key(ML, "managed"),
+        vec![LivePolicy {
+            name: "reko-promote-managed-1".into(),
+            revision_id: "rev-1".into(),
+            document: PolicyDocument {
+                statements: vec![reko_promote::policy::Statement::allow_copy(
+                    None,
+                    vec![
+                        reko_promote::policy::account_principal("aws", PROD),
+                        reko_promote::policy::account_principal("aws", GONE),
+                    ],
+                    vec![m0.clone(), m1.clone()],
+                )],
+            }
+            .to_json(),
+        }],
+    );
+    let outcome = |plan: &PlanDocument, account: &str, arn: &str| {
+        managed_grants(plan)
+            .withdrawals
+            .iter()
+            .find(|w| w.account_id == account && w.resource == arn)
+            .map(|w| w.outcome.clone())
+    };
+    let with_copies = |found: CopiesInProgress| {
+        let mut live = base.clone();
+        live.copies_in_progress
+            .insert(PROD.into(), [(REGION.into(), found)].into());
+        plan::compute(&desired, &live, &full())
+    };
+
+    // Not read yet: prod's m0 is kept and the check asked for; the undeclared account's grants
+    // are withdrawn, the plan saying they could not be checked.
+    let unchecked = plan::compute(&desired, &base, &full());
+    assert_eq!(
+        outcome(&unchecked, PROD, &m0),
+        Some(plan::WithdrawalOutcome::KeptCopiesNotChecked)
+    );
+    assert_eq!(outcome(&unchecked, PROD, &m1), None, "m1 is still needed");
+    for arn in [&m0, &m1] {
+        assert_eq!(
+            outcome(&unchecked, GONE, arn),
+            Some(plan::WithdrawalOutcome::WithdrawnAccountNotDeclared)
+        );
+        assert!(!planned_allows(&unchecked, GONE, arn));
+    }
+    assert!(planned_allows(&unchecked, PROD, &m0));
+    assert_eq!(
+        plan::grants::copy_checks_needed(&unchecked),
+        [(PROD.to_string(), [REGION.to_string()].into())].into()
+    );
+
+    // A copy of m0 in progress in prod (whatever the destination project) keeps its grant.
+    let copy = CopyInProgress {
+        destination_version_arn: version_arn(PROD, "old-project", "m0"),
+        source_version_arn: m0.clone(),
+    };
+    let copying = with_copies(CopiesInProgress::Read([copy.clone()].into()));
+    assert_eq!(
+        outcome(&copying, PROD, &m0),
+        Some(plan::WithdrawalOutcome::KeptForCopiesInProgress {
+            copies: vec![copy.clone()]
+        })
+    );
+    assert!(planned_allows(&copying, PROD, &m0));
+    assert!(plan::grants::copy_checks_needed(&copying).is_empty());
+    let text = anstream::adapter::strip_str(&render::plan::text(&copying, false)).to_string();
+    assert!(
+        text.contains(&copy.destination_version_arn),
+        "the held grant names its copy: {text}"
+    );
+    // Apply packs the same documents from the plan's grants alone.
+    let grants = managed_grants(&copying);
+    let packed = plan::grants::pack_project(
+        grants,
+        &base.policies[&key(ML, "managed")],
+        grants.scope,
+        false,
+        &plan::grants::known_versions(&copying.entries, &grants.project_arn),
+    )
+    .unwrap();
+    let planned: Vec<&str> = grants
+        .policies
+        .iter()
+        .filter(|p| !matches!(p.change, plan::PolicyChange::Delete { .. }))
+        .map(|p| p.document.as_str())
+        .collect();
+    let applied: Vec<&str> = packed
+        .policies
+        .iter()
+        .map(|p| p.document_json.as_str())
+        .collect();
+    assert_eq!(planned, applied);
+
+    // Copies of other versions, and completed ones (not listed), do not hold it.
+    let other = with_copies(CopiesInProgress::Read(
+        [CopyInProgress {
+            destination_version_arn: version_arn(PROD, "managed", "m1"),
+            source_version_arn: m1.clone(),
+        }]
+        .into(),
+    ));
+    assert_eq!(
+        outcome(&other, PROD, &m0),
+        Some(plan::WithdrawalOutcome::Withdrawn)
+    );
+    assert!(!planned_allows(&other, PROD, &m0));
+    assert!(planned_allows(&other, PROD, &m1));
+    // A plan saved while the copy was in progress is stale once it ends.
+    assert!(matches!(
+        reko_promote::apply::stale::check(&copying, &other),
+        Err(reko_promote::apply::stale::StaleError::Policies { .. })
+    ));
+
+    // Copies that cannot be read: nothing of prod's is withdrawn.
+    let problem = CopiesUnread::Aws {
+        error: AwsError {
+            operation: Operation::DescribeProjects,
+            account: "prod".into(),
+            account_id: PROD.into(),
+            arn: None,
+            code: Some("ThrottlingException".into()),
+            message: "Rate exceeded".into(),
+            request_id: None,
+            kind: ErrorKind::Throttling,
+        },
+    };
+    let unread = with_copies(CopiesInProgress::Unread(problem.clone()));
+    assert_eq!(
+        outcome(&unread, PROD, &m0),
+        Some(plan::WithdrawalOutcome::KeptCopiesUnread { problem })
+    );
+    assert!(planned_allows(&unread, PROD, &m0));
+    let text = anstream::adapter::strip_str(&render::plan::text(&unread, false)).to_string();
+    assert!(text.contains("Rate exceeded"), "{text}");
+
+    // A partial run withdraws nothing, so it checks nothing.
+    let scope = RunScope::partial(vec![plan::PartialCause::ManifestFiles {
+        files: vec!["manifests.yaml".into()],
+    }]);
+    let partial = plan::compute(&desired, &base, &scope);
+    assert!(managed_grants(&partial).withdrawals.is_empty());
+    assert!(plan::grants::copy_checks_needed(&partial).is_empty());
 }

@@ -75,6 +75,8 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
 
     // Find the source (with a settled status) and, across accounts, check the project policies.
     let now = ctx.now;
+    ctx.world
+        .settle_project(&src.account_id, &src.region, &src.project, now);
     let source: Option<Version> = {
         let project = ctx
             .world
@@ -127,12 +129,9 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
         }
         project
             .versions
-            .get_mut(&src_v.version)
+            .get(&src_v.version)
             .filter(|v| v.arn == src_version_s)
-            .map(|v| {
-                v.settle(now);
-                v.clone()
-            })
+            .cloned()
     };
     let Some(source) = source else {
         return Err(version_not_found(&src_version_s));
@@ -193,6 +192,9 @@ pub(super) fn copy(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
             }),
         },
     );
+    ctx.world
+        .history
+        .record(&arn, VersionStatus::CopyingInProgress, now);
     ctx.dirty = true;
     Ok(json!({ "ProjectVersionArn": arn }))
 }

@@ -616,17 +616,13 @@ impl Ctx<'_> {
     pub fn version_mut(&mut self, arn: &ProjectVersionArn) -> Result<&mut Version, ApiError> {
         let now = self.now;
         let full = arn.to_string();
-        let p = self
-            .world
+        self.world
+            .settle_project(&arn.account_id, &arn.region, &arn.project, now);
+        self.world
             .project_mut(&arn.account_id, &arn.region, &arn.project)
-            .ok_or_else(|| version_not_found(&full))?;
-        match p.versions.get_mut(&arn.version) {
-            Some(v) if v.arn == full => {
-                v.settle(now);
-                Ok(v)
-            }
-            _ => Err(version_not_found(&full)),
-        }
+            .and_then(|p| p.versions.get_mut(&arn.version))
+            .filter(|v| v.arn == full)
+            .ok_or_else(|| version_not_found(&full))
     }
 }
 

@@ -2,8 +2,9 @@
 //! StartProjectVersion and StopProjectVersion.
 //!
 //! Training and hosting transitions are stored as pending changes with a due time (see
-//! `state::Pending`) and applied when the version is read; their durations come from the fault
-//! settings. Copies are in `copy.rs`.
+//! `state::Pending`) and applied when the version is read; their durations, and which starts
+//! fail (`start_fail_versions`), come from the fault settings. Every status change is recorded
+//! in the world's status history. Copies are in `copy.rs`.
 
 use rand::Rng;
 use serde_json::{Value, json};
@@ -12,7 +13,7 @@ use super::{
     Ctx, Input, KMS, NAME, Output, PROJECT_ARN, VERSION_ARN, VersionOut, page_bounds, version_arn,
 };
 use crate::sandbox::error::ApiError;
-use crate::sandbox::state::{Pending, S3Object, Version, VersionStatus};
+use crate::sandbox::state::{Feature, Pending, S3Object, Version, VersionStatus};
 
 pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let arn = input.string("ProjectArn", true, 20, 2048, Some(PROJECT_ARN))?;
@@ -88,6 +89,9 @@ pub(super) fn create(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiE
             }),
         },
     );
+    ctx.world
+        .history
+        .record(&varn, VersionStatus::TrainingInProgress, now);
     ctx.dirty = true;
     Ok(json!({ "ProjectVersionArn": varn }))
 }
@@ -101,11 +105,13 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, A
     let arn_s = arn.unwrap_or_default();
     let arn = ctx.own_project_arn("ProjectArn", &arn_s)?;
     let (now, secret) = (ctx.now, ctx.token_secret);
+    ctx.world
+        .settle_project(&arn.account_id, &arn.region, &arn.project, now);
     let project = ctx.project_mut(&arn)?;
     let feature = project.feature;
-    let mut versions: Vec<&mut Version> = project
+    let mut versions: Vec<&Version> = project
         .versions
-        .values_mut()
+        .values()
         .filter(|v| names.as_ref().is_none_or(|n| n.contains(&v.name)))
         .collect();
     // Newest first, as AWS lists them.
@@ -114,9 +120,6 @@ pub(super) fn describe(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Output, A
             .cmp(&a.created_millis)
             .then_with(|| a.name.cmp(&b.name))
     });
-    for v in versions.iter_mut() {
-        v.settle(now);
-    }
     let items: Vec<VersionOut<'_>> = versions
         .iter()
         .map(|v| VersionOut::new(v, feature))
@@ -161,32 +164,71 @@ fn version_arn_input(
 
 pub(super) fn delete(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let arn = version_arn_input(ctx, input)?;
+    let now = ctx.now;
     let v = ctx.version_mut(&arn)?;
     match v.status {
         VersionStatus::Running | VersionStatus::Starting | VersionStatus::Stopping => {
             return Err(ApiError::in_use(format!(
-                "The model {} is {}; stop it before deleting it.",
+                "Cannot delete project version {} while it is {}. Stop the model with StopProjectVersion and wait until it is STOPPED.",
                 v.arn,
                 v.status.as_str()
             )));
         }
         VersionStatus::TrainingInProgress | VersionStatus::CopyingInProgress => {
             return Err(ApiError::in_use(format!(
-                "The model {} is {}; wait for it to finish before deleting it.",
+                "Cannot delete project version {} while it is {}. Wait until it finishes.",
                 v.arn,
                 v.status.as_str()
             )));
         }
         _ => {}
     }
+    let full = v.arn.clone();
     if let Some(p) = ctx
         .world
         .project_mut(&arn.account_id, &arn.region, &arn.project)
     {
         p.versions.remove(&arn.version);
     }
+    ctx.world
+        .history
+        .record(&full, VersionStatus::Deleting, now);
     ctx.dirty = true;
     Ok(json!({ "Status": "DELETING" }))
+}
+
+/// Refuses hosting an adapter: StartProjectVersion and StopProjectVersion "apply only to Amazon
+/// Rekognition Custom Labels" (service model); InvalidParameterException as for copies.
+fn custom_labels_only(
+    ctx: &Ctx<'_>,
+    arn: &crate::constraints::ProjectVersionArn,
+) -> Result<(), ApiError> {
+    match ctx
+        .world
+        .project(&arn.account_id, &arn.region, &arn.project)
+        .map(|p| p.feature)
+    {
+        Some(feature) if feature != Feature::CustomLabels => {
+            Err(ApiError::invalid_parameter(format!(
+                "The project version {arn} belongs to a {} adapter project; {} applies only to Custom Labels models.",
+                feature.as_str(),
+                ctx.op
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Statuses StartProjectVersion accepts: a trained or copied model that is not hosted, or one
+/// whose last start failed.
+fn is_startable(status: VersionStatus) -> bool {
+    matches!(
+        status,
+        VersionStatus::TrainingCompleted
+            | VersionStatus::CopyingCompleted
+            | VersionStatus::Stopped
+            | VersionStatus::Failed
+    )
 }
 
 pub(super) fn start(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
@@ -201,37 +243,42 @@ pub(super) fn start(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiEr
             "MaxInferenceUnits must be greater than or equal to MinInferenceUnits.",
         ));
     }
-    let (now, delay) = (ctx.now, ctx.faults.hosting_transition_ms());
+    custom_labels_only(ctx, &arn)?;
+    let now = ctx.now;
+    let (delay, failure) = ctx.faults.start_outcome(&arn.version);
     let v = ctx.version_mut(&arn)?;
-    if !matches!(
-        v.status,
-        VersionStatus::TrainingCompleted
-            | VersionStatus::CopyingCompleted
-            | VersionStatus::Stopped
-            | VersionStatus::Failed
-    ) {
+    if !is_startable(v.status) {
         return Err(ApiError::in_use(format!(
             "The model {} cannot be started while it is {}.",
             v.arn,
             v.status.as_str()
         )));
     }
+    let (status, status_message) = match failure {
+        Some(message) => (VersionStatus::Failed, message),
+        None => (VersionStatus::Running, "The model is running.".to_string()),
+    };
     v.status = VersionStatus::Starting;
     v.status_message = Some("The model is being started.".into());
     v.min_inference_units = Some(min);
     v.max_inference_units = Some(max.unwrap_or(min));
     v.pending = Some(Pending {
         due_millis: now + delay,
-        status: VersionStatus::Running,
-        status_message: Some("The model is running.".into()),
+        status,
+        status_message: Some(status_message),
         ends_training: false,
     });
+    let full = v.arn.clone();
+    ctx.world
+        .history
+        .record(&full, VersionStatus::Starting, now);
     ctx.dirty = true;
     Ok(json!({ "Status": "STARTING" }))
 }
 
 pub(super) fn stop(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiError> {
     let arn = version_arn_input(ctx, input)?;
+    custom_labels_only(ctx, &arn)?;
     let (now, delay) = (ctx.now, ctx.faults.hosting_transition_ms());
     let v = ctx.version_mut(&arn)?;
     if !matches!(v.status, VersionStatus::Running | VersionStatus::Starting) {
@@ -249,6 +296,10 @@ pub(super) fn stop(ctx: &mut Ctx<'_>, input: &mut Input) -> Result<Value, ApiErr
         status_message: Some("The model is stopped.".into()),
         ends_training: false,
     });
+    let full = v.arn.clone();
+    ctx.world
+        .history
+        .record(&full, VersionStatus::Stopping, now);
     ctx.dirty = true;
     Ok(json!({ "Status": "STOPPING" }))
 }

@@ -1,7 +1,8 @@
 //! Content-moderation adapters through the real SDK: CreateProject with `Feature` and
 //! `AutoUpdate`, DescribeProjects' `Features` filter (CUSTOM_LABELS by default), versions
 //! reporting their project's feature, and CopyProjectVersion / PutProjectPolicy refusing adapter
-//! projects; plus seeds declaring an adapter.
+//! projects, StartProjectVersion / StopProjectVersion refusing adapters; plus seeds declaring an
+//! adapter.
 
 use aws_sdk_rekognition::Client;
 use aws_sdk_rekognition::types::{CustomizationFeature, OutputConfig, ProjectAutoUpdate};
@@ -258,4 +259,31 @@ fn seeds_declare_adapters_and_refuse_what_does_not_apply_to_them() {
     assert!(refused.contains("policies"), "{refused}");
     let refused = seed("feature: ADAPTER").unwrap_err();
     assert!(refused.contains("CONTENT_MODERATION"), "{refused}");
+}
+
+#[tokio::test]
+async fn starting_or_stopping_an_adapter_is_an_invalid_parameter() {
+    let sb = start_with_adapters().await;
+    let ml = rek(&sb, "ml").await;
+    let adapter_v1 = seeded_version_arn(&sb, ML_ACCOUNT, ADAPTER, ADAPTER_V1);
+    let start = ml
+        .start_project_version()
+        .project_version_arn(&adapter_v1)
+        .min_inference_units(1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&start), "InvalidParameterException");
+    let stop = ml
+        .stop_project_version()
+        .project_version_arn(&adapter_v1)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&stop), "InvalidParameterException");
+    assert!(
+        sb.history().is_empty(),
+        "nothing changed: {:?}",
+        sb.history()
+    );
 }

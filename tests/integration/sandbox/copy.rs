@@ -39,22 +39,6 @@ async fn copy(
         .map_err(|e| code(&e))
 }
 
-async fn status_of(
-    c: &Client,
-    account: &str,
-    project: &str,
-    name: &str,
-) -> aws_sdk_rekognition::types::ProjectVersionDescription {
-    c.describe_project_versions()
-        .project_arn(seed::default_project_arn(account, project))
-        .version_names(name)
-        .send()
-        .await
-        .unwrap()
-        .project_version_descriptions()[0]
-        .clone()
-}
-
 async fn put_policy(sb: &TestSandbox, project: &str, name: &str, doc: serde_json::Value) {
     rek(sb, "ml")
         .await
@@ -94,7 +78,7 @@ async fn cross_account_copy_allowed_by_policy_completes_after_the_delay() {
     assert!(arn.starts_with(
         "arn:aws:rekognition:eu-west-1:222222222222:project/label-reader/version/label-reader.v1/"
     ));
-    let v = status_of(
+    let v = describe_version(
         &staging,
         STAGING_ACCOUNT,
         seed::LABEL_READER,
@@ -121,7 +105,7 @@ async fn cross_account_copy_allowed_by_policy_completes_after_the_delay() {
     );
     assert!(
         eventually(Duration::from_secs(5), || async {
-            status_of(
+            describe_version(
                 &staging,
                 STAGING_ACCOUNT,
                 seed::LABEL_READER,
@@ -345,14 +329,14 @@ async fn copy_fails_by_fault_with_a_status_message() {
     .unwrap();
     assert!(
         eventually(Duration::from_secs(5), || async {
-            status_of(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, "doomed-1")
+            describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, "doomed-1")
                 .await
                 .status()
                 == Some(&ProjectVersionStatus::CopyingFailed)
         })
         .await
     );
-    let v = status_of(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, "doomed-1").await;
+    let v = describe_version(&ml, ML_ACCOUNT, seed::DEFECT_DETECTOR, "doomed-1").await;
     assert!(v.status_message().unwrap().contains("copy failed"));
     // A copy of a copy works once it completed; a failed copy cannot be copied.
     let e = copy(

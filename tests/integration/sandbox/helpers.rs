@@ -161,6 +161,23 @@ pub fn seeded_version_arn(
         .clone()
 }
 
+/// The description of the version `name` of `account`'s project `project` (default region).
+pub async fn describe_version(
+    c: &aws_sdk_rekognition::Client,
+    account: &str,
+    project: &str,
+    name: &str,
+) -> aws_sdk_rekognition::types::ProjectVersionDescription {
+    c.describe_project_versions()
+        .project_arn(seed::default_project_arn(account, project))
+        .version_names(name)
+        .send()
+        .await
+        .unwrap()
+        .project_version_descriptions()[0]
+        .clone()
+}
+
 /// Polls until `f` is true or `timeout` passes.
 pub async fn eventually<F, Fut>(timeout: Duration, mut f: F) -> bool
 where
@@ -332,4 +349,18 @@ pub async fn assert_still_serving(sb: &SandboxHandle) {
 /// The error code of an SDK error.
 pub fn code<E: aws_sdk_rekognition::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<no code>").to_string()
+}
+
+/// The first row of `history` (from [`SandboxHandle::history`]) where `arn` entered `status`;
+/// panics, showing the whole history, when there is none. For order proofs such as a blue/green
+/// switch: `change(&h, green, RUNNING).at_ms <= change(&h, blue, STOPPING).at_ms`.
+pub fn change<'h>(
+    history: &'h [reko_promote::sandbox::state::StatusChange],
+    arn: &str,
+    status: reko_promote::sandbox::state::VersionStatus,
+) -> &'h reko_promote::sandbox::state::StatusChange {
+    history
+        .iter()
+        .find(|c| c.arn == arn && c.status == status)
+        .unwrap_or_else(|| panic!("no {status:?} of {arn} in the history: {history:#?}"))
 }

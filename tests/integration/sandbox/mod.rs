@@ -17,5 +17,6 @@ pub mod rawsig;
 mod rekognition;
 mod robustness;
 mod seedfile;
+mod serving;
 mod sts;
 mod wire;
