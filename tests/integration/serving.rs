@@ -264,6 +264,16 @@ async fn start_after_copy_blue_green_switch_then_prune_only_what_reko_promote_ma
     let markdown = reko_promote::render::plan::markdown(&plan2);
     assert!(markdown.contains("`■` `detector-v1`"), "{markdown}");
     assert!(report.succeeded(true), "{report:#?}");
+    // The sandbox's status history proves the order: v2 RUNNING before v1 began stopping.
+    let history = sb.history();
+    let v1_arn = helpers::seeded_version_arn(&sb, PROD, DEFECT_DETECTOR, V1);
+    let v2_arn = helpers::seeded_version_arn(&sb, PROD, DEFECT_DETECTOR, V2);
+    let green = helpers::change(&history, &v2_arn, SandboxStatus::Running);
+    let blue = helpers::change(&history, &v1_arn, SandboxStatus::Stopping);
+    assert!(
+        (green.at_ms, green.seq) < (blue.at_ms, blue.seq),
+        "v2 RUNNING {green:?} must come before v1 STOPPING {blue:?}"
+    );
     let live = prod_versions(&sb).await;
     assert_eq!(live[V2].0, "RUNNING");
     assert_eq!((live[V2].1, live[V2].2), (Some(2), Some(3)));
@@ -326,6 +336,59 @@ async fn start_after_copy_blue_green_switch_then_prune_only_what_reko_promote_ma
         "{live:?}"
     );
     assert_converged(&plan(&sb, &third, &RunScope::full()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_is_reported_with_aws_message_and_the_old_version_keeps_serving() {
+    let sb = sandbox().await;
+    sb.set_faults(reko_promote::sandbox::Faults {
+        start_fail_versions: vec![V2.into()],
+        ..fast_faults()
+    })
+    .unwrap();
+    let serving_v1 = desired(&[(DEFECT_V1, V1)], &running(V1, 1, None));
+    let (_, report) = plan_and_apply(&sb, &serving_v1, &RunScope::full()).await;
+    assert!(report.succeeded(true), "{report:#?}");
+
+    let switch = desired(&[(DEFECT_V1, V1), (DEFECT_V2, V2)], &running(V2, 1, None));
+    let (_, report) = plan_and_apply(&sb, &switch, &RunScope::full()).await;
+    assert!(!report.succeeded(true));
+    assert_eq!(
+        outcomes(&report),
+        [(V2, ServingOutcome::Failed), (V1, ServingOutcome::Skipped)]
+    );
+    let failed = &report.serving[0];
+    let message = sb.faults().start_failure_message;
+    assert_eq!(
+        failed.reason,
+        apply::ServingReportReason::StartFailed {
+            status_message: Some(message.clone())
+        }
+    );
+    let text = reko_promote::render::apply::text(&report);
+    assert!(text.contains(&message), "{text}");
+    assert!(
+        text.contains("only once `detector-v2` is RUNNING did not hold"),
+        "{text}"
+    );
+    let live = prod_versions(&sb).await;
+    assert_eq!(live[V1].0, "RUNNING", "the old version keeps serving");
+    assert_eq!(live[V2].0, "FAILED");
+    // v1 never stopped.
+    let v1_arn = helpers::seeded_version_arn(&sb, PROD, DEFECT_DETECTOR, V1);
+    assert!(
+        !sb.history()
+            .iter()
+            .any(|c| c.arn == v1_arn && c.status == SandboxStatus::Stopping)
+    );
+    // The next plan tries the start again, saying why.
+    let again = plan(&sb, &switch, &RunScope::full()).await;
+    assert_eq!(
+        step(&again, V2, ServingAction::Start).reason,
+        ServingReason::StartFailedBefore {
+            status_message: Some(message)
+        }
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
