@@ -446,7 +446,7 @@ impl ApplyReport {
             && !self.timed_out
             && self.summary.policies_failed == 0
             && self.summary.serving_failed == 0
-            && !(waited && self.summary.serving_pending > 0)
+            && (!waited || self.summary.serving_pending == 0)
             && !self
                 .placements
                 .iter()

@@ -160,6 +160,23 @@ impl ServingRun<'_> {
             };
         }
 
+        // A step whose guard cannot hold this run: pending behind a copy still going on, else
+        // skipped.
+        let not_done = |step: &ServingStep, guard: Guard| {
+            ServingReport::new(
+                step,
+                if pending {
+                    ServingOutcome::Pending
+                } else {
+                    ServingOutcome::Skipped
+                },
+                ServingReportReason::GuardNotMet {
+                    guard,
+                    status: None,
+                },
+            )
+        };
+
         // (2) Blue/green stops, only once the replacement is RUNNING.
         let mut stopped: BTreeMap<&str, bool> = BTreeMap::new();
         for step in acting.iter().filter(|s| s.action == ServingAction::Stop) {
@@ -172,18 +189,7 @@ impl ServingRun<'_> {
                     .find(|g| matches!(g, Guard::ReplacementRunning { .. }))
                     .cloned()
                     .unwrap_or(Guard::Stopped);
-                ServingReport::new(
-                    step,
-                    if pending {
-                        ServingOutcome::Pending
-                    } else {
-                        ServingOutcome::Skipped
-                    },
-                    ServingReportReason::GuardNotMet {
-                        guard,
-                        status: None,
-                    },
-                )
+                not_done(step, guard)
             };
             stopped.insert(
                 &step.key.version_name,
@@ -200,18 +206,7 @@ impl ServingRun<'_> {
                     .copied()
                     .unwrap_or(false)
             {
-                ServingReport::new(
-                    step,
-                    if pending {
-                        ServingOutcome::Pending
-                    } else {
-                        ServingOutcome::Skipped
-                    },
-                    ServingReportReason::GuardNotMet {
-                        guard: Guard::Stopped,
-                        status: None,
-                    },
-                )
+                not_done(step, Guard::Stopped)
             } else {
                 at.delete(step).await
             };
