@@ -17,9 +17,8 @@ pub fn reason_text(reason: &ServingReason) -> String {
         ServingReason::StartAfterCopy { placement } => {
             format!("the declared running version; started once its copy ({placement}) completes")
         }
-        ServingReason::NotRunning { status } => {
-            format!("the declared running version is {status}")
-        }
+        // The status is in the step's parentheses.
+        ServingReason::NotRunning { .. } => "the declared running version, not serving".into(),
         ServingReason::StartFailedBefore { status_message } => format!(
             "the declared running version's last start failed{}; started again",
             status_message
@@ -31,7 +30,7 @@ pub fn reason_text(reason: &ServingReason) -> String {
             format!("serving with {actual}, the manifests say {desired}")
         }
         ServingReason::Replaced { by } => {
-            format!("replaced by `{by}` (blue/green: stopped once `{by}` is RUNNING)")
+            format!("replaced by `{by}` (blue/green)")
         }
         ServingReason::Pruned { promotion } => format!(
             "made by reko-promote (promotion `{promotion}`) and declared by no manifest any more"
