@@ -15,10 +15,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Keeps mimalloc's peak memory near glibc's: no eager commit of whole arenas, and freed memory
+/// Keeps mimalloc's peak memory below glibc's: no eager commit of whole arenas, and freed memory
 /// returned at once. With its defaults a plan of 10,000 placements peaked at 106-112 MiB (glibc:
-/// 77-84 MiB), with these 80-90 MiB, at the same speed. (Set from the environment, before
-/// mimalloc's first arena, they gave 66-71 MiB: `MIMALLOC_ARENA_EAGER_COMMIT=0`.)
+/// 77-84 MiB); with these and without transparent huge pages (Cargo.toml), at 65-72 MiB.
 fn tune_allocator() {
     // SAFETY: mi_option_set only stores an option value; both options exist in the mimalloc
     // version the crate builds, and the values are in their documented ranges.
