@@ -789,15 +789,19 @@ fn render(options: &Options, r: &Results, elapsed_s: f64, load_before: &str) -> 
     );
     let _ = writeln!(w, "- **Date:** {}", shell("date -u '+%Y-%m-%d %H:%M UTC'"));
     let _ = writeln!(w, "- **Machine:** {}", machine());
-    let _ = writeln!(
-        w,
-        "- **Load average** before the run: {} (the suite and the measured process share the machine; \
-         figures from a machine shared with other work are noisy)",
-        load_before
-            .split_whitespace()
+    let load = |text: &str| {
+        text.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
             .join(" ")
+    };
+    let _ = writeln!(
+        w,
+        "- **Load average** (1, 5, 15 min) before the run: {}, after it: {} (the suite and the \
+         measured process share the machine; a load above the 2 cores means other work ran too, \
+         and the wall times are upper bounds)",
+        load(load_before),
+        load(&std::fs::read_to_string("/proc/loadavg").unwrap_or_default())
     );
     let _ = writeln!(
         w,
@@ -1028,9 +1032,14 @@ fn render(options: &Options, r: &Results, elapsed_s: f64, load_before: &str) -> 
         let _ = writeln!(w, "| {target} | {measured} | {status} |");
     }
     let _ = writeln!(w, "\n{}", READING);
-    let _ = writeln!(w, "{}", FORMULAS);
+    let _ = writeln!(w, "{}", PROFILE.trim_end());
+    let _ = writeln!(w, "\n{}", FORMULAS);
     s
 }
+
+/// The Profile section: a perf profile of the M plan, recorded with `REKO_BENCH_WRAP` (see
+/// benches/profile.md for how); kept by hand, since a profile is read, not regenerated per run.
+const PROFILE: &str = include_str!("profile.md");
 
 fn status(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
@@ -1055,18 +1064,32 @@ fn targets(r: &Results) -> Vec<(String, String, String)> {
             .iter()
             .map(|p| p.median_ms / p.floor_ms)
             .fold(0.0_f64, f64::max);
+        // Issue 14: M at 20 ms within 2.0x of its floor (120 ms), process start included.
+        let worst_cpu = m20.iter().map(|p| p.cpu_ms).fold(0.0_f64, f64::max);
         t.push((
-            "M plan (20 ms) within 1.5x of its floor".into(),
+            "M plan (20 ms) within 2.0x of its floor".into(),
             format!(
-                "worst {:.1}x of {:.0} ms ({:.0} ms over 1.5x)",
+                "worst {:.1}x of {:.0} ms = {:.0} ms ({:.0} ms over 2.0x); CPU up to {:.0} ms",
                 worst_ratio,
                 m20[0].floor_ms,
-                (worst_ratio - 1.5).max(0.0) * m20[0].floor_ms
+                worst,
+                (worst_ratio - 2.0).max(0.0) * m20[0].floor_ms,
+                worst_cpu
             ),
-            status(worst_ratio <= 1.5).into(),
+            status(worst_ratio <= 2.0).into(),
         ));
     }
     let l: Vec<&PlanRow> = r.plan.iter().filter(|p| p.shape == "L").collect();
+    let l20: Vec<&&PlanRow> = l.iter().filter(|p| p.latency_ms == 20).collect();
+    if !l20.is_empty() {
+        let worst = l20.iter().map(|p| p.median_ms).fold(0.0_f64, f64::max);
+        let worst_cpu = l20.iter().map(|p| p.cpu_ms).fold(0.0_f64, f64::max);
+        t.push((
+            "L plan (20 ms) within 600 ms".into(),
+            format!("worst of unchanged/10%/100%: {worst:.0} ms; CPU up to {worst_cpu:.0} ms"),
+            status(worst <= 600.0).into(),
+        ));
+    }
     if !l.is_empty() {
         let rss = l.iter().map(|p| p.rss_mib).fold(0.0_f64, f64::max);
         // 100 MB = 95.4 MiB.
@@ -1200,15 +1223,16 @@ const READING: &str = "\
 - **GetCallerIdentity.** The batched minimum counts none: every generated account has a role,
   and a successful AssumeRole proves the account, so `reko-promote` calls GetCallerIdentity only
   for accounts without a role (to refuse ambient credentials of the wrong account).
-- **Why the M plan misses 1.5x of its floor.** The floor assumes unbounded concurrency and no
-  process: three latencies in a row (60 ms at 20 ms). `reko-promote` keeps at most
-  `--parallelism` requests in flight (16 by default, the value the plan issue sets, to stay
-  polite with real accounts), so M's 206 calls take at least 206 x 20 ms / 16 = 257 ms of
-  latency, and the process start, manifest load and SDK set-up add roughly the 0 ms row's time
-  (about 180-250 ms). Both are outside the floor by its definition; raising `--parallelism`
-  shrinks the first, the second is the cost of a fresh process.
+- **What stands between a plan and its floor.** The floor assumes unbounded concurrency and no
+  process: three latencies in a row (60 ms at 20 ms). Concurrency is not the limit any more:
+  the bounds follow AWS's quotas (per account: 8 requests in flight and the token buckets;
+  `--parallelism`, 256 by default, only caps the process's sockets). What remains is CPU: the
+  process start, manifest load, SDK requests (signing, serialising, parsing), the plan's
+  computation and its JSON, all on the two cores the sandbox serving the same calls needs. The
+  0 ms rows show that cost alone, the CPU column shows it per run, and the Profile section
+  below shows where it goes.
 - **Apply's copies in flight.** Copies run in AWS; waiting for them costs batched polls only, so
-  `apply` bounds the *API calls* in flight (`--parallelism`, default 16) and not the copies
+  `apply` bounds the *API calls* in flight (per account and `--parallelism`) and not the copies
   (`--max-copies-in-flight`, unbounded by default): all 200 copies can run at once, as the floor
   assumes.
 - **CPU time.** Each row's CPU column is the measured process's user + system time (`wait4`'s

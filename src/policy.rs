@@ -559,6 +559,17 @@ fn arn_matches(pattern: &str, arn: &str) -> bool {
 
 /// IAM-style matching of `text` against `pattern`, read as `kind` says.
 pub fn wildcard_match(pattern: &str, text: &str, kind: Wildcards) -> bool {
+    // Without wildcards the pattern matches only itself (most statements name their versions
+    // exactly): compared as is, without the table below (the plan evaluates every placement).
+    if !pattern.contains(['*', '?']) {
+        return match kind {
+            Wildcards::Action => pattern
+                .chars()
+                .flat_map(char::to_lowercase)
+                .eq(text.chars().flat_map(char::to_lowercase)),
+            Wildcards::Arn | Wildcards::Text => pattern == text,
+        };
+    }
     let chars = |s: &str| -> Vec<char> {
         match kind {
             Wildcards::Action => s.chars().flat_map(char::to_lowercase).collect(),
@@ -570,8 +581,11 @@ pub fn wildcard_match(pattern: &str, text: &str, kind: Wildcards) -> bool {
     // reachable[j]: the pattern read so far can match exactly t[..j].
     let mut reachable = vec![false; t.len() + 1];
     reachable[0] = true;
+    // Every entry of `next` is written for each pattern character (the empty prefix of the
+    // text stays reachable only through a `*`), so one buffer serves all of them.
+    let mut next = vec![false; t.len() + 1];
     for (i, &c) in p.iter().enumerate() {
-        let mut next = vec![false; t.len() + 1];
+        next[0] = false;
         match c {
             '*' => {
                 let may_cross = !segmented || p.get(i + 1).is_none_or(|&n| n == ':');
@@ -594,7 +608,7 @@ pub fn wildcard_match(pattern: &str, text: &str, kind: Wildcards) -> bool {
         if !next.contains(&true) {
             return false;
         }
-        reachable = next;
+        std::mem::swap(&mut reachable, &mut next);
     }
     reachable[t.len()]
 }

@@ -176,10 +176,22 @@ pub fn run_child(measured: Measured) -> ChildRun {
 /// `reko-promote ARGS` against the sandbox at `endpoint`, with the CI account's credentials and
 /// nothing from the environment (no profile, no config file). `REKO_BENCH_BIN` names another
 /// build of the binary to measure (e.g. the previous commit's, for a before/after comparison).
+/// `REKO_BENCH_WRAP` runs it under a profiler (`/usr/bin/perf record -g -o FILE --`, or
+/// `/usr/bin/valgrind --tool=callgrind`): the wrapper's words come before the program; the
+/// figures are then the wrapper's, for profiles and instruction counts, not for the tables.
 pub fn reko_promote(endpoint: &str, args: &[&str]) -> Measured {
     let program = std::env::var_os("REKO_BENCH_BIN")
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_reko-promote").into());
-    let mut m = measured(program);
+    let wrap = std::env::var("REKO_BENCH_WRAP").unwrap_or_default();
+    let mut wrap = wrap.split_whitespace();
+    let mut m = match wrap.next() {
+        Some(wrapper) => {
+            let mut m = measured(wrapper);
+            m.cmd.args(wrap).arg(program);
+            m
+        }
+        None => measured(program),
+    };
     m.cmd
         .args(args)
         .env_clear()

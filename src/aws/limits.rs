@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::clock::MonotonicClock;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 /// Calls made, per operation name.
@@ -23,7 +25,11 @@ pub struct Limits {
     in_flight: Semaphore,
     in_flight_per_account: usize,
     accounts: Mutex<HashMap<String, Arc<Semaphore>>>,
-    rate: DefaultKeyedRateLimiter<(String, &'static str)>,
+    rate: RateLimiter<
+        (String, &'static str),
+        DefaultKeyedStateStore<(String, &'static str)>,
+        MonotonicClock,
+    >,
     counts: Mutex<CallCounts>,
 }
 
@@ -42,7 +48,10 @@ impl Limits {
             in_flight: Semaphore::new(parallelism.max(1)),
             in_flight_per_account: per_account.max(1),
             accounts: Mutex::new(HashMap::new()),
-            rate: RateLimiter::keyed(Quota::per_second(per_second)),
+            // The standard library's monotonic clock, not a TSC clock (quanta): that one
+            // calibrates itself on first use by spinning, measured at 4 to 60 ms of CPU before
+            // a plan's first call, while a rate of a few calls per second needs no cheaper clock.
+            rate: RateLimiter::dashmap_with_clock(Quota::per_second(per_second), MonotonicClock),
             counts: Mutex::new(BTreeMap::new()),
         }
     }

@@ -190,7 +190,7 @@ fn ambient_region(profile: Option<&str>) -> aws_config::meta::region::RegionProv
 fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
-    Builder::new().build_with_connector_fn(|settings, components| {
+    let client = Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::AwsLc,
         ));
@@ -200,7 +200,41 @@ fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
         }
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
-    })
+    });
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ConnectOnFirstUse(client))
+}
+
+/// The shared client without its construction-time check. The SDK's hyper client answers
+/// `validate_base_client_config` (called for every SDK client built: one per account) by building
+/// a whole TLS connector, root certificates parsed, and throwing it away, only so that the
+/// certificates load before the first request rather than with it; it never fails. With one
+/// client per account that was a tenth of a plan's CPU time. The connector is built (once per
+/// timeout setting, then cached) when the first request needs it.
+#[derive(Debug)]
+struct ConnectOnFirstUse(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for ConnectOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The AWS operations reko-promote calls: errors, counts and rate limits name them.

@@ -191,10 +191,13 @@ impl Sessions {
         Fut: Future<Output = T>,
     {
         let base = Self::base(ctx, fallback_region);
+        // One STS client for the run: every AssumeRole and GetCallerIdentity is made with the
+        // ambient credentials, so the accounts need no client (and its set-up) of their own.
+        let sts = aws_sdk_sts::Client::new(&base);
         let chains = futures::future::join_all(accounts.iter().map(|account| {
-            let (base, then) = (&base, &then);
+            let (base, sts, then) = (&base, &sts, &then);
             async move {
-                let session = open(ctx, base, account).await.map(Arc::new);
+                let session = open(ctx, base, sts, account).await.map(Arc::new);
                 let result = then(account, session.clone()).await;
                 ((account.name.clone(), session), result)
             }
@@ -231,6 +234,7 @@ impl Sessions {
 async fn open(
     ctx: &AwsContext,
     base: &aws_config::SdkConfig,
+    sts: &aws_sdk_sts::Client,
     account: &Account,
 ) -> Result<AccountSession, SessionError> {
     let role = match &account.plan_role_arn {
@@ -238,8 +242,8 @@ async fn open(
         _ => account.role_arn.as_ref(),
     };
     let (credentials, caller_arn) = match role {
-        Some(role) => assume(ctx, base, account, role).await?,
-        None => ambient(ctx, base, account).await?,
+        Some(role) => assume(ctx, sts, account, role).await?,
+        None => ambient(ctx, base, sts, account).await?,
     };
     tracing::info!(account = %account.name, caller = %caller_arn, "session open");
     Ok(AccountSession {
@@ -254,14 +258,13 @@ async fn open(
 /// Enters an account through its role, and checks that AWS's answer is in that account.
 async fn assume(
     ctx: &AwsContext,
-    base: &aws_config::SdkConfig,
+    sts: &aws_sdk_sts::Client,
     account: &Account,
     role: &str,
 ) -> Result<(SharedCredentialsProvider, String), SessionError> {
-    let sts = aws_sdk_sts::Client::new(base);
     let assumed = assume_role(
         ctx,
-        &sts,
+        sts,
         CallSite::from(account),
         role,
         &ctx.run_id,
@@ -286,7 +289,7 @@ async fn assume(
     }
     let provider = SessionCredentials {
         ctx: ctx.clone(),
-        sts,
+        sts: sts.clone(),
         account: account.clone(),
         role: role.to_string(),
         cached: tokio::sync::Mutex::new(assumed.credentials),
@@ -317,6 +320,7 @@ pub fn assumed_role_account(arn: &str) -> Option<String> {
 async fn ambient(
     ctx: &AwsContext,
     base: &aws_config::SdkConfig,
+    sts: &aws_sdk_sts::Client,
     account: &Account,
 ) -> Result<(SharedCredentialsProvider, String), SessionError> {
     let no_credentials = |error: AwsError| SessionError::NoCredentials {
@@ -336,12 +340,7 @@ async fn ambient(
             kind: super::ErrorKind::NotSent,
         })
     })?;
-    let sts = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(base)
-            .credentials_provider(credentials.clone())
-            .build(),
-    );
-    let identity = get_caller_identity(ctx, &sts, CallSite::from(account))
+    let identity = get_caller_identity(ctx, sts, CallSite::from(account))
         .await
         .map_err(no_credentials)?;
     if identity.account_id != account.account_id {

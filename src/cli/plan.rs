@@ -41,7 +41,12 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         })?,
         None => crate::state::Timestamp::now(),
     };
-    let runtime = super::runtime()?;
+    // One thread: a plan's reads are I/O-bound and its computation is serial, and a second
+    // worker only handed tasks across threads (context switches and wake-ups: a sixth of a
+    // plan's CPU time; measured: M plan -15% CPU, L plan -8%, BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let live = runtime.block_on(async {
         let options = crate::aws::AwsOptions {
             read_only: true,
