@@ -294,13 +294,8 @@ impl Run<'_> {
             Some(StopCause::Interrupted)
         } else if self.stop_new.load(Ordering::SeqCst) {
             Some(StopCause::FailFast)
-        } else if self
-            .deadline
-            .is_some_and(|d| tokio::time::Instant::now() >= d)
-        {
-            Some(StopCause::Timeout)
         } else {
-            None
+            interrupted_or_past(self.interrupt, self.deadline)
         }
     }
 
@@ -495,5 +490,20 @@ impl Run<'_> {
                 result
             }
         }
+    }
+}
+
+/// Why a run must stop now, if it must: an interrupt (SIGINT/SIGTERM), else a deadline passed.
+/// Shared by the copy steps and the serving steps, which add causes of their own.
+pub(crate) fn interrupted_or_past(
+    interrupt: &Interrupt,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<StopCause> {
+    if *interrupt.borrow() {
+        Some(StopCause::Interrupted)
+    } else if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        Some(StopCause::Timeout)
+    } else {
+        None
     }
 }

@@ -50,16 +50,7 @@ enum WaitEnd {
 
 impl ServingRun<'_> {
     fn stop_cause(&self) -> Option<StopCause> {
-        if *self.interrupt.borrow() {
-            Some(StopCause::Interrupted)
-        } else if self
-            .deadline
-            .is_some_and(|d| tokio::time::Instant::now() >= d)
-        {
-            Some(StopCause::Timeout)
-        } else {
-            None
-        }
+        super::interrupted_or_past(self.interrupt, self.deadline)
     }
 
     fn report(&self, report: ServingReport) -> ServingReport {
