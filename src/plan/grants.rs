@@ -114,7 +114,7 @@ fn needed_grants(
     for live in managed_live {
         for (account, resource) in policy_pack::pairs_of(&live.document) {
             if keep_existing || grants.withheld.contains(&account) {
-                let arns = versions_of(source, &resource, known);
+                let arns = versions_of(source, &resource, known, grants.scope);
                 wanted.entry(account).or_default().extend(arns);
             }
         }
@@ -124,15 +124,36 @@ fn needed_grants(
 }
 
 /// The versions a live grant's `resource` stands for: itself when it is a version ARN of
-/// `source`, else the known versions the pattern matches.
-fn versions_of(source: &ProjectRef, resource: &str, known: &BTreeSet<String>) -> Vec<String> {
+/// `source`, else the known versions the pattern matches. A by-name pattern
+/// (`…/version/NAME/*`) that matches no known version (a name this run does not see: a partial
+/// run, or a dropped version whose grant is kept) still stands for NAME when the source packs by
+/// name or wider: the packer needs one version of that name to write the same pattern again, so
+/// a stand-in ARN of that name is used. Under `versions` (exact ARNs) no stand-in is made: a
+/// pattern is narrowed to the known versions it matches.
+fn versions_of(
+    source: &ProjectRef,
+    resource: &str,
+    known: &BTreeSet<String>,
+    scope: PolicyScope,
+) -> Vec<String> {
     if is_version_of(source, resource) {
         return vec![resource.to_string()];
     }
-    known
+    let matched: Vec<String> = known
         .iter()
         .filter(|k| policy::wildcard_match(resource, k, policy::Wildcards::Arn))
         .cloned()
+        .collect();
+    if !matched.is_empty() || scope == PolicyScope::Versions {
+        return matched;
+    }
+    // `…/version/NAME/*` → `…/version/NAME/0`, a version ARN the scoped packer maps back to
+    // exactly `resource` (or the project pattern, when the scope is `project`).
+    resource
+        .strip_suffix("/*")
+        .map(|by_name| format!("{by_name}/0"))
+        .filter(|stand_in| is_version_of(source, stand_in))
+        .into_iter()
         .collect()
 }
 
@@ -154,7 +175,7 @@ fn grants_to_pack(
                 .map(|c| c.source_version_arn.clone())
                 .filter(|arn| is_version_of(source, arn))
                 .collect(),
-            _ => versions_of(source, &withdrawal.resource, known),
+            _ => versions_of(source, &withdrawal.resource, known, grants.scope),
         };
         if !arns.is_empty() {
             wanted

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use reko_promote::aws::session::SessionError;
 use reko_promote::aws::{AwsError, ErrorKind, Operation};
-use reko_promote::desired::{DesiredState, OutputConfig, Selection};
+use reko_promote::desired::{DesiredState, OutputConfig, PolicyScope, Selection};
 use reko_promote::plan::{self, Action, PlanDocument, Reason, RunScope};
 use reko_promote::policy::PolicyDocument;
 use reko_promote::render;
@@ -1229,4 +1229,104 @@ fn withdrawals_wait_for_copies_in_progress_and_never_for_an_unknown_on_plain_val
     let partial = plan::compute(&desired, &base, &scope);
     assert!(managed_grants(&partial).withdrawals.is_empty());
     assert!(plan::grants::copy_checks_needed(&partial).is_empty());
+}
+
+/// With `policyScope: versionNames` the live managed documents hold patterns
+/// (`…/version/NAME/*`): a run narrowed to one promotion keeps the pattern of a version name it
+/// does not see, and a full run whose destination's copies cannot be read keeps it too (never
+/// withdraw on an unknown).
+#[test]
+fn a_pattern_grant_of_a_version_name_the_run_does_not_see_is_kept() {
+    let mut desired = desired();
+    for placement in desired
+        .placements
+        .iter_mut()
+        .filter(|p| p.source_project.name == "managed")
+    {
+        placement.policy_scope = PolicyScope::VersionNames;
+    }
+    let mut live = live();
+    let m1 = version_arn(ML, "managed", "m1");
+    let dropped = version_arn(ML, "managed", "m0");
+    let grants: reko_promote::policy_pack::Grants =
+        [(PROD.to_string(), [dropped.clone(), m1.clone()].into())].into();
+    let source = reko_promote::desired::ProjectRef {
+        account_id: ML.into(),
+        region: REGION.into(),
+        name: "managed".into(),
+        arn: None,
+    };
+    let document = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
+        &source,
+        &grants,
+        PolicyScope::VersionNames,
+        Default::default(),
+        reko_promote::plan::grants::MANAGED_PREFIX,
+    ))
+    .unwrap()[0]
+        .document_json
+        .clone();
+    let dropped_pattern = format!("arn:aws:rekognition:{REGION}:{ML}:project/managed/version/m0/*");
+    assert!(document.contains(&dropped_pattern), "{document}");
+    live.policies.insert(
+        key(ML, "managed"),
+        vec![LivePolicy {
+            name: "reko-promote-managed-1".into(),
+            revision_id: "rev-7".into(),
+            document,
+        }],
+    );
+    // Narrowed to one promotion: only adds.
+    let selection = Selection {
+        targets: vec!["managed".into()],
+        excludes: vec![],
+    };
+    let scope = RunScope::partial(vec![plan::PartialCause::Selection {
+        targets: selection.targets.clone(),
+        excludes: vec![],
+    }]);
+    let partial = plan::compute(&selection.apply(&desired), &live, &scope);
+    assert!(
+        written_policies(&partial).is_empty(),
+        "a partial run drops no pattern: {:?}",
+        written_policies(&partial)
+    );
+    // A full run that could not read prod's copies keeps prod's grant.
+    live.copies_in_progress.insert(
+        PROD.into(),
+        [(
+            REGION.into(),
+            CopiesInProgress::Unread(CopiesUnread::Aws {
+                error: AwsError {
+                    operation: Operation::DescribeProjects,
+                    account: "prod".into(),
+                    account_id: PROD.into(),
+                    arn: None,
+                    code: Some("ThrottlingException".into()),
+                    message: "Rate exceeded".into(),
+                    request_id: None,
+                    kind: ErrorKind::Throttling,
+                },
+            }),
+        )]
+        .into(),
+    );
+    let full_plan = plan::compute(&desired, &live, &full());
+    for write in written_policies(&full_plan) {
+        assert!(
+            write.document.contains(&dropped_pattern),
+            "kept on an unknown: {}",
+            write.document
+        );
+    }
+    // Once prod's copies are read and none is in progress, the pattern is withdrawn.
+    live.copies_in_progress.insert(
+        PROD.into(),
+        [(REGION.into(), CopiesInProgress::Read(Default::default()))].into(),
+    );
+    let withdrawn = plan::compute(&desired, &live, &full());
+    let writes = written_policies(&withdrawn);
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(!writes[0].document.contains(&dropped_pattern));
+    assert!(writes[0].document.contains("project/managed/version/m1/*"));
 }
