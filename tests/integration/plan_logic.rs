@@ -566,6 +566,34 @@ fn the_plan_document_holds_no_secret() {
     }
 }
 
+/// The one managed policy (`reko-promote-managed-1`, revision `rev-7`) that packs `grants` of
+/// the source project `managed` with `scope`, as ListProjectPolicies would show it.
+fn managed_policy_granting(
+    grants: &reko_promote::policy_pack::Grants,
+    scope: PolicyScope,
+) -> LivePolicy {
+    let source = reko_promote::desired::ProjectRef {
+        account_id: ML.into(),
+        region: REGION.into(),
+        name: "managed".into(),
+        arn: None,
+    };
+    let packed = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
+        &source,
+        grants,
+        scope,
+        Default::default(),
+        reko_promote::plan::grants::MANAGED_PREFIX,
+    ))
+    .unwrap();
+    assert_eq!(packed.len(), 1, "one document");
+    LivePolicy {
+        name: "reko-promote-managed-1".into(),
+        revision_id: "rev-7".into(),
+        document: packed[0].document_json.clone(),
+    }
+}
+
 #[test]
 fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
     let desired = desired();
@@ -575,29 +603,9 @@ fn a_targeted_plan_never_drops_a_managed_grant_it_cannot_see() {
     let other = version_arn(ML, "managed", "m0");
     let grants: reko_promote::policy_pack::Grants =
         [(PROD.to_string(), [other.clone(), m1.clone()].into())].into();
-    let source = reko_promote::desired::ProjectRef {
-        account_id: ML.into(),
-        region: REGION.into(),
-        name: "managed".into(),
-        arn: None,
-    };
-    let document = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
-        &source,
-        &grants,
-        Default::default(),
-        Default::default(),
-        reko_promote::plan::grants::MANAGED_PREFIX,
-    ))
-    .unwrap()[0]
-        .document_json
-        .clone();
     live.policies.insert(
         key(ML, "managed"),
-        vec![LivePolicy {
-            name: "reko-promote-managed-1".into(),
-            revision_id: "rev-7".into(),
-            document,
-        }],
+        vec![managed_policy_granting(&grants, PolicyScope::Versions)],
     );
     // The full manifests name only m1, and prod has no copy in progress: the grant of m0 is
     // pruned.
@@ -1250,32 +1258,14 @@ fn a_pattern_grant_of_a_version_name_the_run_does_not_see_is_kept() {
     let dropped = version_arn(ML, "managed", "m0");
     let grants: reko_promote::policy_pack::Grants =
         [(PROD.to_string(), [dropped.clone(), m1.clone()].into())].into();
-    let source = reko_promote::desired::ProjectRef {
-        account_id: ML.into(),
-        region: REGION.into(),
-        name: "managed".into(),
-        arn: None,
-    };
-    let document = reko_promote::policy_pack::pack(&reko_promote::policy_pack::PackRequest::new(
-        &source,
-        &grants,
-        PolicyScope::VersionNames,
-        Default::default(),
-        reko_promote::plan::grants::MANAGED_PREFIX,
-    ))
-    .unwrap()[0]
-        .document_json
-        .clone();
+    let policy = managed_policy_granting(&grants, PolicyScope::VersionNames);
     let dropped_pattern = format!("arn:aws:rekognition:{REGION}:{ML}:project/managed/version/m0/*");
-    assert!(document.contains(&dropped_pattern), "{document}");
-    live.policies.insert(
-        key(ML, "managed"),
-        vec![LivePolicy {
-            name: "reko-promote-managed-1".into(),
-            revision_id: "rev-7".into(),
-            document,
-        }],
+    assert!(
+        policy.document.contains(&dropped_pattern),
+        "{}",
+        policy.document
     );
+    live.policies.insert(key(ML, "managed"), vec![policy]);
     // Narrowed to one promotion: only adds.
     let selection = Selection {
         targets: vec!["managed".into()],
