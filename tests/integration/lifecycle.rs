@@ -601,22 +601,13 @@ async fn sandbox_chain_dev_staging_prod_with_a_day_of_soak() {
     assert_eq!(plan.summary.unchanged, 3);
 }
 
-/// Runs the CLI (blocking this worker while the sandbox serves on the other); exit code and
-/// stdout.
+/// Runs the CLI as CI would, at `now` (`REKO_PROMOTE_NOW`) when given: exit code and stdout.
 fn cli(sb: &SandboxHandle, args: &[&str], now: Option<&str>) -> (i32, String) {
-    let mut cmd = crate::support::reko_in_ci(Some(sb));
-    if let Some(now) = now {
-        cmd.env("REKO_PROMOTE_NOW", now);
-    }
-    let output = tokio::task::block_in_place(|| cmd.args(args).output().unwrap());
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    eprintln!(
-        "$ reko-promote {} → {:?}\n{stdout}{}",
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), stdout)
+    let env: Vec<(&str, &str)> = now
+        .map(|now| ("REKO_PROMOTE_NOW", now))
+        .into_iter()
+        .collect();
+    crate::support::run_in_ci(sb, args, &env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,7 +19,7 @@ use reko_promote::sandbox::state::VersionStatus as SandboxStatus;
 use reko_promote::sandbox::{SandboxConfig, SandboxHandle};
 
 use crate::sandbox::helpers::{self, TestSandbox, fast_faults};
-use crate::support::{ci_context, desired_from, manifests};
+use crate::support::{ci_context, desired_from, manifests, run_in_ci};
 
 const PROD: &str = seed::PROD_ACCOUNT;
 /// A version someone made by hand in the destination project (no ownership tag).
@@ -725,20 +725,6 @@ mod pure {
     }
 }
 
-/// Runs the CLI (blocking this worker while the sandbox serves on the other): exit code, stdout.
-fn cli(sb: &SandboxHandle, args: &[&str]) -> (i32, String) {
-    let mut cmd = crate::support::reko_in_ci(Some(sb));
-    let output = tokio::task::block_in_place(|| cmd.args(args).output().unwrap());
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    eprintln!(
-        "$ reko-promote {} → {:?}\n{stdout}{}",
-        args.join(" "),
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), stdout)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
     let sb = sandbox().await;
@@ -756,7 +742,7 @@ async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
     let plan_file = dir.path().join("plan.json");
     let plan_arg = plan_file.to_str().unwrap();
     // A start is a change (exit 2); --no-prune is recorded in the plan's scope.
-    let (code, _) = cli(
+    let (code, _) = run_in_ci(
         &sb,
         &[
             "plan",
@@ -766,6 +752,7 @@ async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
             plan_arg,
             dir_arg,
         ],
+        &[],
     );
     assert_eq!(code, 2);
     let saved: serde_json::Value =
@@ -774,7 +761,7 @@ async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
     assert_eq!(saved["summary"]["start"], 1);
     assert_eq!(saved["serving"][0]["prune"], "skipped-no-prune");
     // The saved plan is applied as reviewed: the same flags, the copy, then the start.
-    let (code, stdout) = cli(
+    let (code, stdout) = run_in_ci(
         &sb,
         &[
             "apply",
@@ -785,6 +772,7 @@ async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
             "json",
             dir_arg,
         ],
+        &[],
     );
     assert_eq!(code, 0, "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
@@ -792,7 +780,7 @@ async fn the_cli_plans_serving_steps_and_applies_exactly_the_saved_plan() {
     assert_eq!(report["summary"]["versionsStarted"], 1);
     assert_eq!(prod_versions(&sb).await[V1].0, "RUNNING");
     // Nothing left to do.
-    let (code, stdout) = cli(&sb, &["plan", "--detailed-exitcode", dir_arg]);
+    let (code, stdout) = run_in_ci(&sb, &["plan", "--detailed-exitcode", dir_arg], &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(
         stdout.contains("RUNNING with 1 inference unit, as declared"),

@@ -116,3 +116,24 @@ pub fn reko_in_ci(sb: Option<&reko_promote::sandbox::SandboxHandle>) -> assert_c
     }
     cmd
 }
+
+/// Runs the CLI as CI would against `sb` with extra `env` (blocking this worker while the
+/// sandbox serves on the other), echoing the command and its output for a failing test: the exit
+/// code and stdout.
+pub fn run_in_ci(
+    sb: &reko_promote::sandbox::SandboxHandle,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String) {
+    let mut cmd = reko_in_ci(Some(sb));
+    cmd.envs(env.iter().copied());
+    let output = tokio::task::block_in_place(|| cmd.args(args).output().unwrap());
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    eprintln!(
+        "$ reko-promote {} → {:?}\n{stdout}{}",
+        args.join(" "),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), stdout)
+}
