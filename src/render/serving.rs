@@ -14,9 +14,8 @@ use crate::plan::{
 /// Why a step is what it is, in words.
 pub fn reason_text(reason: &ServingReason) -> String {
     match reason {
-        ServingReason::StartAfterCopy { placement } => {
-            format!("the declared running version; started once its copy ({placement}) completes")
-        }
+        // When it starts is the guard's to say (after the copy of the placement completes).
+        ServingReason::StartAfterCopy { .. } => "the declared running version".into(),
         // The status is in the step's parentheses.
         ServingReason::NotRunning { .. } => "the declared running version, not serving".into(),
         ServingReason::StartFailedBefore { status_message } => format!(
