@@ -187,7 +187,7 @@ pub async fn apply(
         source_policies: &source_policies,
     };
     let run = &run;
-    let results = futures::future::join_all(
+    let results = crate::aws::pace::join_paced(
         plan.entries
             .iter()
             .filter(|e| matches!(e.action, Action::Copy | Action::InProgress))

@@ -194,7 +194,7 @@ impl Sessions {
         // One STS client for the run: every AssumeRole and GetCallerIdentity is made with the
         // ambient credentials, so the accounts need no client (and its set-up) of their own.
         let sts = aws_sdk_sts::Client::new(&base);
-        let chains = futures::future::join_all(accounts.iter().map(|account| {
+        let chains = super::pace::join_paced(accounts.iter().map(|account| {
             let (base, sts, then) = (&base, &sts, &then);
             async move {
                 let session = open(ctx, base, sts, account).await.map(Arc::new);

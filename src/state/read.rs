@@ -219,8 +219,8 @@ pub async fn read_account(ctx: &AwsContext, session: &AccountSession, needs: &Ne
             })
         });
     let (versions, policies) = futures::future::join(
-        futures::future::join_all(version_reads),
-        futures::future::join_all(policy_reads),
+        crate::aws::pace::join_paced(version_reads),
+        crate::aws::pace::join_paced(policy_reads),
     )
     .await;
     for (key, names, listed, result) in versions {
