@@ -698,40 +698,107 @@ fn same_document(current: &str, wanted: &str) -> bool {
 }
 
 /// The fingerprint of one placement: everything its action depends on.
+///
+/// Each part is hashed as its compact JSON with object keys in sorted order (the shape a
+/// `serde_json::Value` prints), written straight into the hasher: the digests stay byte for byte
+/// those of plans saved by earlier releases, without building a JSON value per part (that was
+/// most of a plan's computation; `tests::fingerprints_match_the_json_value_form` checks both
+/// forms agree).
 fn fingerprint(live: &LiveState, p: &Placement) -> Fingerprint {
-    let mut hasher = Sha256::new();
-    let mut feed = |value: serde_json::Value| hasher.update(value.to_string().as_bytes());
+    use serde::Serialize;
+
+    /// `{"account":…,"problem":…}`.
+    #[derive(Serialize)]
+    struct AccountPart<'a> {
+        account: &'a str,
+        problem: Option<serde_json::Value>,
+    }
+    /// A project's fields in sorted key order.
+    #[derive(Serialize)]
+    struct ProjectFields<'a> {
+        arn: &'a str,
+        feature: &'a crate::state::ProjectFeature,
+        status: &'a str,
+    }
+    /// `{"project":…,"readError":…,"version":…}`.
+    #[derive(Serialize)]
+    struct ProjectPart<'a> {
+        project: Option<Option<ProjectFields<'a>>>,
+        #[serde(rename = "readError")]
+        read_error: Option<serde_json::Value>,
+        version: Option<Option<(&'a str, &'a VersionStatus, &'a Option<String>)>>,
+    }
+    #[derive(Serialize)]
+    struct PoliciesPart<'a> {
+        policies: Vec<(&'a str, &'a str)>,
+    }
+
+    // Rare parts (an account problem, a read error) go through `Value`, whose maps sort their
+    // keys at every depth, as the digest's form requires.
+    fn sorted<T: Serialize>(value: Option<&T>) -> Option<serde_json::Value> {
+        value.map(|v| serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+    }
+    let mut hasher = HashWriter(Sha256::new());
     let source = ProjectKey::of(&p.source_project);
     let destination = ProjectKey::of(&p.destination_project);
     for account in [&p.source_account, &p.destination_account] {
-        feed(serde_json::json!({ "account": account, "problem": live.inaccessible.get(account) }));
+        hasher.feed(&AccountPart {
+            account,
+            problem: sorted(live.inaccessible.get(account)),
+        });
     }
     for (key, version) in [
         (&source, &p.source_version),
         (&destination, &p.version_name),
     ] {
-        feed(serde_json::json!({
-            "project": live.project(key),
-            "readError": live.read_errors.get(key),
-            "version": live.version(key, version).map(|v| v.map(|v| (
-                &v.arn,
-                &v.status,
-                &v.source_project_version_arn,
-            ))),
-        }));
+        hasher.feed(&ProjectPart {
+            project: live.project(key).map(|project| {
+                project.map(|project| ProjectFields {
+                    arn: &project.arn,
+                    feature: &project.feature,
+                    status: &project.status,
+                })
+            }),
+            read_error: sorted(live.read_errors.get(key)),
+            version: live
+                .version(key, version)
+                .map(|v| v.map(|v| (v.arn.as_str(), &v.status, &v.source_project_version_arn))),
+        });
     }
     if p.is_cross_account() {
-        let revisions: Vec<(&str, &str)> = live
+        let policies = live
             .policies
             .get(&source)
             .into_iter()
             .flatten()
             .map(|policy| (policy.name.as_str(), policy.revision_id.as_str()))
             .collect();
-        feed(serde_json::json!({ "policies": revisions }));
+        hasher.feed(&PoliciesPart { policies });
     }
     Fingerprint {
         key: p.key(),
-        digest: hex::encode(hasher.finalize()),
+        digest: hex::encode(hasher.0.finalize()),
+    }
+}
+
+/// Feeds what is written into a SHA-256 hasher.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl HashWriter {
+    /// Hashes one fingerprint part as compact JSON.
+    fn feed<T: serde::Serialize>(&mut self, part: &T) {
+        // Writing into a hasher cannot fail, and these parts always serialize.
+        let _ = serde_json::to_writer(&mut *self, part);
     }
 }

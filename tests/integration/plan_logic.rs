@@ -1320,3 +1320,196 @@ fn a_pattern_grant_of_a_version_name_the_run_does_not_see_is_kept() {
     assert!(!writes[0].document.contains(&dropped_pattern));
     assert!(writes[0].document.contains("project/managed/version/m1/*"));
 }
+
+/// The digest form of a placement's fingerprint as earlier releases computed it: each part built
+/// as a `serde_json::Value` (maps sort their keys) and hashed as its compact text. Saved plans
+/// carry these digests, so the product's direct form (no intermediate values) must give the
+/// same bytes for every live state.
+fn fingerprint_as_json_values(live: &LiveState, p: &reko_promote::desired::Placement) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut feed = |value: serde_json::Value| hasher.update(value.to_string().as_bytes());
+    let source = ProjectKey::of(&p.source_project);
+    let destination = ProjectKey::of(&p.destination_project);
+    for account in [&p.source_account, &p.destination_account] {
+        feed(serde_json::json!({ "account": account, "problem": live.inaccessible.get(account) }));
+    }
+    for (key, version) in [
+        (&source, &p.source_version),
+        (&destination, &p.version_name),
+    ] {
+        feed(serde_json::json!({
+            "project": live.project(key),
+            "readError": live.read_errors.get(key),
+            "version": live.version(key, version).map(|v| v.map(|v| (
+                &v.arn,
+                &v.status,
+                &v.source_project_version_arn,
+            ))),
+        }));
+    }
+    if p.is_cross_account() {
+        let revisions: Vec<(&str, &str)> = live
+            .policies
+            .get(&source)
+            .into_iter()
+            .flatten()
+            .map(|policy| (policy.name.as_str(), policy.revision_id.as_str()))
+            .collect();
+        feed(serde_json::json!({ "policies": revisions }));
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// One change to the fixture's live state, picked by the property test below.
+#[derive(Debug, Clone)]
+enum LiveChange {
+    /// The project at this index (of the fixture's) was not read.
+    Unread(usize),
+    /// The project does not exist.
+    Absent(usize),
+    /// The project's status and feature differ.
+    Project(usize, String, bool),
+    /// A read of the project failed.
+    ReadError(usize, String),
+    /// The version at this index of the project is absent, or has another status and source.
+    Version(usize, usize, Option<(String, Option<String>)>),
+    /// The account at this index cannot be reached.
+    Inaccessible(usize),
+    /// The project's policies have other names and revisions.
+    Policies(usize, Vec<(String, String)>),
+}
+
+fn live_change() -> impl proptest::strategy::Strategy<Value = LiveChange> {
+    use proptest::prelude::*;
+    let text = "[a-zA-Z0-9 \"\\\\/é\\-]{0,12}";
+    prop_oneof![
+        (0..16usize).prop_map(LiveChange::Unread),
+        (0..16usize).prop_map(LiveChange::Absent),
+        (0..16usize, text, any::<bool>()).prop_map(|(i, s, f)| LiveChange::Project(i, s, f)),
+        (0..16usize, text).prop_map(|(i, m)| LiveChange::ReadError(i, m)),
+        (
+            0..16usize,
+            0..10usize,
+            proptest::option::of((
+                proptest::sample::select(VersionStatus::KNOWN.to_vec()).prop_map(String::from),
+                proptest::option::of(text)
+            ))
+        )
+            .prop_map(|(i, v, s)| LiveChange::Version(i, v, s)),
+        (0..6usize).prop_map(LiveChange::Inaccessible),
+        (0..16usize, proptest::collection::vec((text, text), 0..4))
+            .prop_map(|(i, p)| LiveChange::Policies(i, p)),
+    ]
+}
+
+fn changed(mut live: LiveState, changes: &[LiveChange]) -> LiveState {
+    let projects: Vec<ProjectKey> = live.projects.keys().cloned().collect();
+    let pick = |i: usize| projects[i % projects.len()].clone();
+    let accounts = ["ml", "staging", "prod", "qa", "archive", "nobody"];
+    for change in changes {
+        match change.clone() {
+            LiveChange::Unread(i) => {
+                let k = pick(i);
+                live.projects.remove(&k);
+                live.versions.remove(&k);
+            }
+            LiveChange::Absent(i) => {
+                live.projects.insert(pick(i), None);
+            }
+            LiveChange::Project(i, status, adapter) => {
+                let k = pick(i);
+                live.projects.insert(
+                    k.clone(),
+                    Some(LiveProject {
+                        arn: project_arn(&k.account_id, &k.name),
+                        status,
+                        feature: if adapter {
+                            ProjectFeature::parse("CONTENT_MODERATION")
+                        } else {
+                            ProjectFeature::CustomLabels
+                        },
+                    }),
+                );
+            }
+            LiveChange::ReadError(i, message) => {
+                let k = pick(i);
+                live.read_errors.insert(
+                    k.clone(),
+                    AwsError {
+                        operation: Operation::DescribeProjectVersions,
+                        account: k.account_id.clone(),
+                        account_id: k.account_id.clone(),
+                        arn: Some(project_arn(&k.account_id, &k.name)),
+                        code: Some("InternalServerError".into()),
+                        message,
+                        request_id: None,
+                        kind: ErrorKind::Other,
+                    },
+                );
+            }
+            LiveChange::Version(i, v, state) => {
+                let k = pick(i);
+                let versions = live.versions.entry(k.clone()).or_default();
+                let names: Vec<String> = versions.keys().cloned().collect();
+                let name = names
+                    .get(v % names.len().max(1))
+                    .cloned()
+                    .unwrap_or_else(|| format!("v{v}"));
+                versions.insert(
+                    name.clone(),
+                    state.map(|(status, source)| {
+                        version(&k.account_id, &k.name, &name, &status, source)
+                    }),
+                );
+            }
+            LiveChange::Inaccessible(i) => {
+                live.inaccessible
+                    .insert(accounts[i % accounts.len()].into(), qa_problem());
+            }
+            LiveChange::Policies(i, policies) => {
+                live.policies.insert(
+                    pick(i),
+                    policies
+                        .into_iter()
+                        .map(|(name, revision_id)| LivePolicy {
+                            name,
+                            revision_id,
+                            document: "{}".into(),
+                        })
+                        .collect(),
+                );
+            }
+        }
+    }
+    live
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// The plan's fingerprints are byte for byte the digests of the JSON-value form, whatever the
+    /// live state holds (absent, unread, failed reads, odd statuses, escaped text, policies), so
+    /// a saved plan of an earlier release is still judged by the same digests.
+    #[test]
+    fn fingerprints_match_the_json_value_form(
+        changes in proptest::collection::vec(live_change(), 0..12)
+    ) {
+        let desired = desired();
+        let live = changed(live(), &changes);
+        let plan = plan::compute(&desired, &live, &full());
+        let by_key: BTreeMap<_, _> = plan
+            .fingerprints
+            .iter()
+            .map(|f| (f.key.clone(), f.digest.clone()))
+            .collect();
+        proptest::prop_assert_eq!(by_key.len(), desired.placements.len());
+        for p in &desired.placements {
+            proptest::prop_assert_eq!(
+                by_key.get(&p.key()),
+                Some(&fingerprint_as_json_values(&live, p)),
+                "placement {:?}", p.key()
+            );
+        }
+    }
+}
