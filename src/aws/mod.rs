@@ -16,6 +16,7 @@ pub mod get_caller_identity;
 pub mod limits;
 pub mod list_project_policies;
 pub mod list_tags_for_resource;
+pub mod pace;
 pub mod put_project_policy;
 pub mod retry;
 pub mod session;
@@ -182,15 +183,17 @@ fn ambient_region(profile: Option<&str>) -> aws_config::meta::region::RegionProv
     .or_else(from_profile.build())
 }
 
-/// One HTTPS client for every SDK client of the run (each account's Rekognition and STS clients,
+/// One HTTP client for every SDK client of the run (each account's Rekognition and STS clients,
 /// and the STS clients inside role providers). Without it each client builds its own TLS
 /// configuration and connection pool: with dozens of accounts that is most of a plan's fixed cost.
 /// Built as the SDK builds its default (hyper 1, rustls with aws-lc, proxy settings from the
-/// environment).
+/// environment), except that TLS is set up only for the first `https://` request: an endpoint
+/// of plain `http://` (the sandbox, a local emulator) never loads the root certificates, a
+/// few milliseconds at every start.
 fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
-    let client = Builder::new().build_with_connector_fn(|settings, components| {
+    let tls = Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::AwsLc,
         ));
@@ -201,17 +204,30 @@ fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClie
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     });
-    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ConnectOnFirstUse(client))
+    let plain = Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = ConnectorBuilder::default();
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build_http()
+    });
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(ConnectOnFirstUse { tls, plain })
 }
 
-/// The shared client without its construction-time check. The SDK's hyper client answers
-/// `validate_base_client_config` (called for every SDK client built: one per account) by building
-/// a whole TLS connector, root certificates parsed, and throwing it away, only so that the
-/// certificates load before the first request rather than with it; it never fails. With one
-/// client per account that was a tenth of a plan's CPU time. The connector is built (once per
-/// timeout setting, then cached) when the first request needs it.
+/// The shared client without its construction-time check, and with TLS only where a request
+/// needs it. The SDK's hyper client answers `validate_base_client_config` (called for every SDK
+/// client built: one per account) by building a whole TLS connector, root certificates parsed,
+/// and throwing it away, only so that the certificates load before the first request rather
+/// than with it; it never fails. With one client per account that was a tenth of a plan's CPU
+/// time. Each connector is built (once per timeout setting, then cached) when the first request
+/// of its scheme needs it.
 #[derive(Debug)]
-struct ConnectOnFirstUse(aws_smithy_runtime_api::client::http::SharedHttpClient);
+struct ConnectOnFirstUse {
+    tls: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    plain: aws_smithy_runtime_api::client::http::SharedHttpClient,
+}
 
 impl aws_smithy_runtime_api::client::http::HttpClient for ConnectOnFirstUse {
     fn http_connector(
@@ -219,7 +235,12 @@ impl aws_smithy_runtime_api::client::http::HttpClient for ConnectOnFirstUse {
         settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
         components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
     ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        self.0.http_connector(settings, components)
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(ByScheme {
+            tls: self.tls.clone(),
+            plain: self.plain.clone(),
+            settings: settings.clone(),
+            components: components.clone(),
+        })
     }
 
     fn validate_final_config(
@@ -227,13 +248,39 @@ impl aws_smithy_runtime_api::client::http::HttpClient for ConnectOnFirstUse {
         components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.0.validate_final_config(components, cfg)
+        self.tls.validate_final_config(components, cfg)
     }
 
     fn connector_metadata(
         &self,
     ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.0.connector_metadata()
+        self.tls.connector_metadata()
+    }
+}
+
+/// One request's connector: plain TCP for `http://`, TLS for anything else.
+#[derive(Debug)]
+struct ByScheme {
+    tls: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    plain: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    settings: aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+    components: aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for ByScheme {
+    fn call(
+        &self,
+        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        let plain_http = request
+            .uri()
+            .get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
+        use aws_smithy_runtime_api::client::http::HttpClient;
+        let client = if plain_http { &self.plain } else { &self.tls };
+        client
+            .http_connector(&self.settings, &self.components)
+            .call(request)
     }
 }
 
