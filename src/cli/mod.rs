@@ -431,6 +431,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// Leaves a command's large values (runtime, sessions, live state, plan) to the operating
+/// system: the process exits as soon as the command returns, and freeing tens of thousands of
+/// allocations one by one (idle connections, SDK clients, the plan's maps) only delays that
+/// exit, by milliseconds a plan is measured in. Call it last, once every output is flushed.
+pub(crate) fn leave_to_exit<T>(values: T) {
+    std::mem::forget(values);
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

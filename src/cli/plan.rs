@@ -47,15 +47,21 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let live = runtime.block_on(async {
+    let (ctx, live) = runtime.block_on(async {
         let options = crate::aws::AwsOptions {
             read_only: true,
             ..aws.options()
         };
         let ctx = crate::aws::AwsContext::load(&options).await;
-        crate::pipeline::plan_live_at(&ctx, &desired, &scope, now).await
+        let live = crate::pipeline::plan_live_at(&ctx, &desired, &scope, now).await;
+        (ctx, live)
     });
-    let plan = live.plan;
+    let crate::pipeline::LivePlan {
+        plan,
+        live: live_state,
+        sessions,
+        calls,
+    } = live;
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
     }
@@ -89,13 +95,15 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     }
     if args.verbose {
         let mut stderr = anstream::stderr();
-        let total: u64 = live.calls.values().sum();
+        let total: u64 = calls.values().sum();
         writeln!(stderr, "API calls: {total}")?;
-        for (operation, count) in &live.calls {
+        for (operation, count) in &calls {
             writeln!(stderr, "  {operation}: {count}")?;
         }
     }
-    Ok(exit_code(&plan, args.detailed_exitcode, args.fail_on_held))
+    let code = exit_code(&plan, args.detailed_exitcode, args.fail_on_held);
+    super::leave_to_exit((runtime, ctx, sessions, live_state, plan, desired, scope));
+    Ok(code)
 }
 
 /// `--detailed-exitcode` and `--fail-on-held`: see [`crate::plan::Summary::exit_status`].
