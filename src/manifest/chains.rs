@@ -16,7 +16,7 @@ use crate::desired::{After, DesiredState, Gates, PlacementKey, ProjectRef, Score
 
 use super::findings::Code;
 use super::load::DocRef;
-use super::model::{GatesSpec, PromotionManifest};
+use super::model::{GatesSpec, PromotionManifest, VersionEntry};
 use super::serving::version_name_of;
 use super::validate::{AccountTable, Checker};
 use super::yaml::FieldPath;
@@ -239,15 +239,25 @@ pub fn attach(
     usable: &[(DocRef, &PromotionManifest)],
     desired: &mut DesiredState,
 ) {
-    let promotions: BTreeMap<&str, &PromotionManifest> =
-        usable.iter().map(|(_, p)| (p.name.as_str(), *p)).collect();
+    // Each promotion's version entries by the version name they give (the first entry of a
+    // name, as a search of the list would find), built once rather than searched per placement.
+    let promotions: BTreeMap<&str, (&PromotionManifest, BTreeMap<String, &VersionEntry>)> = usable
+        .iter()
+        .map(|(_, p)| {
+            let mut entries = BTreeMap::new();
+            for e in &p.versions {
+                entries
+                    .entry(version_name_of(&e.version, e.version_name.as_deref()))
+                    .or_insert(e);
+            }
+            (p.name.as_str(), (*p, entries))
+        })
+        .collect();
     for placement in &mut desired.placements {
-        let Some(promotion) = promotions.get(placement.promotion.as_str()) else {
+        let Some((promotion, entries)) = promotions.get(placement.promotion.as_str()) else {
             continue;
         };
-        let entry = promotion.versions.iter().find(|e| {
-            version_name_of(&e.version, e.version_name.as_deref()) == placement.version_name
-        });
+        let entry = entries.get(&placement.version_name).copied();
         placement.lifecycle.gates = resolve_gates(
             promotion.gates.as_ref(),
             entry.and_then(|e| e.gates.as_ref()),
