@@ -251,6 +251,10 @@ fn run(options: Options) {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Ok(spec) = std::env::var("REKO_BENCH_HOLD") {
+        runtime.block_on(hold(&spec));
+        return;
+    }
     let started = Instant::now();
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut results = Results::default();
@@ -335,6 +339,49 @@ async fn start(shape: Shape) -> SandboxHandle {
     .expect("sandbox");
     measure::disarm(&sb);
     sb
+}
+
+/// `REKO_BENCH_HOLD="M 20 0"` (size, latency in ms, share to copy in %): sets up that plan
+/// scenario, writes its manifests to `REKO_BENCH_HOLD_DIR` (default `/tmp/reko-bench-hold`),
+/// prints the environment a `reko-promote` run against it needs, and keeps the sandbox up until
+/// the process is killed, re-arming it (counters and token buckets) every two seconds: for
+/// profiling and timing one scenario by hand (perf, hyperfine, callgrind).
+async fn hold(spec: &str) {
+    let mut words = spec.split_whitespace();
+    let name = words.next().unwrap_or("M");
+    let latency_ms: u64 = words
+        .next()
+        .map_or(20, |w| w.parse().expect("latency in ms"));
+    let pct: u32 = words
+        .next()
+        .map_or(0, |w| w.parse().expect("share to copy in %"));
+    let shape = SHAPES
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .expect("size S, M or L");
+    let dir = PathBuf::from(
+        std::env::var("REKO_BENCH_HOLD_DIR").unwrap_or_else(|_| "/tmp/reko-bench-hold".into()),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("hold dir");
+    org::write_manifests(shape.shape, &dir);
+    let sb = start(shape.shape).await;
+    org::precopy(&sb, shape.shape, 1.0 - f64::from(pct) / 100.0).await;
+    println!(
+        "export AWS_ENDPOINT_URL={} AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_REGION={} \
+         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true\n\
+         reko-promote plan --format json {} {}",
+        sb.endpoint(),
+        org::CI_KEY,
+        org::CI_SECRET,
+        org::REGION,
+        measure::tool_flags().join(" "),
+        dir.display()
+    );
+    loop {
+        measure::arm(&sb, latency_ms, 0);
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
 }
 
 async fn run_blocking(cmd: measure::Measured) -> ChildRun {
