@@ -38,3 +38,47 @@ where
     done.sort_unstable_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, output)| output).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::join_paced;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn outputs_come_in_input_order_whatever_order_the_futures_end_in() {
+        // The later a future starts, the sooner it ends.
+        let outputs = join_paced((0..40u64).map(|i| async move {
+            tokio::time::sleep(Duration::from_millis(2 * (40 - i))).await;
+            i
+        }))
+        .await;
+        assert_eq!(outputs, (0..40).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn every_future_runs_at_once_not_one_after_another() {
+        // Each future waits until all of them have arrived: run one at a time, this never ends.
+        let barrier = Arc::new(tokio::sync::Barrier::new(50));
+        let outputs = tokio::time::timeout(
+            Duration::from_secs(10),
+            join_paced((0..50).map(|i| {
+                let barrier = barrier.clone();
+                async move {
+                    barrier.wait().await;
+                    i * 2
+                }
+            })),
+        )
+        .await
+        .expect("all 50 futures ran concurrently");
+        assert_eq!(outputs, (0..50).map(|i| i * 2).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn nothing_to_run_gives_nothing() {
+        let outputs: Vec<u8> = join_paced(Vec::<std::future::Ready<u8>>::new()).await;
+        assert!(outputs.is_empty());
+    }
+}
