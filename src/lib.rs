@@ -18,6 +18,7 @@ pub mod duration;
 pub mod iam;
 pub mod import;
 pub mod manifest;
+pub mod parallel;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;

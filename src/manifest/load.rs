@@ -49,6 +49,21 @@ pub struct Documents {
 }
 
 impl Documents {
+    /// Adds the documents of `other` after these, its files renumbered to follow.
+    fn append(&mut self, other: Documents) {
+        let offset = self.files.len();
+        let moved = |at: DocRef| DocRef {
+            file: at.file + offset,
+            document: at.document,
+        };
+        self.files.extend(other.files);
+        self.accounts
+            .extend(other.accounts.into_iter().map(|(at, m)| (moved(at), m)));
+        self.promotions
+            .extend(other.promotions.into_iter().map(|(at, m)| (moved(at), m)));
+        self.incomplete |= other.incomplete;
+    }
+
     /// A finding located at `path` of document `at`, its path shown under `label`
     /// (e.g. `promotions[defect-detector]`).
     pub fn finding(
@@ -184,67 +199,86 @@ fn declares_other_schema(path: &Path) -> bool {
         .is_some_and(|schema| !schema.trim_end().ends_with("manifest.schema.json"))
 }
 
-/// Reads and deserializes every document of `files`.
+/// Reads and deserializes every document of `files`. Files are read and parsed on all cores
+/// (each file alone: text, YAML, positions, typed documents), then put together in the order of
+/// `files`, so the documents and findings come out as a file-by-file load gives them.
 pub fn load_documents(
     files: &[PathBuf],
     schema: &SchemaIndex,
     findings: &mut Vec<Finding>,
 ) -> Documents {
+    let loaded = crate::parallel::map(files, |path| {
+        let mut file_findings = Vec::new();
+        let docs = load_file(path, schema, &mut file_findings);
+        (docs, file_findings)
+    });
     let mut docs = Documents::default();
-    for path in files {
-        let display = path.display().to_string();
-        let text = match read_file(path, &display) {
-            FileText::Text(text) => text,
-            FileText::Refused(finding) => {
-                findings.push(finding);
-                docs.incomplete = true;
-                continue;
-            }
-        };
-        // Before any YAML parser: deep nesting costs them quadratic time.
-        if let Err(deep) = check_nesting(&text) {
-            findings.push(
-                Finding::error(
-                    Code::YamlSyntax,
-                    &display,
-                    format!("the YAML nests deeper than {MAX_NESTING} levels here"),
-                )
-                .at(Some((deep.line, deep.column)))
-                .allowed(format!(
-                    "mappings and lists ([ ], {{ }} or indented) nested at most {MAX_NESTING} levels"
-                )),
-            );
+    for (file_docs, file_findings) in loaded {
+        docs.append(file_docs);
+        findings.extend(file_findings);
+    }
+    docs
+}
+
+/// Reads and deserializes every document of one file: its `files` holds that file alone (none
+/// when it could not be read or nests too deep), and every `DocRef` names file 0.
+fn load_file(path: &Path, schema: &SchemaIndex, findings: &mut Vec<Finding>) -> Documents {
+    let mut docs = Documents::default();
+    let display = path.display().to_string();
+    let text = match read_file(path, &display) {
+        FileText::Text(text) => text,
+        FileText::Refused(finding) => {
+            findings.push(finding);
             docs.incomplete = true;
-            continue;
+            return docs;
         }
-        let values = parse_documents(&text, &display, findings, &mut docs.incomplete);
-        let file = docs.files.len();
-        docs.files.push(SourceFile {
-            display: display.clone(),
-            index: PositionIndex::build(&text),
-        });
-        let meaningful = values.iter().filter(|v| !v.is_null()).count();
-        // A file whose syntax error is already reported is not also called empty.
-        let already_reported = findings.iter().any(|f| f.file == display);
-        if meaningful == 0 && !already_reported {
-            findings.push(
-                Finding::error(Code::EmptyFile, &display, "the file holds no manifest document")
-                    .allowed("one or more YAML documents of kind Account or Promotion")
-                    .hint("delete the file, or add a document starting with `apiVersion: reko-promote/v1`"),
-            );
+    };
+    // Before any YAML parser: deep nesting costs them quadratic time.
+    if let Err(deep) = check_nesting(&text) {
+        findings.push(
+            Finding::error(
+                Code::YamlSyntax,
+                &display,
+                format!("the YAML nests deeper than {MAX_NESTING} levels here"),
+            )
+            .at(Some((deep.line, deep.column)))
+            .allowed(format!(
+                "mappings and lists ([ ], {{ }} or indented) nested at most {MAX_NESTING} levels"
+            )),
+        );
+        docs.incomplete = true;
+        return docs;
+    }
+    let values = parse_documents(&text, &display, findings, &mut docs.incomplete);
+    docs.files.push(SourceFile {
+        display: display.clone(),
+        index: PositionIndex::build(&text),
+    });
+    let meaningful = values.iter().filter(|v| !v.is_null()).count();
+    // A file whose syntax error is already reported is not also called empty.
+    let already_reported = findings.iter().any(|f| f.file == display);
+    if meaningful == 0 && !already_reported {
+        findings.push(
+            Finding::error(
+                Code::EmptyFile,
+                &display,
+                "the file holds no manifest document",
+            )
+            .allowed("one or more YAML documents of kind Account or Promotion")
+            .hint("delete the file, or add a document starting with `apiVersion: reko-promote/v1`"),
+        );
+    }
+    for (document, value) in values.into_iter().enumerate() {
+        if value.is_null() {
+            continue; // an empty document, e.g. after a trailing `---`
         }
-        for (document, value) in values.into_iter().enumerate() {
-            if value.is_null() {
-                continue; // an empty document, e.g. after a trailing `---`
-            }
-            load_document(
-                &mut docs,
-                DocRef { file, document },
-                value,
-                schema,
-                findings,
-            );
-        }
+        load_document(
+            &mut docs,
+            DocRef { file: 0, document },
+            value,
+            schema,
+            findings,
+        );
     }
     docs
 }
