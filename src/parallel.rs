@@ -83,7 +83,7 @@ mod tests {
 
     #[test]
     fn join_returns_both_results() {
-        let data = vec![1, 2, 3];
+        let data = [1, 2, 3];
         let (sum, len) = super::join(|| data.iter().sum::<i32>(), || data.len());
         assert_eq!((sum, len), (6, 3));
     }
