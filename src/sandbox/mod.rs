@@ -133,9 +133,24 @@ pub(crate) struct Shared {
     /// tests of soak times move time instead of sleeping. STS expiry and SigV4 skew stay on the
     /// wall clock: the SDK signs and caches credentials by its own clock.
     clock_offset_ms: std::sync::atomic::AtomicU64,
+    /// When expired STS sessions were last dropped (wall-clock epoch milliseconds): at most once
+    /// a minute, since a scan of every session on each AssumeRole, under the world's lock, grew
+    /// with every session a long-running sandbox ever handed out.
+    sessions_swept_at: AtomicU64,
 }
 
 impl Shared {
+    /// Whether expired STS sessions are due to be dropped at `now_ms` (once a minute); claims
+    /// the sweep when they are.
+    fn sweep_sessions_due(&self, now_ms: u64) -> bool {
+        let last = self.sessions_swept_at.load(Ordering::Relaxed);
+        now_ms.saturating_sub(last) >= 60_000
+            && self
+                .sessions_swept_at
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
     /// The Rekognition clock: wall-clock epoch milliseconds plus the offset moved forward so far.
     /// Every timestamp the Rekognition emulation produces (CreationTimestamp, when copies and
     /// training complete) reads it.
@@ -535,6 +550,7 @@ impl Sandbox {
             internal_errors: AtomicU64::new(0),
             token_secret: rand::rng().random(),
             clock_offset_ms: Default::default(),
+            sessions_swept_at: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -301,10 +301,13 @@ fn assume_role<'p>(
     }
 
     let now = now_millis();
-    // Drop sessions that expired over a day ago so a long-running sandbox does not grow forever.
-    world
-        .sessions
-        .retain(|_, s| s.expiration_millis + 86_400_000 > now);
+    // Drop sessions that expired over a day ago so a long-running sandbox does not grow forever
+    // (checked once a minute: see `Shared::sessions_swept_at`).
+    if shared.sweep_sessions_due(now) {
+        world
+            .sessions
+            .retain(|_, s| s.expiration_millis + 86_400_000 > now);
+    }
     let session = Session {
         access_key_id: format!("ASIA{}", random_string(16).to_ascii_uppercase()),
         secret_access_key: random_string(40),
