@@ -507,21 +507,25 @@ impl Selection {
     /// The desired state restricted to the selection. Any `--target`/`--exclude` makes the run
     /// partial: what it leaves out may still be wanted, so nothing is withdrawn.
     pub fn apply(&self, desired: &DesiredState) -> DesiredState {
-        let placements: Vec<Placement> = desired
-            .placements
-            .iter()
-            .filter(|p| self.includes(p))
-            .cloned()
-            .collect();
+        self.select(desired.clone())
+    }
+
+    /// [`Selection::apply`] taking the desired state by value: what is selected is moved, not
+    /// copied (a run selects from the state it loaded, then has no other use for it).
+    pub fn select(&self, desired: DesiredState) -> DesiredState {
+        let partial = desired.partial || !self.is_everything();
         DesiredState {
-            accounts: desired.accounts.clone(),
-            partial: desired.partial || !self.is_everything(),
-            placements,
+            accounts: desired.accounts,
+            partial,
+            placements: desired
+                .placements
+                .into_iter()
+                .filter(|p| self.includes(p))
+                .collect(),
             serving: desired
                 .serving
-                .iter()
+                .into_iter()
                 .filter(|s| self.includes_serving(s))
-                .cloned()
                 .collect(),
         }
     }

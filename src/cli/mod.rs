@@ -394,7 +394,7 @@ pub(crate) fn load_selected(
         return Ok(None);
     }
     Ok(Some((
-        selection.apply(&desired),
+        selection.select(desired),
         run_scope(paths, selection),
     )))
 }
