@@ -82,7 +82,8 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
         )?,
         PlanFormat::Json => {
             // Streamed, not built as one string: a plan of 10,000 placements is tens of MB.
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut out =
+                std::io::BufWriter::with_capacity(OUTPUT_BUFFER, std::io::stdout().lock());
             serde_json::to_writer_pretty(&mut out, &plan)?;
             writeln!(out)?;
             out.flush()?;
@@ -106,6 +107,10 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
+/// The buffer the JSON plan is written through: 1 MiB, so a plan of 10,000 placements (19 MB)
+/// takes a few dozen writes instead of thousands of 8 KiB ones.
+const OUTPUT_BUFFER: usize = 1 << 20;
+
 /// `--detailed-exitcode` and `--fail-on-held`: see [`crate::plan::Summary::exit_status`].
 pub fn exit_code(plan: &PlanDocument, detailed: bool, fail_on_held: bool) -> ExitCode {
     ExitCode::from(plan.summary.exit_status(detailed, fail_on_held))
@@ -123,7 +128,8 @@ pub fn save_plan(plan: &PlanDocument, path: &Path) -> anyhow::Result<()> {
         std::process::id()
     ));
     let write = || -> anyhow::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        let mut out =
+            std::io::BufWriter::with_capacity(OUTPUT_BUFFER, std::fs::File::create(&temp)?);
         serde_json::to_writer_pretty(&mut out, plan)?;
         writeln!(out)?;
         out.flush()?;
