@@ -1273,11 +1273,13 @@ const READING: &str = "\
 - **What stands between a plan and its floor.** The floor assumes unbounded concurrency and no
   process: three latencies in a row (60 ms at 20 ms). Concurrency is not the limit any more:
   the bounds follow AWS's quotas (per account: 8 requests in flight and the token buckets;
-  `--parallelism`, 256 by default, only caps the process's sockets). What remains is CPU: the
-  process start, manifest load, SDK requests (signing, serialising, parsing), the plan's
-  computation and its JSON, all on the two cores the sandbox serving the same calls needs. The
-  0 ms rows show that cost alone, the CPU column shows it per run, and the Profile section
-  below shows where it goes.
+  `--parallelism`, 256 by default, only caps the process's sockets). Each account's chain starts
+  one runtime turn after the previous one (`aws::pace`), so its first request is on the wire
+  while the next is signed and the first round trip overlaps that CPU time. What remains is
+  CPU: the process start, manifest load, SDK requests (signing, serialising, parsing), the
+  plan's computation and its JSON, all on the two cores the sandbox serving the same calls
+  needs. The 0 ms rows show that cost alone, the CPU column shows it per run, and the Profile
+  section below shows where it goes.
 - **Apply's copies in flight.** Copies run in AWS; waiting for them costs batched polls only, so
   `apply` bounds the *API calls* in flight (per account and `--parallelism`) and not the copies
   (`--max-copies-in-flight`, unbounded by default): all 200 copies can run at once, as the floor
