@@ -109,7 +109,7 @@ pub fn run(args: PlanArgs, aws: &AwsArgs) -> anyhow::Result<ExitCode> {
 
 /// The buffer the JSON plan is written through: 1 MiB, so a plan of 10,000 placements (19 MB)
 /// takes a few dozen writes instead of thousands of 8 KiB ones.
-const OUTPUT_BUFFER: usize = 1 << 20;
+const OUTPUT_BUFFER: usize = 1 << 16;
 
 /// `--detailed-exitcode` and `--fail-on-held`: see [`crate::plan::Summary::exit_status`].
 pub fn exit_code(plan: &PlanDocument, detailed: bool, fail_on_held: bool) -> ExitCode {
