@@ -42,6 +42,35 @@ pub struct Needs {
 }
 
 impl Needs {
+    /// How many read calls each account's chain makes (by account ID), batched as the reads
+    /// are: DescribeProjects per 10 names and region, DescribeProjectVersions per 10 names
+    /// (one per listed project, besides), one ListProjectPolicies per source project, one tag
+    /// read per version whose tags are read. `names` maps account names to IDs.
+    pub fn calls_by_account(&self, names: &BTreeMap<&str, &str>) -> BTreeMap<String, usize> {
+        let mut calls: BTreeMap<String, usize> = BTreeMap::new();
+        let mut add = |account_id: &str, n: usize| {
+            *calls.entry(account_id.to_string()).or_default() += n;
+        };
+        for ((name, _), projects) in &self.projects {
+            if let Some(account_id) = names.get(name.as_str()) {
+                add(account_id, projects.len().div_ceil(10));
+            }
+        }
+        for (key, versions) in &self.versions {
+            add(&key.account_id, versions.len().div_ceil(10));
+        }
+        for key in &self.policies {
+            add(&key.account_id, 1);
+        }
+        for (key, _) in &self.tags {
+            add(&key.account_id, 1);
+        }
+        for (key, untagged) in &self.listed {
+            add(&key.account_id, 1 + untagged.len());
+        }
+        calls
+    }
+
     pub fn of(desired: &DesiredState) -> Self {
         let mut needs = Needs::default();
         for p in &desired.placements {
