@@ -134,3 +134,74 @@ pub async fn plan_live_at(
         calls: ctx.limits.counts(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ProjectKey;
+    use std::collections::BTreeMap;
+
+    fn account(name: &str, account_id: &str) -> Account {
+        Account {
+            name: name.into(),
+            account_id: account_id.into(),
+            role_arn: None,
+            plan_role_arn: None,
+            external_id: None,
+        }
+    }
+
+    fn key(account_id: &str, name: &str) -> ProjectKey {
+        ProjectKey {
+            account_id: account_id.into(),
+            region: "eu-west-1".into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_source_account_with_the_most_reads_starts_first_and_ties_keep_name_order() {
+        let mut needs = Needs::default();
+        // Two destinations: one project each, ten versions (one DescribeProjectVersions).
+        for (name, id) in [("dest-a", "200000000001"), ("dest-b", "200000000002")] {
+            needs
+                .projects
+                .insert((name.into(), "eu-west-1".into()), ["vision".into()].into());
+            needs.versions.insert(
+                key(id, "vision"),
+                (0..10).map(|v| format!("v{v}")).collect(),
+            );
+        }
+        // The source: two projects of 25 versions (three calls each) and their policies.
+        needs.projects.insert(
+            ("src".into(), "eu-west-1".into()),
+            ["vision".into(), "text".into()].into(),
+        );
+        for project in ["vision", "text"] {
+            needs.versions.insert(
+                key("100000000000", project),
+                (0..25).map(|v| format!("v{v}")).collect(),
+            );
+            needs.policies.insert(key("100000000000", project));
+        }
+        let ordered = longest_chains_first(
+            vec![
+                account("dest-a", "200000000001"),
+                account("dest-b", "200000000002"),
+                account("src", "100000000000"),
+            ],
+            &needs,
+        );
+        let names: Vec<&str> = ordered.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["src", "dest-a", "dest-b"]);
+        let ids = BTreeMap::from([
+            ("dest-a", "200000000001"),
+            ("dest-b", "200000000002"),
+            ("src", "100000000000"),
+        ]);
+        let calls = needs.calls_by_account(&ids);
+        // 1 DescribeProjects + 2 × 3 DescribeProjectVersions + 2 ListProjectPolicies.
+        assert_eq!(calls["100000000000"], 9);
+        assert_eq!(calls["200000000001"], 2);
+    }
+}
