@@ -38,21 +38,21 @@ pub use document::{
 /// SHA-256 of the desired state's meaning (where each placement was declared left out, so
 /// moving a manifest around does not make a saved plan stale).
 pub fn manifests_digest(desired: &DesiredState) -> String {
-    let mut hasher = Sha256::new();
+    let mut hasher = HashWriter(Sha256::new());
     for account in &desired.accounts {
-        hasher.update(serde_json::to_vec(account).expect("serializable"));
+        hasher.feed(account);
     }
     for placement in &desired.placements {
         let mut placement = placement.clone();
         placement.origin = Default::default();
-        hasher.update(serde_json::to_vec(&placement).expect("serializable"));
+        hasher.feed(&placement);
     }
     for serving in &desired.serving {
         let mut serving = serving.clone();
         serving.origin = Default::default();
-        hasher.update(serde_json::to_vec(&serving).expect("serializable"));
+        hasher.feed(&serving);
     }
-    hex::encode(hasher.finalize())
+    hex::encode(hasher.0.finalize())
 }
 
 /// Computes the plan of `desired` against `live`, for a run of `scope`, now (the system clock:
@@ -802,7 +802,8 @@ fn fingerprint(live: &LiveState, p: &Placement) -> Fingerprint {
     }
 }
 
-/// Feeds what is written into a SHA-256 hasher.
+/// Feeds what is written into a SHA-256 hasher: each part's JSON goes straight in, with no
+/// buffer of its own (the fingerprints and the manifests digest).
 struct HashWriter(Sha256);
 
 impl std::io::Write for HashWriter {
@@ -817,9 +818,8 @@ impl std::io::Write for HashWriter {
 }
 
 impl HashWriter {
-    /// Hashes one fingerprint part as compact JSON.
+    /// Hashes one part as compact JSON: the same bytes `serde_json::to_vec` gives.
     fn feed<T: serde::Serialize>(&mut self, part: &T) {
-        // Writing into a hasher cannot fail, and these parts always serialize.
-        let _ = serde_json::to_writer(&mut *self, part);
+        serde_json::to_writer(&mut *self, part).expect("serializable");
     }
 }
