@@ -6,7 +6,7 @@
 //! managed grants, the destinations' copies in progress are read (`state::copies`) and the plan
 //! computed again with them.
 
-use crate::aws::{AwsContext, CallCounts, Sessions};
+use crate::aws::{AwsContext, CallCounts, Sessions, lanes};
 use crate::desired::{Account, DesiredState};
 use crate::plan::{self, PlanDocument, RunScope};
 use crate::state::copies::read_copies_in_progress;
@@ -39,15 +39,25 @@ pub fn involved_accounts(desired: &DesiredState) -> Vec<Account> {
         .collect()
 }
 
-/// `accounts` with those whose chains make the most read calls first (a source account reads
-/// its versions and policies besides its projects), ties in name order. Chains start one after
-/// another (`aws::pace`), and a plan ends with its longest chain: started first, it ends sooner.
-fn longest_chains_first(mut accounts: Vec<Account>, needs: &Needs) -> Vec<Account> {
+/// The read calls of each account's chain (by account ID), batched as the reads are.
+fn accounts_calls(
+    accounts: &[Account],
+    needs: &Needs,
+) -> std::collections::BTreeMap<String, usize> {
     let names: std::collections::BTreeMap<&str, &str> = accounts
         .iter()
         .map(|a| (a.name.as_str(), a.account_id.as_str()))
         .collect();
-    let calls = needs.calls_by_account(&names);
+    needs.calls_by_account(&names)
+}
+
+/// `accounts` with those whose chains make the most read calls first (a source account reads
+/// its versions and policies besides its projects), ties in name order. Chains start one after
+/// another (`aws::pace`), and a plan ends with its longest chain: started first, it ends sooner.
+fn longest_chains_first(
+    mut accounts: Vec<Account>,
+    calls: &std::collections::BTreeMap<String, usize>,
+) -> Vec<Account> {
     accounts.sort_by_key(|a| std::cmp::Reverse(calls.get(&a.account_id).copied().unwrap_or(0)));
     accounts
 }
@@ -72,24 +82,32 @@ pub async fn plan_live_at(
         .unwrap_or_else(|| "us-east-1".to_string());
     let started = std::time::Instant::now();
     // One chain per account: open its session, then read what it holds. No account waits for
-    // another's session or reads.
+    // another's session or reads, and the chains are spread over the cores (`aws::lanes`).
     let needs = Needs::of(desired);
-    let accounts = longest_chains_first(involved_accounts(desired), &needs);
-    let (mut sessions, parts) =
-        Sessions::open_then(ctx, &accounts, &fallback_region, |account, session| {
-            let needs = &needs;
+    let involved = involved_accounts(desired);
+    let calls = accounts_calls(&involved, &needs);
+    let accounts = longest_chains_first(involved, &calls);
+    let needs = std::sync::Arc::new(needs);
+    let (mut sessions, parts) = lanes::open_then(
+        ctx,
+        &accounts,
+        |account| calls.get(&account.account_id).copied().unwrap_or(0),
+        &fallback_region,
+        move |ctx, account, session| {
+            let needs = needs.clone();
             async move {
                 let opened = started.elapsed();
                 let live = match &session {
-                    Ok(session) => read_account(ctx, session, needs).await,
+                    Ok(session) => read_account(&ctx, session, &needs).await,
                     Err(e) => {
                         LiveState::inaccessible(&account.name, AccountProblem::Session(e.clone()))
                     }
                 };
                 (live, opened)
             }
-        })
-        .await;
+        },
+    )
+    .await;
     let mut live = LiveState::default();
     let mut slowest_session = std::time::Duration::ZERO;
     for (part, opened) in parts {
@@ -184,14 +202,12 @@ mod tests {
             );
             needs.policies.insert(key("100000000000", project));
         }
-        let ordered = longest_chains_first(
-            vec![
-                account("dest-a", "200000000001"),
-                account("dest-b", "200000000002"),
-                account("src", "100000000000"),
-            ],
-            &needs,
-        );
+        let accounts = vec![
+            account("dest-a", "200000000001"),
+            account("dest-b", "200000000002"),
+            account("src", "100000000000"),
+        ];
+        let ordered = longest_chains_first(accounts.clone(), &accounts_calls(&accounts, &needs));
         let names: Vec<&str> = ordered.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["src", "dest-a", "dest-b"]);
         let ids = BTreeMap::from([

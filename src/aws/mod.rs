@@ -13,6 +13,7 @@ pub mod delete_project_version;
 pub mod describe_project_versions;
 pub mod describe_projects;
 pub mod get_caller_identity;
+pub mod lanes;
 pub mod limits;
 pub mod list_project_policies;
 pub mod list_tags_for_resource;
@@ -57,6 +58,9 @@ pub struct AwsOptions {
     pub max_attempts: u32,
     /// Only reads (`plan`): accounts are entered through their `planRoleArn` where declared.
     pub read_only: bool,
+    /// OS threads the accounts' reads are spread over (`--threads`; `None`: one per core the
+    /// process may use). See [`lanes`].
+    pub threads: Option<usize>,
 }
 
 /// The default client-side rate limit, per account and operation: below the Rekognition Custom
@@ -85,6 +89,7 @@ impl Default for AwsOptions {
             rate_limit: DEFAULT_RATE_LIMIT,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             read_only: false,
+            threads: None,
         }
     }
 }
@@ -98,6 +103,11 @@ pub struct AwsContext {
     pub run_id: String,
     /// Only reads: accounts are entered through their read-only `planRoleArn` where declared.
     pub read_only: bool,
+    /// OS threads the accounts' reads may be spread over (at least 1; [`lanes`]).
+    pub threads: usize,
+    /// Whether `base`'s HTTP client is this crate's own (built in [`AwsContext::from_config`]),
+    /// so that each lane may get a pool of connections of its own.
+    owns_connections: bool,
 }
 
 impl AwsContext {
@@ -165,8 +175,36 @@ impl AwsContext {
             )),
             run_id,
             read_only: options.read_only,
+            threads: options.threads.unwrap_or_else(available_cores).max(1),
+            owns_connections: !has_client,
         }
     }
+
+    /// Whether [`AwsContext::with_own_connections`] gives a pool of connections of its own.
+    pub fn owns_connections(&self) -> bool {
+        self.owns_connections
+    }
+
+    /// This context with a pool of connections of its own, for a lane on another thread: a
+    /// pooled connection belongs to the runtime that opened it. A client the caller supplied
+    /// is kept (there is no telling how to make another).
+    pub fn with_own_connections(&self) -> Self {
+        if !self.owns_connections {
+            return self.clone();
+        }
+        let mut builder = self.base.clone().into_builder();
+        builder.set_http_client(Some(shared_https_client()));
+        AwsContext {
+            base: builder.build(),
+            ..self.clone()
+        }
+    }
+}
+
+/// The cores this process may run on (its CPU affinity and cgroup quota, as the standard
+/// library reads them), 1 when that cannot be told.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The region when `--region` is not given: the environment (AWS_REGION, AWS_DEFAULT_REGION),

@@ -166,6 +166,7 @@ impl AccountSession {
 }
 
 /// The sessions of a run, by account name: each working, or the reason it is not.
+#[derive(Default)]
 pub struct Sessions {
     pub by_account: BTreeMap<String, Result<Arc<AccountSession>, SessionError>>,
 }

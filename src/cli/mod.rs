@@ -322,6 +322,10 @@ pub struct AwsArgs {
     /// Attempts per request, retries with backoff on throttling and transient errors included.
     #[arg(long, default_value_t = crate::aws::DEFAULT_MAX_ATTEMPTS, env = "REKO_PROMOTE_MAX_ATTEMPTS")]
     pub max_attempts: u32,
+    /// OS threads the accounts' reads are spread over, each with its own connections
+    /// [default: one per core the process may use].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), env = "REKO_PROMOTE_THREADS")]
+    pub threads: Option<u16>,
 }
 
 impl AwsArgs {
@@ -335,6 +339,7 @@ impl AwsArgs {
             rate_limit: self.rate_limit,
             max_attempts: self.max_attempts,
             read_only: false,
+            threads: self.threads.map(usize::from),
         }
     }
 }

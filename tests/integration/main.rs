@@ -9,10 +9,16 @@ mod constraints_oracle;
 mod fuzz;
 mod gitops;
 mod hardening;
+mod lanes;
 mod lifecycle;
 mod managed_policies;
 mod manifests;
 mod oracle;
+/// The benchmark suite's organisations (`benches/support/org.rs`): seeds and manifests of N
+/// destination accounts.
+#[path = "../../benches/support/org.rs"]
+#[allow(dead_code)]
+mod org;
 mod plan_live;
 mod plan_logic;
 mod policy_agreement;

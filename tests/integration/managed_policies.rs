@@ -24,9 +24,7 @@ use reko_promote::state::CopiesUnread;
 use crate::sandbox::helpers::{self, TestSandbox};
 use crate::support::desired_from;
 
-#[path = "../../benches/support/org.rs"]
-#[allow(dead_code)]
-mod org;
+use crate::org;
 
 const HAND_WRITTEN: &str = "team-hand-written";
 
