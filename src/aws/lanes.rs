@@ -6,8 +6,9 @@
 //! thread the last account of a wave waits for every other account's work before its own next
 //! request leaves: on 2 cores that queueing was a third of a plan's read time. A lane is one OS
 //! thread running a single-threaded runtime with a connection pool of its own, and each account
-//! is read in exactly one lane, so lanes share nothing but the run's limits (`aws::limits`, which
-//! stay per account and operation, and global) and hand no task or connection across threads.
+//! is read in exactly one lane, so lanes share nothing but the run's limits (`aws::limits`: the
+//! per-account bounds and rates are the run's, the global bound is split between the lanes so
+//! that their pools together stay within it) and hand no task or connection across threads.
 //! Lane 0 is the caller's own task; lanes 1.. are threads that end, runtime and connections
 //! dropped, before their sessions are handed back (a session used later, by apply, opens new
 //! connections on the runtime that uses it).
@@ -81,6 +82,11 @@ where
         1
     };
     let mut members = assign(accounts.iter().map(&calls), lanes).into_iter();
+    let own_ctx = if lanes > 1 {
+        ctx.for_lane(0, lanes)
+    } else {
+        ctx.clone()
+    };
     let mut own: Vec<Account> = members
         .next()
         .unwrap_or_default()
@@ -91,7 +97,7 @@ where
     let mut others = Vec::new();
     for (number, indices) in members.enumerate() {
         let lane_accounts: Vec<Account> = indices.iter().map(|&i| accounts[i].clone()).collect();
-        let (lane_ctx, then) = (ctx.with_own_connections(), then.clone());
+        let (lane_ctx, then) = (ctx.for_lane(number + 1, lanes), then.clone());
         let (region, moved) = (fallback_region.to_string(), lane_accounts.clone());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let thread = std::thread::Builder::new()
@@ -119,7 +125,7 @@ where
             }
         }
     }
-    let mut outputs = run_lane(ctx, &own, fallback_region, &*then).await;
+    let mut outputs = run_lane(&own_ctx, &own, fallback_region, &*then).await;
     for (thread, receiver) in others {
         match receiver.await {
             Ok(output) => outputs.extend(output),

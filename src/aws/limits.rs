@@ -15,14 +15,24 @@ use std::sync::{Arc, Mutex};
 use governor::clock::MonotonicClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Calls made, per operation name.
 pub type CallCounts = BTreeMap<String, u64>;
 
-/// The limits of one run.
+/// The limits of one run, or of one lane of it ([`Limits::lane_share`]).
 pub struct Limits {
-    in_flight: Semaphore,
+    /// The requests in flight this context's calls share: the whole `--parallelism`, or a
+    /// lane's part of it.
+    in_flight: Arc<Semaphore>,
+    /// What every lane of the run shares: the accounts' bounds, the rate, the counts.
+    shared: Arc<Shared>,
+}
+
+/// The per-account limits and the counts, the same for every lane of a run: an account is
+/// read in one lane, but written to later from the caller's runtime, under the same bucket.
+struct Shared {
+    parallelism: usize,
     in_flight_per_account: usize,
     accounts: Mutex<HashMap<String, Arc<Semaphore>>>,
     rate: RateLimiter<
@@ -34,9 +44,9 @@ pub struct Limits {
 }
 
 /// Holds a place among the requests in flight (the account's and the run's) until dropped.
-pub struct Slot<'a> {
+pub struct Slot {
     _account: OwnedSemaphorePermit,
-    _global: SemaphorePermit<'a>,
+    _global: OwnedSemaphorePermit,
 }
 
 impl Limits {
@@ -44,15 +54,37 @@ impl Limits {
     /// `per_second` calls per second of each operation in each account.
     pub fn new(parallelism: usize, per_account: usize, per_second: u32) -> Self {
         let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+        let parallelism = parallelism.max(1);
         Limits {
-            in_flight: Semaphore::new(parallelism.max(1)),
-            in_flight_per_account: per_account.max(1),
-            accounts: Mutex::new(HashMap::new()),
-            // The standard library's monotonic clock, not a TSC clock (quanta): that one
-            // calibrates itself on first use by spinning, measured at 4 to 60 ms of CPU before
-            // a plan's first call, while a rate of a few calls per second needs no cheaper clock.
-            rate: RateLimiter::dashmap_with_clock(Quota::per_second(per_second), MonotonicClock),
-            counts: Mutex::new(BTreeMap::new()),
+            in_flight: Arc::new(Semaphore::new(parallelism)),
+            shared: Arc::new(Shared {
+                parallelism,
+                in_flight_per_account: per_account.max(1),
+                accounts: Mutex::new(HashMap::new()),
+                // The standard library's monotonic clock, not a TSC clock (quanta): that one
+                // calibrates itself on first use by spinning, measured at 4 to 60 ms of CPU
+                // before a plan's first call, while a rate of a few calls per second needs no
+                // cheaper clock.
+                rate: RateLimiter::dashmap_with_clock(
+                    Quota::per_second(per_second),
+                    MonotonicClock,
+                ),
+                counts: Mutex::new(BTreeMap::new()),
+            }),
+        }
+    }
+
+    /// The limits of lane `lane` of `lanes` (`aws::lanes`): the same accounts' bounds, rate and
+    /// counts, and its part of the global bound, so that the lanes together keep to
+    /// `--parallelism` in flight (each lane has a connection pool of its own: without this they
+    /// could hold `lanes` times as many connections). Every lane gets at least one slot.
+    pub fn lane_share(&self, lane: usize, lanes: usize) -> Limits {
+        let lanes = lanes.max(1);
+        let total = self.shared.parallelism;
+        let share = total / lanes + usize::from(lane < total % lanes);
+        Limits {
+            in_flight: Arc::new(Semaphore::new(share.max(1))),
+            shared: self.shared.clone(),
         }
     }
 
@@ -62,13 +94,14 @@ impl Limits {
     /// The account's slot comes first and the rate token right before the global slot, so a
     /// call is sent as soon as its token is granted: tokens never pile up behind a full bound
     /// and then go out in a burst above the account's rate.
-    pub async fn acquire(&self, account_id: &str, operation: &'static str) -> Slot<'_> {
+    pub async fn acquire(&self, account_id: &str, operation: &'static str) -> Slot {
+        let shared = &self.shared;
         let account = {
-            let mut accounts = self.accounts.lock().expect("accounts lock");
+            let mut accounts = shared.accounts.lock().expect("accounts lock");
             match accounts.get(account_id) {
                 Some(semaphore) => semaphore.clone(),
                 None => {
-                    let semaphore = Arc::new(Semaphore::new(self.in_flight_per_account));
+                    let semaphore = Arc::new(Semaphore::new(shared.in_flight_per_account));
                     accounts.insert(account_id.to_string(), semaphore.clone());
                     semaphore
                 }
@@ -78,15 +111,17 @@ impl Limits {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        self.rate
+        shared
+            .rate
             .until_key_ready(&(account_id.to_string(), operation))
             .await;
         let global = self
             .in_flight
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("the semaphore is never closed");
-        *self
+        *shared
             .counts
             .lock()
             .expect("counts lock")
@@ -100,7 +135,7 @@ impl Limits {
 
     /// The calls made so far, per operation.
     pub fn counts(&self) -> CallCounts {
-        self.counts.lock().expect("counts lock").clone()
+        self.shared.counts.lock().expect("counts lock").clone()
     }
 }
 
@@ -133,5 +168,35 @@ mod tests {
         assert!(futures::poll!(second.as_mut()).is_pending());
         drop(first);
         let _second = second.await;
+    }
+
+    #[tokio::test]
+    async fn lanes_split_the_global_bound_and_share_the_rest() {
+        let limits = Limits::new(5, 1, 1000);
+        let lanes = [limits.lane_share(0, 2), limits.lane_share(1, 2)];
+        // 5 slots in two lanes: 3 and 2, each account with a slot of its own.
+        let mut held = Vec::new();
+        for (lane, (slots, prefix)) in lanes.iter().zip([(3, "1"), (2, "2")]) {
+            for account in 0..slots {
+                held.push(
+                    lane.acquire(&format!("{prefix}{account}"), "DescribeProjects")
+                        .await,
+                );
+            }
+            let another = format!("{prefix}9");
+            let next = lane.acquire(&another, "DescribeProjects");
+            tokio::pin!(next);
+            assert!(futures::poll!(next.as_mut()).is_pending());
+        }
+        drop(held);
+        // An account's own bound (here one slot) is the same in every lane.
+        let first = lanes[0].acquire("111111111111", "DescribeProjects").await;
+        let in_other_lane = lanes[1].acquire("111111111111", "DescribeProjects");
+        tokio::pin!(in_other_lane);
+        assert!(futures::poll!(in_other_lane.as_mut()).is_pending());
+        drop(first);
+        let _second = in_other_lane.await;
+        // One count for the run, whichever lane called.
+        assert_eq!(limits.counts()["DescribeProjects"], 7);
     }
 }

@@ -185,6 +185,19 @@ impl AwsContext {
         self.owns_connections
     }
 
+    /// This context as lane `lane` of `lanes` ([`lanes`]): its part of the global bound on
+    /// requests in flight and, for the lanes on other threads than the caller's (`lane` > 0), a
+    /// pool of connections of its own.
+    pub fn for_lane(&self, lane: usize, lanes: usize) -> Self {
+        let mut ctx = if lane == 0 {
+            self.clone()
+        } else {
+            self.with_own_connections()
+        };
+        ctx.limits = Arc::new(self.limits.lane_share(lane, lanes));
+        ctx
+    }
+
     /// This context with a pool of connections of its own, for a lane on another thread: a
     /// pooled connection belongs to the runtime that opened it. A client the caller supplied
     /// is kept (there is no telling how to make another).
