@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use reko_promote::apply::{self, ApplyOptions, Progress};
-use reko_promote::aws::{AwsContext, AwsOptions, lanes};
+use reko_promote::aws::{AwsContext, lanes};
 use reko_promote::plan::{Action, RunScope};
 use reko_promote::sandbox::{Faults, SandboxConfig, SandboxHandle};
 use reko_promote::state::Timestamp;
@@ -22,17 +22,11 @@ const SHAPE: org::Shape = org::Shape {
 };
 
 async fn context(sb: &SandboxHandle, threads: usize) -> AwsContext {
-    let config = helpers::sdk_config(sb, org::CI_KEY, org::CI_SECRET, None, org::REGION, 3).await;
-    AwsContext::from_config(
-        config,
-        &AwsOptions {
-            parallelism: 64,
-            rate_limit: 100_000,
-            max_attempts: 3,
-            threads: Some(threads),
-            ..Default::default()
-        },
-    )
+    crate::support::org_context(sb, Some(threads)).await
+}
+
+fn count(plan: &reko_promote::plan::PlanDocument, action: Action) -> usize {
+    plan.entries.iter().filter(|e| e.action == action).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,18 +63,8 @@ async fn four_lanes_plan_what_one_lane_plans_and_their_sessions_serve_apply() {
         spread.sessions.by_account.keys().collect::<Vec<_>>(),
         single.sessions.by_account.keys().collect::<Vec<_>>()
     );
-    let copies = spread
-        .plan
-        .entries
-        .iter()
-        .filter(|e| e.action == Action::Copy)
-        .count();
-    let unchanged = spread
-        .plan
-        .entries
-        .iter()
-        .filter(|e| e.action == Action::Unchanged)
-        .count();
+    let copies = count(&spread.plan, Action::Copy);
+    let unchanged = count(&spread.plan, Action::Unchanged);
     assert_eq!(copies, SHAPE.destinations * SHAPE.source_projects * 2);
     assert_eq!(unchanged, SHAPE.destinations * SHAPE.source_projects);
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use reko_promote::apply::{self, ApplyOptions, ApplyReport, Progress};
-use reko_promote::aws::{AwsContext, AwsOptions};
+use reko_promote::aws::AwsContext;
 use reko_promote::desired::{DesiredState, PolicyScope, Selection};
 use reko_promote::plan::{
     Action, PartialCause, PlanDocument, PolicyRemedy, Reason, RunScope, WithdrawalOutcome,
@@ -90,16 +90,7 @@ fn desired(destinations: usize, versions: usize, scope: PolicyScope) -> DesiredS
 }
 
 async fn context(sb: &SandboxHandle) -> AwsContext {
-    let config = helpers::sdk_config(sb, org::CI_KEY, org::CI_SECRET, None, org::REGION, 3).await;
-    AwsContext::from_config(
-        config,
-        &AwsOptions {
-            parallelism: 64,
-            rate_limit: 100_000,
-            max_attempts: 3,
-            ..Default::default()
-        },
-    )
+    crate::support::org_context(sb, None).await
 }
 
 async fn plan(

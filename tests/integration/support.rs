@@ -92,6 +92,28 @@ pub async fn ci_context(
     )
 }
 
+/// The context of the benchmark organisations (`org`): their CI identity against `sb`, limits
+/// that never hold a test up, and `threads` lanes at most (`None`: one per core).
+pub async fn org_context(
+    sb: &reko_promote::sandbox::SandboxHandle,
+    threads: Option<usize>,
+) -> reko_promote::aws::AwsContext {
+    use crate::org;
+    let config =
+        crate::sandbox::helpers::sdk_config(sb, org::CI_KEY, org::CI_SECRET, None, org::REGION, 3)
+            .await;
+    reko_promote::aws::AwsContext::from_config(
+        config,
+        &reko_promote::aws::AwsOptions {
+            parallelism: 64,
+            rate_limit: 100_000,
+            max_attempts: 3,
+            threads,
+            ..Default::default()
+        },
+    )
+}
+
 /// The `reko-promote` binary as CI runs it: a clean environment (no profile, no config files,
 /// no user RUST_LOG), and with a sandbox, its endpoint and the CI identity's keys.
 pub fn reko_in_ci(sb: Option<&reko_promote::sandbox::SandboxHandle>) -> assert_cmd::Command {
