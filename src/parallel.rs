@@ -2,10 +2,16 @@
 //! threads. Used where the work is pure and large enough to pay for a thread (the plan's digests
 //! beside its decisions); everything that waits on the network stays on the async runtime.
 
+/// The cores this process may run on (its CPU affinity and cgroup quota, as the standard
+/// library reads them), 1 when that cannot be told.
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Runs `a` on another thread while `b` runs on this one, and returns both results. On a
 /// single core both run here, one after the other.
 pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
-    if std::thread::available_parallelism().map_or(1, usize::from) <= 1 {
+    if available_cores() <= 1 {
         let a = a();
         return (a, b());
     }

@@ -175,12 +175,16 @@ impl AwsContext {
             )),
             run_id,
             read_only: options.read_only,
-            threads: options.threads.unwrap_or_else(available_cores).max(1),
+            threads: options
+                .threads
+                .unwrap_or_else(crate::parallel::available_cores)
+                .max(1),
             owns_connections: !has_client,
         }
     }
 
-    /// Whether [`AwsContext::with_own_connections`] gives a pool of connections of its own.
+    /// Whether the lanes of this context can each get a pool of connections of their own
+    /// ([`AwsContext::for_lane`]).
     pub fn owns_connections(&self) -> bool {
         self.owns_connections
     }
@@ -201,7 +205,7 @@ impl AwsContext {
     /// This context with a pool of connections of its own, for a lane on another thread: a
     /// pooled connection belongs to the runtime that opened it. A client the caller supplied
     /// is kept (there is no telling how to make another).
-    pub fn with_own_connections(&self) -> Self {
+    fn with_own_connections(&self) -> Self {
         if !self.owns_connections {
             return self.clone();
         }
@@ -212,12 +216,6 @@ impl AwsContext {
             ..self.clone()
         }
     }
-}
-
-/// The cores this process may run on (its CPU affinity and cgroup quota, as the standard
-/// library reads them), 1 when that cannot be told.
-fn available_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The region when `--region` is not given: the environment (AWS_REGION, AWS_DEFAULT_REGION),
@@ -242,29 +240,33 @@ fn ambient_region(profile: Option<&str>) -> aws_config::meta::region::RegionProv
 /// of plain `http://` (the sandbox, a local emulator) never loads the root certificates, a
 /// few milliseconds at every start.
 fn shared_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
     let tls = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
+        with_run_settings(ConnectorBuilder::default(), settings, components)
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build()
     });
     let plain = Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = ConnectorBuilder::default();
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build_http()
+        with_run_settings(ConnectorBuilder::default(), settings, components).build_http()
     });
     aws_smithy_runtime_api::client::http::SharedHttpClient::new(ConnectOnFirstUse { tls, plain })
+}
+
+/// A connector with what the SDK asks of every connector: the request's timeouts, the runtime's
+/// sleep, and the environment's proxy settings.
+fn with_run_settings(
+    mut connector: aws_smithy_http_client::ConnectorBuilder,
+    settings: Option<&aws_smithy_runtime_api::client::http::HttpConnectorSettings>,
+    components: Option<&aws_smithy_runtime_api::client::runtime_components::RuntimeComponents>,
+) -> aws_smithy_http_client::ConnectorBuilder {
+    connector.set_connector_settings(settings.cloned());
+    if let Some(components) = components {
+        connector.set_sleep_impl(components.sleep_impl());
+    }
+    connector.set_proxy_config(Some(aws_smithy_http_client::proxy::ProxyConfig::from_env()));
+    connector
 }
 
 /// The shared client without its construction-time check, and with TLS only where a request
